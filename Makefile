@@ -1,0 +1,92 @@
+# pytorch-cuda: build pcgen, render and build the images, run the tests.
+# `make help` lists the targets.
+
+CC       ?= gcc
+CFLAGS   ?= -O2 -g
+WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+LIBS     := -lyaml -ljansson
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+
+SRC      := $(filter-out generator/src/main.c,$(wildcard generator/src/*.c))
+HDR      := $(wildcard generator/src/*.h)
+UNIT     := $(wildcard generator/tests/unit/test_*.c)
+FUZZ     := $(wildcard generator/tests/fuzz/fuzz_*.c)
+
+OBJ      := $(SRC:generator/src/%.c=build/obj/%.o)
+TOBJ     := $(SRC:generator/src/%.c=build/test/%.o)
+UNITBIN  := $(UNIT:generator/tests/unit/%.c=build/test/%)
+FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all help deps pcgen images test unit cases render-check fuzz bench clean
+.DELETE_ON_ERROR:
+
+all: pcgen
+
+help:
+	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
+	@echo "make           build bin/pcgen"
+	@echo "make images    validate the matrix and render images/ (building them: issue #3)"
+	@echo "make test      unit tests, case tests and drift check, under ASan+UBSan"
+	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
+	@echo "make clean     remove build/ and bin/"
+
+# Debian packages the build and tests need; quick when everything is present.
+DEB_PKGS := gcc make libyaml-dev libjansson-dev clang libclang-rt-14-dev
+deps: build/.deps
+build/.deps: Makefile
+	@mkdir -p build
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+pcgen: bin/pcgen
+bin/pcgen: build/obj/main.o $(OBJ) | build/.deps
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+build/obj/%.o: generator/src/%.c $(HDR) | build/.deps
+	@mkdir -p build/obj
+	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+
+# The test build: same sources, sanitizers on.
+build/test/%.o: generator/src/%.c $(HDR) | build/.deps
+	@mkdir -p build/test
+	$(CC) $(WARN) -O1 -g $(SANITIZE) -c -o $@ $<
+
+build/test/pcgen: build/test/main.o $(TOBJ)
+	$(CC) $(SANITIZE) -o $@ $^ $(LIBS)
+
+build/test/test_%: generator/tests/unit/test_%.c generator/tests/unit/check.h $(TOBJ) $(HDR)
+	$(CC) $(WARN) -O1 -g $(SANITIZE) -Igenerator/src -o $@ $< $(TOBJ) $(LIBS)
+
+build/fuzz/fuzz_%: generator/tests/fuzz/fuzz_%.c $(SRC) $(HDR) | build/.deps
+	@mkdir -p build/fuzz
+	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -Igenerator/src -o $@ $< $(SRC) $(LIBS)
+
+images: bin/pcgen
+	bin/pcgen validate matrix.yaml
+	bin/pcgen render
+
+unit: $(UNITBIN)
+	@fail=0; for t in $(UNITBIN); do ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; done; exit $$fail
+
+test: build/test/pcgen $(UNITBIN) $(FUZZBIN)
+	@PCGEN=build/test/pcgen FUZZ_BINS="$(FUZZBIN)" UNIT_BINS="$(UNITBIN)" tests/run-tests
+
+fuzz: $(FUZZBIN)
+	@for f in $(FUZZBIN); do \
+	  name=$$(basename $$f); corpus=build/fuzz/corpus-$$name; mkdir -p $$corpus; \
+	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus generator/tests/fuzz/seeds/$${name#fuzz_} \
+	    2>&1 | grep -E '^(stat::|==|SUMMARY|Done)' || exit 1; \
+	done
+
+clean:
+	rm -rf build bin

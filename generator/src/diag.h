@@ -1,0 +1,45 @@
+/* diag.h: diagnostics that point at the byte, as jq does:
+     matrix.yaml:14:7: error: torch 2.9 has no CUDA 11.8 build (published: 12.6, 12.8, 13.0)
+        14 |   - "11.8"
+           |     ^~~~~~
+   A parser collects every problem of a file in a struct diags, then prints them all. */
+#ifndef PCGEN_DIAG_H
+#define PCGEN_DIAG_H
+
+#include <stdio.h>
+
+/* A place in a source text; line and col are 1-based, len the span in bytes (0: one caret). */
+struct mark
+{
+  int line;
+  int col;
+  int len;
+};
+
+struct diag
+{
+  char *file;
+  struct mark mark;
+  char *msg;
+  char *hint; /* optional second line: "did you mean 'flavors'?" */
+};
+
+struct diags
+{
+  struct diag *v;
+  size_t n, alloc;
+  size_t cap; /* stop recording after this many (0: 200) so hostile input stays cheap */
+  size_t dropped;
+};
+#define DIAGS_INIT { NULL, 0, 0, 0, 0 }
+
+void diag_add (struct diags *d, const char *file, struct mark m, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+/* Attach a hint to the diagnostic added last. */
+void diag_hint (struct diags *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+/* Print every diagnostic; src (may be NULL) is the text of the file, for the caret lines.
+   Diagnostics of other files are printed without a source line. */
+void diags_print (const struct diags *d, const char *file, const char *src, FILE *out);
+void diags_release (struct diags *d);
+
+#endif

@@ -1,0 +1,14 @@
+/* exitcode.h: pcgen's exit codes, one meaning each (documented in `pcgen --help` and README). */
+#ifndef PCGEN_EXITCODE_H
+#define PCGEN_EXITCODE_H
+
+enum
+{
+  EXIT_OK = 0,      /* done; for checks: everything passed */
+  EXIT_INVALID = 1, /* the input is wrong (matrix, templates, knowledge base) or a check found drift */
+  EXIT_USAGE = 2,   /* bad command line */
+  EXIT_ENV = 3,     /* the environment failed: I/O, a missing program, the engine, the network */
+  EXIT_REFUSED = 5, /* compat: no tag of the plan runs on the host described */
+};
+
+#endif

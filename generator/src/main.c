@@ -1,0 +1,102 @@
+/* main.c: pcgen's front: global options, then dispatch to cmd_<name>() (cmd_*.c).
+   Only this file decides how pcgen ends: it checks that stdout was really written. */
+#include "cmd.h"
+#include "exitcode.h"
+#include "schema.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PCGEN_VERSION "0.1.0"
+
+struct command
+{
+  const char *name;
+  int (*fn) (int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "validate", cmd_validate, "check matrix.yaml: schema and compatibility, file:line:col errors" },
+  { "plan", cmd_plan, "list the tags, aliases and pinned components (--json, --github)" },
+  { "render", cmd_render, "write images/<tag>/Dockerfile from templates/ (--check: drift only)" },
+  { "compat", cmd_compat, "which tags run on a host's driver and GPU, and why not" },
+};
+
+/* Subcommands of the fixed interface that later issues bring. */
+static const char *const planned[] = { "lock", "fetch", "build", "certify", "publish", "bake", NULL };
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "usage: pcgen [--help] [--version] <command> [options]\n\ncommands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nnot yet available: lock, fetch, build, certify, publish, bake\n"
+                "`pcgen <command> --help` describes a command.\n\n"
+                "exit codes:\n"
+                "  0  success (for checks: everything passed)\n"
+                "  1  invalid input (matrix.yaml, templates, knowledge base) or drift found\n"
+                "  2  usage error\n"
+                "  3  environment error (I/O, missing program, engine, network)\n"
+                "  4  internal error (out of memory)\n"
+                "  5  compat: no tag runs on the host described\n\n"
+                "environment:\n"
+                "  PCGEN_DATA  folder of the knowledge base (default: generator/data)\n");
+}
+
+/* git's run_builtin(): a full disk or a closed pipe on stdout is an error, not silence. */
+static int
+finish_stdout (int rc)
+{
+  if (fflush (stdout) != 0 || ferror (stdout) || fclose (stdout) != 0)
+    {
+      if (errno == EPIPE)
+        return rc;
+      error ("cannot write to standard output: %s", strerror (errno));
+      return rc ? rc : EXIT_ENV;
+    }
+  return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc < 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  const char *name = argv[1];
+  if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0)
+    {
+      usage (stdout);
+      return finish_stdout (EXIT_OK);
+    }
+  if (strcmp (name, "--version") == 0)
+    {
+      printf ("pcgen %s\n", PCGEN_VERSION);
+      return finish_stdout (EXIT_OK);
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return finish_stdout (commands[i].fn (argc - 1, argv + 1));
+  for (size_t i = 0; planned[i]; i++)
+    if (strcmp (planned[i], name) == 0)
+      {
+        error ("'%s' is not available in this version of pcgen yet", name);
+        return EXIT_USAGE;
+      }
+  const char *names[ARRAY_SIZE (commands) + 1];
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    names[i] = commands[i].name;
+  names[ARRAY_SIZE (commands)] = NULL;
+  const char *near = nearest (name, names);
+  if (near)
+    error ("unknown command '%s'; did you mean '%s'?", name, near);
+  else
+    error ("unknown command '%s'; see 'pcgen --help'", name);
+  return EXIT_USAGE;
+}

@@ -1,0 +1,451 @@
+/* matrix.c: load matrix.yaml (see matrix.h). */
+#include "matrix.h"
+#include "schema.h"
+#include "util.h"
+#include "ytree.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+const char *const matrix_alias_placeholders[]
+    = { "major", "minor", "patch", "torch", "cuda", "cudnn", "flavor", NULL };
+
+static const char *const flavor_names[] = { "runtime", "devel", NULL };
+
+static const struct field top_fields[]
+    = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
+        { "torch", Y_SEQ, 1 },         { "cuda", Y_SEQ, 1 },       { "flavors", Y_SEQ, 1 },
+        { "exclude", Y_SEQ, 0 },       { "include", Y_SEQ, 0 },    { "aliases", Y_SEQ, 0 },
+        { "labels", Y_MAP, 0 },        { "sources", Y_MAP, 0 },    { NULL, 0, 0 } };
+static const struct field rule_fields[]
+    = { { "torch", Y_SCALAR, 0 }, { "cuda", Y_SCALAR, 0 }, { "flavor", Y_SCALAR, 0 }, { NULL, 0, 0 } };
+static const struct field alias_fields[]
+    = { { "name", Y_SCALAR, 1 },  { "cuda", Y_SCALAR, 1 }, { "flavor", Y_SCALAR, 0 },
+        { "torch", Y_SCALAR, 0 }, { NULL, 0, 0 } };
+static const struct field source_fields[]
+    = { { "index", Y_SCALAR, 0 }, { "wheelhouse", Y_SCALAR, 0 }, { NULL, 0, 0 } };
+
+struct loader
+{
+  const char *file;
+  struct matrix *m;
+  struct diags *d;
+};
+
+/* Copy a scalar after checking it is safe text; returns -1 (recorded) otherwise. */
+static int
+take (struct loader *l, const struct ynode *n, const char *what, struct mvalue *out)
+{
+  if (n == NULL)
+    return 0;
+  if (expect_kind (l->file, n, Y_SCALAR, what, l->d) < 0 || check_safe_text (l->file, n, what, l->d) < 0)
+    return -1;
+  out->s = xstrdup (n->str);
+  out->mark = n->mark;
+  return 0;
+}
+
+static int
+is_version_text (const char *s)
+{
+  if (!isdigit ((unsigned char) *s))
+    return 0;
+  for (; *s; s++)
+    if (!isdigit ((unsigned char) *s) && !(*s == '.' && isdigit ((unsigned char) s[1])))
+      return 0;
+  return 1;
+}
+
+static int
+take_version (struct loader *l, const struct ynode *n, const char *what, struct mvalue *out)
+{
+  if (take (l, n, what, out) < 0 || out->s == NULL)
+    return -1;
+  if (!is_version_text (out->s))
+    {
+      diag_add (l->d, l->file, out->mark, "%s '%s' is not a version: expected digits and dots, like 12.4",
+                what, out->s);
+      return -1;
+    }
+  return 0;
+}
+
+static int
+take_flavor (struct loader *l, const struct ynode *n, struct mvalue *out)
+{
+  if (take (l, n, "a flavor", out) < 0 || out->s == NULL)
+    return -1;
+  for (size_t i = 0; flavor_names[i]; i++)
+    if (strcmp (flavor_names[i], out->s) == 0)
+      return 0;
+  diag_add (l->d, l->file, out->mark, "unknown flavor '%s': expected runtime or devel", out->s);
+  const char *near = nearest (out->s, flavor_names);
+  if (near)
+    diag_hint (l->d, "did you mean '%s'?", near);
+  return -1;
+}
+
+/* A list of scalars without duplicates, each checked by `one`. */
+static size_t
+take_list (struct loader *l, const struct ynode *seq, const char *what, struct mvalue **out,
+           int (*one) (struct loader *, const struct ynode *, const char *, struct mvalue *))
+{
+  if (seq == NULL || seq->kind != Y_SEQ)
+    return 0;
+  if (seq->n == 0)
+    {
+      diag_add (l->d, l->file, seq->mark, "the list of %ss is empty", what);
+      return 0;
+    }
+  struct mvalue *v = xcalloc (seq->n, sizeof *v);
+  size_t n = 0;
+  for (size_t i = 0; i < seq->n; i++)
+    {
+      struct mvalue x = { 0 };
+      if (one (l, seq->kids[i], what, &x) < 0)
+        {
+          free (x.s);
+          continue;
+        }
+      int dup = 0;
+      for (size_t j = 0; j < n && !dup; j++)
+        if (strcmp (v[j].s, x.s) == 0)
+          {
+            diag_add (l->d, l->file, x.mark, "%s '%s' is listed twice (first at line %d)", what, x.s,
+                      v[j].mark.line);
+            dup = 1;
+          }
+      if (dup)
+        free (x.s);
+      else
+        v[n++] = x;
+    }
+  *out = v;
+  return n;
+}
+
+static int
+one_flavor (struct loader *l, const struct ynode *n, const char *what, struct mvalue *out)
+{
+  (void) what;
+  return take_flavor (l, n, out);
+}
+
+/* A Docker repository name: lowercase path components, an optional registry host[:port]. */
+static int
+check_repository (struct loader *l, const struct mvalue *v)
+{
+  const char *s = v->s;
+  const char *slash = strchr (s, '/');
+  size_t host_len = 0;
+  /* A first component with '.' or ':' or "localhost" is a registry host. */
+  if (slash && (memchr (s, '.', (size_t) (slash - s)) || memchr (s, ':', (size_t) (slash - s))
+                || strncmp (s, "localhost/", 10) == 0))
+    host_len = (size_t) (slash - s) + 1;
+  int ok = *s != '\0';
+  for (size_t i = 0; i < host_len - (host_len ? 1 : 0) && ok; i++)
+    ok = isalnum ((unsigned char) s[i]) || strchr (".-:", s[i]);
+  const char *p = s + host_len;
+  int prev_sep = 1;
+  for (; *p && ok; p++)
+    {
+      int sep = *p == '/' || *p == '.' || *p == '_' || *p == '-';
+      if (!(islower ((unsigned char) *p) || isdigit ((unsigned char) *p) || sep))
+        ok = 0;
+      if (sep && prev_sep && *p != '_')
+        ok = 0;
+      prev_sep = sep;
+    }
+  if (ok && !prev_sep)
+    return 0;
+  diag_add (l->d, l->file, v->mark,
+            "'%s' is not a valid image repository: lowercase letters, digits, '.', '_', '-' in "
+            "components separated by '/', optionally after a registry host[:port]",
+            v->s);
+  return -1;
+}
+
+static void
+load_rules (struct loader *l, const struct ynode *seq, const char *what, struct mrule **out, size_t *nout)
+{
+  if (seq == NULL || seq->kind != Y_SEQ)
+    return;
+  struct mrule *r = xcalloc (seq->n + 1, sizeof *r);
+  size_t n = 0;
+  for (size_t i = 0; i < seq->n; i++)
+    {
+      const struct ynode *e = seq->kids[i];
+      if (schema_check (l->file, e, what, rule_fields, l->d))
+        continue;
+      struct mrule x = { .mark = e->mark };
+      int bad = take_version (l, ymap_get (e, "torch"), "torch version", &x.torch) < 0 && ymap_get (e, "torch");
+      bad |= take_version (l, ymap_get (e, "cuda"), "CUDA version", &x.cuda) < 0 && ymap_get (e, "cuda");
+      bad |= ymap_get (e, "flavor") && take_flavor (l, ymap_get (e, "flavor"), &x.flavor) < 0;
+      if (e->n == 0)
+        {
+          diag_add (l->d, l->file, e->mark, "%s is empty: name a torch, cuda or flavor", what);
+          bad = 1;
+        }
+      if (!bad && strcmp (what, "an include rule") == 0 && (!x.torch.s || !x.cuda.s))
+        {
+          diag_add (l->d, l->file, e->mark, "an include rule needs both 'torch' and 'cuda'");
+          bad = 1;
+        }
+      r[n++] = x;
+    }
+  *out = r;
+  *nout = n;
+}
+
+/* "v{major}.{minor}-prod": known placeholders, and what remains a valid Docker tag. */
+static int
+check_alias_name (struct loader *l, const struct mvalue *v)
+{
+  const char *p = v->s;
+  while ((p = strchr (p, '{')))
+    {
+      const char *e = strchr (p, '}');
+      if (e == NULL)
+        {
+          diag_add (l->d, l->file, v->mark, "alias '%s' has a '{' without '}'", v->s);
+          return -1;
+        }
+      cleanup_free char *name = xstrndup (p + 1, (size_t) (e - p - 1));
+      size_t i = 0;
+      while (matrix_alias_placeholders[i] && strcmp (matrix_alias_placeholders[i], name) != 0)
+        i++;
+      if (matrix_alias_placeholders[i] == NULL)
+        {
+          diag_add (l->d, l->file, v->mark, "alias '%s' uses unknown placeholder '{%s}'", v->s, name);
+          const char *near = nearest (name, matrix_alias_placeholders);
+          if (near)
+            diag_hint (l->d, "did you mean '{%s}'?", near);
+          else
+            diag_hint (l->d, "placeholders: {major} {minor} {patch} {torch} {cuda} {cudnn} {flavor}");
+          return -1;
+        }
+      p = e + 1;
+    }
+  for (p = v->s; *p; p++)
+    if (!(isalnum ((unsigned char) *p) || strchr ("_.-{}", *p)))
+      {
+        diag_add (l->d, l->file, v->mark,
+                  "alias '%s' has '%c': a tag takes letters, digits, '_', '.' and '-'", v->s, *p);
+        return -1;
+      }
+  if (v->s[0] == '.' || v->s[0] == '-')
+    {
+      diag_add (l->d, l->file, v->mark, "alias '%s' must not start with '%c'", v->s, v->s[0]);
+      return -1;
+    }
+  return 0;
+}
+
+static void
+load_aliases (struct loader *l, const struct ynode *seq)
+{
+  if (seq == NULL || seq->kind != Y_SEQ)
+    return;
+  struct matrix *m = l->m;
+  m->aliases = xcalloc (seq->n + 1, sizeof *m->aliases);
+  for (size_t i = 0; i < seq->n; i++)
+    {
+      const struct ynode *e = seq->kids[i];
+      if (schema_check (l->file, e, "an alias rule", alias_fields, l->d))
+        continue;
+      struct malias a = { .mark = e->mark };
+      int bad = take (l, ymap_get (e, "name"), "an alias name", &a.name) < 0 || check_alias_name (l, &a.name) < 0;
+      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) < 0)
+        bad = 1;
+      else if (strcmp (a.cuda.s, "pypi") != 0 && !is_version_text (a.cuda.s))
+        {
+          diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+          bad = 1;
+        }
+      if (ymap_get (e, "flavor") && take_flavor (l, ymap_get (e, "flavor"), &a.flavor) < 0)
+        bad = 1;
+      if (ymap_get (e, "torch") && take_version (l, ymap_get (e, "torch"), "torch version", &a.torch) < 0)
+        bad = 1;
+      (void) bad;
+      m->aliases[m->naliases++] = a;
+    }
+}
+
+static int
+valid_label_key (const char *k)
+{
+  if (!islower ((unsigned char) k[0]))
+    return 0;
+  for (; *k; k++)
+    if (!(islower ((unsigned char) *k) || isdigit ((unsigned char) *k) || strchr (".-", *k)))
+      return 0;
+  return k[-1] != '.' && k[-1] != '-';
+}
+
+static void
+load_labels (struct loader *l, const struct ynode *map)
+{
+  if (map == NULL || map->kind != Y_MAP)
+    return;
+  struct matrix *m = l->m;
+  m->labels = xcalloc (map->n / 2 + 1, sizeof *m->labels);
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    {
+      struct mlabel lb = { 0 };
+      if (take (l, map->kids[i], "a label key", &lb.key) < 0 || take (l, map->kids[i + 1], "a label value", &lb.value) < 0)
+        {
+          free (lb.key.s);
+          free (lb.value.s);
+          continue;
+        }
+      if (!valid_label_key (lb.key.s))
+        diag_add (l->d, l->file, lb.key.mark,
+                  "label key '%s' is not valid: lowercase letters, digits, '.' and '-', like org.example.team",
+                  lb.key.s);
+      m->labels[m->nlabels++] = lb;
+    }
+}
+
+static void
+load_sources (struct loader *l, const struct ynode *map)
+{
+  if (map == NULL || map->kind != Y_MAP)
+    return;
+  struct matrix *m = l->m;
+  m->sources = xcalloc (map->n / 2 + 1, sizeof *m->sources);
+  for (size_t i = 0; i + 1 < map->n; i += 2)
+    {
+      const struct ynode *val = map->kids[i + 1];
+      struct msource s = { 0 };
+      if (take_version (l, map->kids[i], "a source's CUDA version", &s.cuda) < 0)
+        {
+          free (s.cuda.s);
+          continue;
+        }
+      m->sources[m->nsources++] = s;
+      if (schema_check (l->file, val, "a source", source_fields, l->d))
+        continue;
+      struct msource *t = &m->sources[m->nsources - 1];
+      take (l, ymap_get (val, "index"), "an index URL", &t->index);
+      take (l, ymap_get (val, "wheelhouse"), "a wheelhouse folder", &t->wheelhouse);
+      if ((t->index.s != NULL) == (t->wheelhouse.s != NULL))
+        diag_add (l->d, l->file, val->mark, "a source takes exactly one of 'index' and 'wheelhouse'");
+      else if (t->index.s && !starts_with (t->index.s, "https://") && !starts_with (t->index.s, "http://"))
+        diag_add (l->d, l->file, t->index.mark, "index '%s' is not an http:// or https:// URL", t->index.s);
+    }
+}
+
+static void
+load_top (struct loader *l, const struct ynode *root)
+{
+  struct matrix *m = l->m;
+  if (take (l, ymap_get (root, "repository"), "repository", &m->repository) == 0 && m->repository.s)
+    check_repository (l, &m->repository);
+  take (l, ymap_get (root, "base"), "base", &m->base);
+  take_version (l, ymap_get (root, "python"), "python version", &m->python);
+  m->ntorch = take_list (l, ymap_get (root, "torch"), "torch version", &m->torch, take_version);
+  m->ncuda = take_list (l, ymap_get (root, "cuda"), "CUDA version", &m->cuda, take_version);
+  m->nflavors = take_list (l, ymap_get (root, "flavors"), "flavor", &m->flavors, one_flavor);
+  load_rules (l, ymap_get (root, "exclude"), "an exclude rule", &m->exclude, &m->nexclude);
+  load_rules (l, ymap_get (root, "include"), "an include rule", &m->include, &m->ninclude);
+  load_aliases (l, ymap_get (root, "aliases"));
+  load_labels (l, ymap_get (root, "labels"));
+  load_sources (l, ymap_get (root, "sources"));
+}
+
+int
+matrix_load_text (const char *name, const char *text, size_t len, struct matrix *m, struct diags *d)
+{
+  memset (m, 0, sizeof *m);
+  m->file = xstrdup (name);
+  strbuf_init (&m->text, 0);
+  strbuf_add (&m->text, text, len);
+  size_t before = d->n;
+  struct ynode *root = NULL;
+  if (ytree_parse (name, text, len, &root, d) < 0)
+    return -1;
+  struct loader l = { m->file, m, d };
+  if (root == NULL)
+    diag_add (d, name, (struct mark) { 1, 1, 0 }, "the matrix is empty: see README.md, 'matrix.yaml reference'");
+  else if (schema_check (name, root, "the matrix", top_fields, d) == 0 || root->kind == Y_MAP)
+    load_top (&l, root);
+  ynode_free (root);
+  return d->n > before || d->dropped ? -1 : 0;
+}
+
+int
+matrix_load (const char *path, struct matrix *m, struct diags *d)
+{
+  struct strbuf sb = STRBUF_INIT;
+  if (strbuf_read_file (&sb, path, MATRIX_MAX_BYTES) < 0)
+    {
+      memset (m, 0, sizeof *m);
+      m->file = xstrdup (path);
+      strbuf_init (&m->text, 0);
+      diag_add (d, path, (struct mark) { 0, 0, 0 }, "cannot read '%s': %s", path,
+                errno == EFBIG ? "larger than 1 MiB" : strerror (errno));
+      strbuf_release (&sb);
+      return -1;
+    }
+  int r = matrix_load_text (path, sb.buf, sb.len, m, d);
+  strbuf_release (&sb);
+  return r;
+}
+
+static void
+mvalues_free (struct mvalue *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free (v[i].s);
+  free (v);
+}
+
+static void
+rules_free (struct mrule *r, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (r[i].torch.s);
+      free (r[i].cuda.s);
+      free (r[i].flavor.s);
+    }
+  free (r);
+}
+
+void
+matrix_release (struct matrix *m)
+{
+  free (m->file);
+  strbuf_release (&m->text);
+  free (m->repository.s);
+  free (m->base.s);
+  free (m->python.s);
+  mvalues_free (m->torch, m->ntorch);
+  mvalues_free (m->cuda, m->ncuda);
+  mvalues_free (m->flavors, m->nflavors);
+  rules_free (m->exclude, m->nexclude);
+  rules_free (m->include, m->ninclude);
+  for (size_t i = 0; i < m->naliases; i++)
+    {
+      free (m->aliases[i].name.s);
+      free (m->aliases[i].cuda.s);
+      free (m->aliases[i].flavor.s);
+      free (m->aliases[i].torch.s);
+    }
+  free (m->aliases);
+  for (size_t i = 0; i < m->nlabels; i++)
+    {
+      free (m->labels[i].key.s);
+      free (m->labels[i].value.s);
+    }
+  free (m->labels);
+  for (size_t i = 0; i < m->nsources; i++)
+    {
+      free (m->sources[i].cuda.s);
+      free (m->sources[i].index.s);
+      free (m->sources[i].wheelhouse.s);
+    }
+  free (m->sources);
+  memset (m, 0, sizeof *m);
+}

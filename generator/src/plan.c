@@ -1,0 +1,528 @@
+/* plan.c: expand matrix.yaml against the knowledge base (see plan.h). */
+#include "plan.h"
+#include "strbuf.h"
+#include "util.h"
+
+#include <string.h>
+
+struct expander
+{
+  const struct matrix *m;
+  const struct kb *kb;
+  struct plan *p;
+  struct diags *d;
+  const struct kb_base *base;
+  const struct kb_torch **torch; /* resolved m->torch, NULL where unknown */
+  const struct kb_cuda **cuda;   /* resolved m->cuda, NULL where unknown */
+};
+
+static void
+list_known_torch (const struct kb *kb, const char *asked, struct strbuf *sb)
+{
+  /* Prefer the releases of the same major.minor; else all of them. */
+  int same = 0;
+  for (int pass = 0; pass < 2 && sb->len == 0; pass++)
+    for (size_t i = 0; i < kb->ntorch; i++)
+      {
+        const char *v = kb->torch[i].version;
+        size_t mm = strrchr (v, '.') - v;
+        if (pass == 0 && !(strncmp (v, asked, mm) == 0 && (asked[mm] == '.' || asked[mm] == '\0')))
+          continue;
+        strbuf_addf (sb, "%s%s", sb->len ? ", " : "", v);
+        same = pass == 0;
+      }
+  (void) same;
+}
+
+static void
+resolve_versions (struct expander *x)
+{
+  const struct matrix *m = x->m;
+  x->torch = xcalloc (m->ntorch + 1, sizeof *x->torch);
+  x->cuda = xcalloc (m->ncuda + 1, sizeof *x->cuda);
+  for (size_t i = 0; i < m->ntorch; i++)
+    {
+      x->torch[i] = kb_torch_find (x->kb, m->torch[i].s);
+      if (x->torch[i] == NULL)
+        {
+          struct strbuf sb = STRBUF_INIT;
+          list_known_torch (x->kb, m->torch[i].s, &sb);
+          diag_add (x->d, m->file, m->torch[i].mark, "unknown torch version '%s' (known: %s)",
+                    m->torch[i].s, sb.buf);
+          strbuf_release (&sb);
+        }
+    }
+  for (size_t i = 0; i < m->ncuda; i++)
+    {
+      x->cuda[i] = kb_cuda_find (x->kb, m->cuda[i].s);
+      if (x->cuda[i] == NULL)
+        {
+          struct strbuf sb = STRBUF_INIT;
+          for (size_t j = 0; j < x->kb->ncuda; j++)
+            strbuf_addf (&sb, "%s%s", j ? ", " : "", x->kb->cuda[j].version);
+          diag_add (x->d, m->file, m->cuda[i].mark, "unknown CUDA version '%s' (known: %s)",
+                    m->cuda[i].s, sb.buf);
+          strbuf_release (&sb);
+        }
+    }
+}
+
+static void
+check_base_and_python (struct expander *x)
+{
+  const struct matrix *m = x->m;
+  x->base = kb_base_find (x->kb, m->base.s);
+  if (x->base == NULL)
+    {
+      struct strbuf sb = STRBUF_INIT;
+      for (size_t i = 0; i < x->kb->nbases; i++)
+        strbuf_addf (&sb, "%s%s", i ? ", " : "", x->kb->bases[i].name);
+      diag_add (x->d, m->file, m->base.mark, "unknown base '%s' (known: %s)", m->base.s, sb.buf);
+      strbuf_release (&sb);
+      return;
+    }
+  if (strcmp (x->base->python, m->python.s) != 0)
+    diag_add (x->d, m->file, m->python.mark,
+              "python %s is not the python3 of base %s, which is %s: images use the base's python3",
+              m->python.s, x->base->name, x->base->python);
+  for (size_t i = 0; i < m->ntorch; i++)
+    {
+      const struct kb_torch *t = x->torch[i];
+      if (t && (version_cmp (m->python.s, t->python_min) < 0 || version_cmp (m->python.s, t->python_max) > 0))
+        diag_add (x->d, m->file, m->torch[i].mark,
+                  "torch %s has no wheel for Python %s (it supports %s to %s)", t->version,
+                  m->python.s, t->python_min, t->python_max);
+    }
+}
+
+/* A rule's torch value matches the user's spelling or the resolved version. */
+static int
+torch_matches (const struct mvalue *rule, const struct mvalue *asked, const struct kb_torch *t)
+{
+  return rule->s == NULL || strcmp (rule->s, asked->s) == 0 || (t && kb_torch_matches (rule->s, t));
+}
+
+static int
+excluded (const struct expander *x, size_t ti, size_t ci, const char *flavor, int *used)
+{
+  const struct matrix *m = x->m;
+  for (size_t r = 0; r < m->nexclude; r++)
+    {
+      const struct mrule *e = &m->exclude[r];
+      if (torch_matches (&e->torch, &m->torch[ti], x->torch[ti])
+          && (e->cuda.s == NULL || strcmp (e->cuda.s, m->cuda[ci].s) == 0)
+          && (e->flavor.s == NULL || strcmp (e->flavor.s, flavor) == 0))
+        {
+          used[r] = 1;
+          return 1;
+        }
+    }
+  return 0;
+}
+
+static char *
+require_cuda (const struct kb_cuda *c)
+{
+  /* Admit every driver `pcgen compat` says runs this image: from the minor-version
+     compatibility floor of its major up (newer drivers run older CUDA). */
+  return xasprintf ("cuda>=%d.0,driver>=%s", c->major, c->compat_floor);
+}
+
+static const struct msource *
+find_source (const struct matrix *m, const char *cuda)
+{
+  for (size_t i = 0; i < m->nsources; i++)
+    if (strcmp (m->sources[i].cuda.s, cuda) == 0)
+      return &m->sources[i];
+  return NULL;
+}
+
+static void
+add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *v, const char *flavor)
+{
+  struct plan *p = x->p;
+  char cudnn_major[16];
+  snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (v->cudnn));
+  cleanup_free char *name = xasprintf ("%s-cuda%s-cudnn%s-%s", t->version, v->cuda, cudnn_major, flavor);
+  for (size_t i = 0; i < p->ntags; i++)
+    if (strcmp (p->tags[i].name, name) == 0)
+      return; /* an include rule repeating the product */
+  ARRAY_GROW (p->tags, p->ntags + 1, p->alloc);
+  struct ptag *g = &p->tags[p->ntags++];
+  memset (g, 0, sizeof *g);
+  g->name = name;
+  name = NULL;
+  g->ref = xasprintf ("%s:%s", x->m->repository.s, g->name);
+  g->flavor = strcmp (flavor, "devel") == 0 ? "devel" : "runtime";
+  g->torch = t;
+  g->variant = v;
+  g->cuda = kb_cuda_find (x->kb, v->cuda);
+  g->base = x->base;
+  g->python = x->m->python.s;
+  g->require_cuda = require_cuda (g->cuda);
+  const struct msource *s = find_source (x->m, v->cuda);
+  if (strcmp (v->cuda, t->pypi_cuda) == 0)
+    g->source_kind = "pypi";
+  else if (s && s->index.s)
+    g->source_kind = "index", g->source_where = s->index.s;
+  else if (s && s->wheelhouse.s)
+    g->source_kind = "wheelhouse", g->source_where = s->wheelhouse.s;
+  else
+    g->source_kind = "unavailable";
+}
+
+/* A published variant with a known cuDNN, or an error at `at`. */
+static const struct kb_variant *
+need_variant (struct expander *x, const struct kb_torch *t, const char *asked, const char *cuda,
+              struct mark at)
+{
+  const struct kb_variant *v = kb_variant_find (t, cuda);
+  if (v == NULL)
+    {
+      char list[256];
+      kb_torch_variant_list (t, list, sizeof list);
+      diag_add (x->d, x->m->file, at, "torch %s has no CUDA %s build (published: %s)", asked, cuda, list);
+      diag_hint (x->d, "drop one of them, or add {torch: \"%s\", cuda: \"%s\"} to 'exclude'", asked, cuda);
+      return NULL;
+    }
+  if (v->cudnn == NULL)
+    {
+      diag_add (x->d, x->m->file, at,
+                "torch %s with CUDA %s: the knowledge base does not know its cuDNN version", t->version, cuda);
+      diag_hint (x->d, "add 'cudnn' to that variant in generator/data/torch.yaml, with its source");
+      return NULL;
+    }
+  return v;
+}
+
+static void
+expand_product (struct expander *x)
+{
+  const struct matrix *m = x->m;
+  int *used = xcalloc (m->nexclude + 1, sizeof *used);
+  for (size_t ti = 0; ti < m->ntorch; ti++)
+    for (size_t ci = 0; ci < m->ncuda; ci++)
+      {
+        if (!x->torch[ti] || !x->cuda[ci])
+          continue;
+        const struct kb_variant *v = NULL;
+        int checked = 0;
+        for (size_t fi = 0; fi < m->nflavors; fi++)
+          {
+            if (excluded (x, ti, ci, m->flavors[fi].s, used))
+              continue;
+            if (!checked++)
+              v = need_variant (x, x->torch[ti], m->torch[ti].s, m->cuda[ci].s, m->torch[ti].mark);
+            if (v)
+              add_tag (x, x->torch[ti], v, m->flavors[fi].s);
+          }
+      }
+  for (size_t r = 0; r < m->nexclude; r++)
+    if (!used[r])
+      diag_add (x->d, m->file, m->exclude[r].mark, "this exclude rule matches nothing in the matrix");
+  free (used);
+}
+
+static void
+expand_includes (struct expander *x)
+{
+  const struct matrix *m = x->m;
+  for (size_t r = 0; r < m->ninclude; r++)
+    {
+      const struct mrule *in = &m->include[r];
+      if (!in->torch.s || !in->cuda.s)
+        continue;
+      const struct kb_torch *t = kb_torch_find (x->kb, in->torch.s);
+      if (t == NULL)
+        {
+          diag_add (x->d, m->file, in->torch.mark, "unknown torch version '%s'", in->torch.s);
+          continue;
+        }
+      if (kb_cuda_find (x->kb, in->cuda.s) == NULL)
+        {
+          diag_add (x->d, m->file, in->cuda.mark, "unknown CUDA version '%s'", in->cuda.s);
+          continue;
+        }
+      const struct kb_variant *v = need_variant (x, t, in->torch.s, in->cuda.s, in->cuda.mark);
+      if (v == NULL)
+        continue;
+      if (in->flavor.s)
+        add_tag (x, t, v, in->flavor.s);
+      else
+        for (size_t fi = 0; fi < m->nflavors; fi++)
+          add_tag (x, t, v, m->flavors[fi].s);
+    }
+}
+
+/* Sort: torch version, CUDA version, runtime before devel. */
+static int
+tag_cmp (const void *a, const void *b)
+{
+  const struct ptag *x = a, *y = b;
+  int c = version_cmp (x->torch->version, y->torch->version);
+  if (c == 0)
+    c = version_cmp (x->variant->cuda, y->variant->cuda);
+  if (c == 0)
+    c = strcmp (y->flavor, x->flavor); /* "runtime" > "devel" */
+  return c;
+}
+
+static void
+link_devel_to_runtime (struct expander *x)
+{
+  struct plan *p = x->p;
+  for (size_t i = 0; i < p->ntags; i++)
+    {
+      struct ptag *g = &p->tags[i];
+      if (strcmp (g->flavor, "devel") != 0)
+        continue;
+      size_t len = strlen (g->name) - strlen ("devel");
+      cleanup_free char *rt = xasprintf ("%.*sruntime", (int) len, g->name);
+      g->runtime = plan_find (p, rt);
+      if (g->runtime == NULL)
+        diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 },
+                  "tag %s builds on %s, which the matrix leaves out: keep the runtime flavor of every devel tag",
+                  g->name, rt);
+    }
+}
+
+static void
+expand_alias (const struct malias *a, const struct ptag *g, struct strbuf *out)
+{
+  const char *p = a->name.s;
+  while (*p)
+    {
+      if (*p != '{')
+        {
+          strbuf_addch (out, *p++);
+          continue;
+        }
+      const char *e = strchr (p, '}');
+      cleanup_free char *key = xstrndup (p + 1, (size_t) (e - p - 1));
+      const struct kb_torch *t = g->torch;
+      if (strcmp (key, "major") == 0)
+        strbuf_addf (out, "%d", t->major);
+      else if (strcmp (key, "minor") == 0)
+        strbuf_addf (out, "%d", t->minor);
+      else if (strcmp (key, "patch") == 0)
+        strbuf_addf (out, "%d", t->patch);
+      else if (strcmp (key, "torch") == 0)
+        strbuf_addstr (out, t->version);
+      else if (strcmp (key, "cuda") == 0)
+        strbuf_addstr (out, g->variant->cuda);
+      else if (strcmp (key, "cudnn") == 0)
+        strbuf_addf (out, "%d", atoi (g->variant->cudnn));
+      else
+        strbuf_addstr (out, g->flavor);
+      p = e + 1;
+    }
+}
+
+/* Which tag already carries `name` as its name or an alias. */
+static const struct ptag *
+owner_of (const struct plan *p, const char *name)
+{
+  for (size_t i = 0; i < p->ntags; i++)
+    {
+      if (strcmp (p->tags[i].name, name) == 0)
+        return &p->tags[i];
+      for (size_t j = 0; j < p->tags[i].naliases; j++)
+        if (strcmp (p->tags[i].aliases[j], name) == 0)
+          return &p->tags[i];
+    }
+  return NULL;
+}
+
+static int
+alias_matches (const struct malias *a, const struct ptag *g)
+{
+  if (a->flavor.s && strcmp (a->flavor.s, g->flavor) != 0)
+    return 0;
+  if (a->torch.s && !kb_torch_matches (a->torch.s, g->torch))
+    return 0;
+  const char *cuda = strcmp (a->cuda.s, "pypi") == 0 ? g->torch->pypi_cuda : a->cuda.s;
+  return strcmp (cuda, g->variant->cuda) == 0;
+}
+
+static void
+assign_aliases (struct expander *x)
+{
+  const struct matrix *m = x->m;
+  struct plan *p = x->p;
+  for (size_t r = 0; r < m->naliases; r++)
+    {
+      const struct malias *a = &m->aliases[r];
+      if (!a->name.s || !a->cuda.s)
+        continue;
+      int matched = 0;
+      for (size_t i = 0; i < p->ntags; i++)
+        {
+          struct ptag *g = &p->tags[i];
+          if (!alias_matches (a, g))
+            continue;
+          matched = 1;
+          struct strbuf sb = STRBUF_INIT;
+          expand_alias (a, g, &sb);
+          const struct ptag *other = owner_of (p, sb.buf);
+          if (other)
+            {
+              diag_add (x->d, m->file, a->name.mark, "alias '%s' would name both %s and %s", sb.buf,
+                        other->name, g->name);
+              diag_hint (x->d, "narrow the rule with 'flavor' or 'torch', or add a placeholder such as {patch}");
+              strbuf_release (&sb);
+              continue;
+            }
+          if (sb.len > 128)
+            diag_add (x->d, m->file, a->name.mark, "alias '%s' is longer than 128 characters", sb.buf);
+          ARRAY_GROW (g->aliases, g->naliases + 1, g->aliases_alloc);
+          g->aliases[g->naliases++] = strbuf_detach (&sb, NULL);
+        }
+      if (!matched)
+        diag_add (x->d, m->file, a->mark, "this alias rule matches no tag of the plan");
+    }
+}
+
+int
+plan_build (const struct matrix *m, const struct kb *kb, struct plan *p, struct diags *d)
+{
+  memset (p, 0, sizeof *p);
+  p->m = m;
+  p->kb = kb;
+  struct expander x = { m, kb, p, d, NULL, NULL, NULL };
+  size_t before = d->n;
+  resolve_versions (&x);
+  check_base_and_python (&x);
+  if (d->n == before)
+    {
+      expand_product (&x);
+      expand_includes (&x);
+    }
+  if (p->ntags)
+    qsort (p->tags, p->ntags, sizeof *p->tags, tag_cmp);
+  link_devel_to_runtime (&x);
+  assign_aliases (&x);
+  if (d->n == before && p->ntags == 0)
+    diag_add (d, m->file, (struct mark) { 1, 1, 0 }, "the matrix leaves no tag to build");
+  free (x.torch);
+  free (x.cuda);
+  return d->n > before || d->dropped ? -1 : 0;
+}
+
+void
+plan_release (struct plan *p)
+{
+  for (size_t i = 0; i < p->ntags; i++)
+    {
+      struct ptag *g = &p->tags[i];
+      free (g->name);
+      free (g->ref);
+      free (g->require_cuda);
+      for (size_t j = 0; j < g->naliases; j++)
+        free (g->aliases[j]);
+      free (g->aliases);
+    }
+  free (p->tags);
+  memset (p, 0, sizeof *p);
+}
+
+const struct ptag *
+plan_find (const struct plan *p, const char *name)
+{
+  for (size_t i = 0; i < p->ntags; i++)
+    if (strcmp (p->tags[i].name, name) == 0)
+      return &p->tags[i];
+  return NULL;
+}
+
+char *
+plan_source_hint (const struct ptag *t)
+{
+  return xasprintf ("torch %s for CUDA %s is not on PyPI (PyPI ships CUDA %s): add to matrix.yaml "
+                    "sources: {\"%s\": {index: \"https://download.pytorch.org/whl/cu%d%d\"}} or a "
+                    "mirror of it, or {wheelhouse: DIR}",
+                    t->torch->version, t->variant->cuda, t->torch->pypi_cuda, t->variant->cuda,
+                    t->cuda->major, t->cuda->minor);
+}
+
+static json_t *
+pin_component (const char *name, const char *version, const char *role)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:n}", "name", name, "version", version, "kind", "wheel",
+                    "role", role, "sha256");
+}
+
+static json_t *
+components_json (const struct ptag *t)
+{
+  json_t *a = json_array ();
+  json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:n}", "name", "torch", "version",
+                                       t->torch->version, "kind", "wheel", "role", "torch", "sha256"));
+  for (size_t i = 0; i < t->variant->npins; i++)
+    json_array_append_new (a, pin_component (t->variant->pins[i].name, t->variant->pins[i].version,
+                                             strstr (t->variant->pins[i].name, "cudnn") ? "cudnn" : "cuda"));
+  if (strcmp (t->flavor, "devel") == 0)
+    for (size_t i = 0; i < t->cuda->ndevel; i++)
+      json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  return a;
+}
+
+static json_t *
+str_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+json_t *
+plan_tag_json (const struct plan *p, const struct ptag *t)
+{
+  json_t *aliases = json_array ();
+  for (size_t i = 0; i < t->naliases; i++)
+    json_array_append_new (aliases, json_sprintf ("%s:%s", p->m->repository.s, t->aliases[i]));
+  const char *cuda_full = kb_pin_find (t->variant->pins, t->variant->npins,
+                                       t->cuda->major >= 12 ? "nvidia-cuda-runtime-cu12" : "nvidia-cuda-runtime-cu11");
+  char cudnn_major[16];
+  snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (t->variant->cudnn));
+  return json_pack (
+      "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
+      " s:{s:s, s:i, s:i, s:i, s:s},"
+      " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
+      " s:{s:s, s:s}, s:{s:s, s:o}, s:o, s:o}",
+      "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
+      "base", t->base->name, "base_suite", t->base->suite,
+      "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
+      "patch", t->torch->patch, "pypi_cuda", t->torch->pypi_cuda,
+      "cuda", "version", t->cuda->version, "full", str_or_null (cuda_full), "major", t->cuda->major,
+      "minor", t->cuda->minor, "min_driver", t->cuda->min_driver, "compat_floor", t->cuda->compat_floor,
+      "arch_list", str_or_null (t->variant->arch_list), "require", t->require_cuda,
+      "cudnn", "version", t->variant->cudnn, "major", cudnn_major,
+      "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
+      "from", t->runtime ? json_string (t->runtime->ref) : json_null (),
+      "components", components_json (t));
+}
+
+json_t *
+plan_json (const struct plan *p)
+{
+  json_t *tags = json_array ();
+  for (size_t i = 0; i < p->ntags; i++)
+    json_array_append_new (tags, plan_tag_json (p, &p->tags[i]));
+  json_t *labels = json_object ();
+  for (size_t i = 0; i < p->m->nlabels; i++)
+    json_object_set_new (labels, p->m->labels[i].key.s, json_string (p->m->labels[i].value.s));
+  return json_pack ("{s:i, s:s, s:s, s:o, s:o}", "schema", PLAN_SCHEMA_VERSION, "matrix", p->m->file,
+                    "repository", p->m->repository.s, "labels", labels, "tags", tags);
+}
+
+json_t *
+plan_github_json (const struct plan *p)
+{
+  json_t *inc = json_array ();
+  for (size_t i = 0; i < p->ntags; i++)
+    {
+      const struct ptag *t = &p->tags[i];
+      json_array_append_new (inc, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "tag", t->name, "image",
+                                             t->ref, "flavor", t->flavor, "torch", t->torch->version,
+                                             "cuda", t->cuda->version, "source", t->source_kind));
+    }
+  return json_pack ("{s:o}", "include", inc);
+}

@@ -1,0 +1,55 @@
+/* plan.h: the matrix expanded against the knowledge base into tags, each with its aliases and
+   every pinned component. Refuses combinations that were never published, naming the ones
+   that were. */
+#ifndef PCGEN_PLAN_H
+#define PCGEN_PLAN_H
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "kb.h"
+#include "matrix.h"
+
+struct ptag
+{
+  char *name; /* 2.6.0-cuda12.4-cudnn9-runtime */
+  char *ref;  /* myrepo/pytorch-cuda:2.6.0-cuda12.4-cudnn9-runtime */
+  char **aliases; /* alias tags (not refs): v2.6-prod */
+  size_t naliases, aliases_alloc;
+  const char *flavor; /* "runtime" or "devel" */
+  const struct kb_torch *torch;
+  const struct kb_variant *variant;
+  const struct kb_cuda *cuda;
+  const struct kb_base *base;
+  const char *python;
+  char *require_cuda;       /* NVIDIA_REQUIRE_CUDA */
+  const char *source_kind;  /* "pypi", "index", "wheelhouse" or "unavailable" */
+  const char *source_where; /* URL or folder; NULL for pypi and unavailable */
+  const struct ptag *runtime; /* devel: the runtime image it builds on */
+};
+
+struct plan
+{
+  const struct matrix *m;
+  const struct kb *kb;
+  struct ptag *tags;
+  size_t ntags, alloc;
+};
+
+/* Expand m against kb. Returns 0, or -1 with every problem in d (pointing into m's file). */
+int plan_build (const struct matrix *m, const struct kb *kb, struct plan *p, struct diags *d);
+void plan_release (struct plan *p);
+
+const struct ptag *plan_find (const struct plan *p, const char *name);
+
+/* JSON views; see README.md, "plan --json schema". */
+json_t *plan_tag_json (const struct plan *p, const struct ptag *t);
+json_t *plan_json (const struct plan *p);
+json_t *plan_github_json (const struct plan *p);
+
+/* The setting that would make an unavailable tag's torch wheel reachable. */
+char *plan_source_hint (const struct ptag *t);
+
+#define PLAN_SCHEMA_VERSION 1
+
+#endif
