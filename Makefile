@@ -70,6 +70,12 @@ build/fuzz/fuzz_%: generator/tests/fuzz/fuzz_%.c $(SRC) $(HDR) | build/.deps
 	@mkdir -p build/fuzz
 	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -Igenerator/src -o $@ $< $(SRC) $(LIBS)
 
+# Test doubles of the NVIDIA driver libraries (tests/fakes/fake_cuda.c), beside the real path.
+FAKES := build/fakes/libcuda.so.1 build/fakes/libnvidia-ml.so.1
+build/fakes/%: tests/fakes/fake_cuda.c
+	@mkdir -p build/fakes
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -shared -fPIC -Wl,-soname,$* -o $@ $<
+
 images: bin/pcgen
 	bin/pcgen validate matrix.yaml
 	bin/pcgen render
