@@ -28,7 +28,7 @@ enum
 
 static int initialized;
 
-/* The i-th device of FAKE_CUDA_DEVICES: name into buf, capability into *major/*minor. */
+/* The i-th device of FAKE_CUDA_DEVICES: its name into buf, its capability into major, minor. */
 static int
 device_at (int i, char *buf, size_t size, int *major, int *minor)
 {
