@@ -5,7 +5,7 @@ CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson
+LIBS     := -lyaml -ljansson -lcrypto
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
@@ -33,7 +33,7 @@ help:
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
-DEB_PKGS := gcc make libyaml-dev libjansson-dev clang libclang-rt-14-dev
+DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev clang libclang-rt-14-dev
 deps: build/.deps
 build/.deps: Makefile
 	@mkdir -p build
@@ -68,7 +68,7 @@ build/test/test_%: generator/tests/unit/test_%.c generator/tests/unit/check.h $(
 
 build/fuzz/fuzz_%: generator/tests/fuzz/fuzz_%.c $(SRC) $(HDR) | build/.deps
 	@mkdir -p build/fuzz
-	clang $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -Igenerator/src -o $@ $< $(SRC) $(LIBS)
+	clang $(filter-out -Wno-format-truncation,$(WARN)) -O1 -g -fsanitize=fuzzer,address,undefined -Igenerator/src -o $@ $< $(SRC) $(LIBS)
 
 # Test doubles of the NVIDIA driver libraries (tests/fakes/fake_cuda.c), beside the real path.
 FAKES := build/fakes/libcuda.so.1 build/fakes/libnvidia-ml.so.1

@@ -46,7 +46,7 @@ print_table (const struct plan *p)
               t->variant->cudnn, t->source_kind, al.len ? al.buf : "-");
       strbuf_release (&al);
     }
-  printf ("%zu tags in %s\n", p->ntags, p->m->repository.s);
+  printf ("%zu tag%s in %s\n", p->ntags, p->ntags == 1 ? "" : "s", p->m->repository.s);
   for (size_t i = 0; i < p->ntags; i++)
     if (strcmp (p->tags[i].source_kind, "unavailable") == 0 && strcmp (p->tags[i].flavor, "runtime") == 0)
       {

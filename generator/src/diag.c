@@ -111,3 +111,29 @@ diags_release (struct diags *d)
   free (d->v);
   *d = (struct diags) DIAGS_INIT;
 }
+
+void
+diags_print_files (const struct diags *d, FILE *out)
+{
+  /* Group by file, keeping the order in which files first appear. */
+  for (size_t i = 0; i < d->n; i++)
+    {
+      int seen = 0;
+      for (size_t j = 0; j < i && !seen; j++)
+        seen = strcmp (d->v[j].file, d->v[i].file) == 0;
+      if (seen)
+        continue;
+      struct diags one = { 0 };
+      one.v = xcalloc (d->n, sizeof *one.v);
+      for (size_t j = i; j < d->n; j++)
+        if (strcmp (d->v[j].file, d->v[i].file) == 0)
+          one.v[one.n++] = d->v[j];
+      struct strbuf src = STRBUF_INIT;
+      int have = strbuf_read_file (&src, d->v[i].file, 1u << 22) == 0;
+      diags_print (&one, d->v[i].file, have ? src.buf : NULL, out);
+      strbuf_release (&src);
+      free (one.v);
+    }
+  if (d->dropped)
+    fprintf (out, "(%zu more errors not shown)\n", d->dropped);
+}

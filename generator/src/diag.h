@@ -40,6 +40,8 @@ void diag_hint (struct diags *d, const char *fmt, ...) __attribute__ ((format (p
 /* Print every diagnostic; src (may be NULL) is the text of the file, for the caret lines.
    Diagnostics of other files are printed without a source line. */
 void diags_print (const struct diags *d, const char *file, const char *src, FILE *out);
+/* Print every diagnostic, reading each named file once for the caret lines. */
+void diags_print_files (const struct diags *d, FILE *out);
 void diags_release (struct diags *d);
 
 #endif

@@ -39,7 +39,8 @@ take (struct loader *l, const struct ynode *n, const char *what, struct mvalue *
 {
   if (n == NULL)
     return 0;
-  if (expect_kind (l->file, n, Y_SCALAR, what, l->d) < 0 || check_safe_text (l->file, n, what, l->d) < 0)
+  /* A value of the wrong kind was reported by schema_check (mapping fields) or take_list. */
+  if (n->kind != Y_SCALAR || check_safe_text (l->file, n, what, l->d) < 0)
     return -1;
   out->s = xstrdup (n->str);
   out->mark = n->mark;
@@ -103,7 +104,8 @@ take_list (struct loader *l, const struct ynode *seq, const char *what, struct m
   for (size_t i = 0; i < seq->n; i++)
     {
       struct mvalue x = { 0 };
-      if (one (l, seq->kids[i], what, &x) < 0)
+      cleanup_free char *item = xasprintf ("a %s", what);
+      if (expect_kind (l->file, seq->kids[i], Y_SCALAR, item, l->d) < 0 || one (l, seq->kids[i], what, &x) < 0)
         {
           free (x.s);
           continue;
@@ -293,7 +295,9 @@ load_labels (struct loader *l, const struct ynode *map)
   for (size_t i = 0; i + 1 < map->n; i += 2)
     {
       struct mlabel lb = { 0 };
-      if (take (l, map->kids[i], "a label key", &lb.key) < 0 || take (l, map->kids[i + 1], "a label value", &lb.value) < 0)
+      if (take (l, map->kids[i], "a label key", &lb.key) < 0
+          || expect_kind (l->file, map->kids[i + 1], Y_SCALAR, "a label value", l->d) < 0
+          || take (l, map->kids[i + 1], "a label value", &lb.value) < 0)
         {
           free (lb.key.s);
           free (lb.value.s);

@@ -1,5 +1,6 @@
 /* plan.c: expand matrix.yaml against the knowledge base (see plan.h). */
 #include "plan.h"
+#include "digest.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -472,21 +473,110 @@ str_or_null (const char *s)
   return s ? json_string (s) : json_null ();
 }
 
+const char *
+plan_cuda_full (const struct ptag *t)
+{
+  /* CUDA 13 wheels come through the cuda-toolkit meta-package; 11 and 12 name the runtime. */
+  const char *name = t->cuda->major >= 13   ? "cuda-toolkit"
+                     : t->cuda->major == 12 ? "nvidia-cuda-runtime-cu12"
+                                            : "nvidia-cuda-runtime-cu11";
+  return kb_pin_find (t->variant->pins, t->variant->npins, name);
+}
+
+const char *
+plan_cublas (const struct ptag *t)
+{
+  for (size_t i = 0; i < t->variant->npins; i++)
+    if (starts_with (t->variant->pins[i].name, "nvidia-cublas"))
+      return t->variant->pins[i].version;
+  return NULL;
+}
+
+/* A short, stable digest of a set of pins: two tags whose pins are equal share the layer. */
+static void
+pins_id (const struct kb_pin *pins, size_t n, int (*keep) (const char *), char out[9])
+{
+  struct strbuf sb = STRBUF_INIT;
+  for (size_t i = 0; i < n; i++)
+    if (keep (pins[i].name))
+      strbuf_addf (&sb, "%s==%s\n", pins[i].name, pins[i].version);
+  char hex[SHA256_HEX_LEN + 1];
+  sha256_hex (sb.buf, sb.len, hex);
+  memcpy (out, hex, 8);
+  out[8] = '\0';
+  strbuf_release (&sb);
+}
+
+static int
+is_cuda_pin (const char *name)
+{
+  return strstr (name, "cudnn") == NULL;
+}
+
+static int
+any_pin (const char *name)
+{
+  (void) name;
+  return 1;
+}
+
+static json_t *
+layer (const char *role, char *name, const char *what)
+{
+  json_t *l = json_pack ("{s:s, s:s, s:s}", "role", role, "name", name, "what", what);
+  free (name);
+  return l;
+}
+
+/* The layers of a tag above the base, bottom to top: the most widely shared lowest. Names are
+   stable (versions and pin digests) so rendered Dockerfiles change only when pins change. */
+static json_t *
+layers_json (const struct ptag *t)
+{
+  char id[9];
+  const char *full = plan_cuda_full (t);
+  json_t *a = json_array ();
+  pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
+  json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
+                                   "CUDA runtime libraries"));
+  json_array_append_new (a, layer ("cudnn", xasprintf ("cudnn-%s-cu%d", t->variant->cudnn, t->cuda->major),
+                                   "cuDNN"));
+  json_array_append_new (a, layer ("torch", xasprintf ("torch-%s-cu%d%d-py%s", t->torch->version, t->cuda->major,
+                                                       t->cuda->minor, t->python),
+                                   "PyTorch and its Python dependencies"));
+  return a;
+}
+
+/* What a devel image adds on top of its runtime image (NVIDIA's chain: devel builds on runtime). */
+static json_t *
+devel_layers_json (const struct ptag *t)
+{
+  char id[9];
+  json_t *a = json_array ();
+  if (strcmp (t->flavor, "devel") == 0)
+    {
+      pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
+      json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
+                                       "nvcc and CUDA headers"));
+    }
+  return a;
+}
+
 json_t *
 plan_tag_json (const struct plan *p, const struct ptag *t)
 {
   json_t *aliases = json_array ();
   for (size_t i = 0; i < t->naliases; i++)
     json_array_append_new (aliases, json_sprintf ("%s:%s", p->m->repository.s, t->aliases[i]));
-  const char *cuda_full = kb_pin_find (t->variant->pins, t->variant->npins,
-                                       t->cuda->major >= 12 ? "nvidia-cuda-runtime-cu12" : "nvidia-cuda-runtime-cu11");
+  const char *cuda_full = plan_cuda_full (t);
+  cleanup_free char *site = xasprintf ("/usr/local/lib/python%s/dist-packages", t->python);
   char cudnn_major[16];
   snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (t->variant->cudnn));
   return json_pack (
       "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
       " s:{s:s, s:i, s:i, s:i, s:s},"
       " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
-      " s:{s:s, s:s}, s:{s:s, s:o}, s:o, s:o}",
+      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o}",
       "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
       "base", t->base->name, "base_suite", t->base->suite,
       "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
@@ -494,10 +584,10 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "cuda", "version", t->cuda->version, "full", str_or_null (cuda_full), "major", t->cuda->major,
       "minor", t->cuda->minor, "min_driver", t->cuda->min_driver, "compat_floor", t->cuda->compat_floor,
       "arch_list", str_or_null (t->variant->arch_list), "require", t->require_cuda,
-      "cudnn", "version", t->variant->cudnn, "major", cudnn_major,
+      "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
       "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
-      "from", t->runtime ? json_string (t->runtime->ref) : json_null (),
-      "components", components_json (t));
+      "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
+      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t));
 }
 
 json_t *

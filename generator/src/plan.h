@@ -47,6 +47,10 @@ json_t *plan_tag_json (const struct plan *p, const struct ptag *t);
 json_t *plan_json (const struct plan *p);
 json_t *plan_github_json (const struct plan *p);
 
+/* The CUDA runtime's exact version (the wheel pin), and cuBLAS's; NULL when not pinned. */
+const char *plan_cuda_full (const struct ptag *t);
+const char *plan_cublas (const struct ptag *t);
+
 /* The setting that would make an unavailable tag's torch wheel reachable. */
 char *plan_source_hint (const struct ptag *t);
 

@@ -14,7 +14,7 @@ project_open (struct project *p, const char *matrix_path)
   int rc = EXIT_OK;
   if (kb_load (kb_default_dir (NULL), &p->kb, &d) < 0)
     {
-      diags_print (&d, NULL, NULL, stderr);
+      diags_print_files (&d, stderr);
       fprintf (stderr, "pcgen: error: the knowledge base in '%s' is broken\n", p->kb.dir);
       rc = EXIT_INVALID;
       goto out;

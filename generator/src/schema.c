@@ -83,12 +83,17 @@ schema_check (const char *file, const struct ynode *map, const char *what,
       if (expect_kind (file, val, f->kind, label, d) < 0)
         errors++;
     }
+  /* All missing keys in one message: they share one place to point at. */
+  char missing[512] = "";
+  size_t used = 0, nmissing = 0;
   for (const struct field *f = fields; f->key; f++)
-    if (f->required && ymap_get (map, f->key) == NULL)
-      {
-        diag_add (d, file, map->mark, "%s has no '%s'", what, f->key);
-        errors++;
-      }
+    if (f->required && ymap_get (map, f->key) == NULL && used < sizeof missing)
+      used += (size_t) snprintf (missing + used, sizeof missing - used, "%s'%s'", nmissing++ ? ", " : "", f->key);
+  if (nmissing)
+    {
+      diag_add (d, file, map->mark, "%s has no %s", what, missing);
+      errors++;
+    }
   return errors;
 }
 

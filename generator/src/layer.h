@@ -1,0 +1,83 @@
+/* layer.h: deterministic layer tars made from wheels with libarchive.
+   The same inputs give the same bytes: entries sorted by path, explicit parent folders,
+   uid/gid 0 and empty owner names, one fixed mtime (SOURCE_DATE_EPOCH), no atime/ctime
+   (pax_restricted), normalized modes (0755 folders and executables, 0644 other files). */
+#ifndef PCGEN_LAYER_H
+#define PCGEN_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "strbuf.h"
+
+/* A wheel member whose path starts with `from` lands at `to` + the rest of its path (paths
+   relative, no leading '/'). The first matching rule wins; `to` NULL drops the member; a member
+   no rule matches is dropped. */
+struct layer_rule
+{
+  const char *from;
+  const char *to;
+};
+
+struct layer_input
+{
+  const char *wheel; /* path of a .whl (a zip) */
+  const struct layer_rule *rules;
+  size_t nrules;
+};
+
+/* Extra entries made by pcgen itself. */
+struct layer_link
+{
+  const char *path;   /* usr/local/cuda */
+  const char *target; /* cuda-12.4 */
+};
+
+struct layer_file
+{
+  const char *path;    /* etc/ld.so.conf.d/pytorch-cuda.conf */
+  const char *content; /* written as is */
+  int mode;            /* 0644 */
+};
+
+struct layer_spec
+{
+  const struct layer_input *inputs;
+  size_t ninputs;
+  const struct layer_link *links;
+  size_t nlinks;
+  const struct layer_file *files;
+  size_t nfiles;
+  int64_t mtime;       /* every entry's mtime */
+  const char *tmp_dir; /* where staging may happen (same file system as out is best) */
+};
+
+struct layer_stats
+{
+  uint64_t entries;
+  uint64_t bytes; /* file content bytes */
+};
+
+/* Write the layer to out_tar (an uncompressed pax tar) atomically: a temporary file in the same
+   folder, renamed on success, removed on failure or interruption. Fills sha256 (hex of the tar)
+   and stats. Two inputs writing the same path, an unreadable wheel, a path with "..": an error.
+   Returns 0, or -1 with a message in err. */
+int layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
+                 struct layer_stats *stats, struct strbuf *err);
+
+/* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
+int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);
+
+/* Requires-Dist lines of METADATA without an `extra ==` marker: name (normalized: lowercase,
+   runs of '-', '_', '.' as '-') and the exact version when pinned with '==' (else NULL). */
+struct requirement
+{
+  char *name;
+  char *version;
+  char *marker; /* the text after ';', or NULL */
+};
+int metadata_requirements (const char *metadata, struct requirement **out, size_t *n);
+void requirements_free (struct requirement *r, size_t n);
+
+#endif

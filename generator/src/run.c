@@ -1,0 +1,121 @@
+/* run.c: see run.h. */
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* environ plus the extra entries (which win: they come first for getenv's first match). */
+static char **
+make_env (const char *const *extra)
+{
+  size_t n = 0, m = 0;
+  while (environ[n])
+    n++;
+  while (extra && extra[m])
+    m++;
+  char **env = xcalloc (n + m + 1, sizeof *env);
+  for (size_t i = 0; i < m; i++)
+    env[i] = (char *) extra[i];
+  for (size_t i = 0; i < n; i++)
+    env[m + i] = environ[i];
+  return env;
+}
+
+/* Read both pipes until both close, so neither child stream can fill up and block. */
+static void
+drain (int out_fd, struct strbuf *out, int err_fd, struct strbuf *err)
+{
+  struct pollfd fds[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
+  struct strbuf *bufs[2] = { out, err };
+  int open_fds = (out_fd >= 0) + (err_fd >= 0);
+  char chunk[65536];
+  while (open_fds > 0)
+    {
+      if (poll (fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;
+        }
+      for (int i = 0; i < 2; i++)
+        {
+          if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+          ssize_t n = read (fds[i].fd, chunk, sizeof chunk);
+          if (n > 0)
+            strbuf_add (bufs[i], chunk, (size_t) n);
+          else if (n == 0 || errno != EINTR)
+            {
+              close (fds[i].fd);
+              fds[i].fd = -1;
+              open_fds--;
+            }
+        }
+    }
+}
+
+int
+run_command (const struct run_opts *o)
+{
+  int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  if ((o->out && pipe2 (out_pipe, O_CLOEXEC) < 0) || (o->err && pipe2 (err_pipe, O_CLOEXEC) < 0))
+    return -1;
+  if (o->out)
+    posix_spawn_file_actions_adddup2 (&fa, out_pipe[1], 1);
+  if (o->err)
+    posix_spawn_file_actions_adddup2 (&fa, err_pipe[1], 2);
+  if (o->null_stdin)
+    posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (o->dir)
+    posix_spawn_file_actions_addchdir_np (&fa, o->dir);
+  char **env = make_env (o->env);
+  pid_t pid;
+  int r = posix_spawnp (&pid, o->argv[0], &fa, NULL, (char *const *) o->argv, env);
+  free (env);
+  posix_spawn_file_actions_destroy (&fa);
+  if (out_pipe[1] >= 0)
+    close (out_pipe[1]);
+  if (err_pipe[1] >= 0)
+    close (err_pipe[1]);
+  if (r != 0)
+    {
+      if (out_pipe[0] >= 0)
+        close (out_pipe[0]);
+      if (err_pipe[0] >= 0)
+        close (err_pipe[0]);
+      errno = r;
+      return -1;
+    }
+  drain (out_pipe[0], o->out, err_pipe[0], o->err);
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
+void
+run_describe (const char *const *argv, struct strbuf *out)
+{
+  for (size_t i = 0; argv[i]; i++)
+    {
+      if (i)
+        strbuf_addch (out, ' ');
+      if (argv[i][0] && strpbrk (argv[i], " \t'\"$`\\") == NULL)
+        strbuf_addstr (out, argv[i]);
+      else
+        strbuf_addf (out, "'%s'", argv[i]);
+    }
+}
