@@ -5,7 +5,6 @@
 #include "exitcode.h"
 #include "hostinfo.h"
 #include "project.h"
-#include "schema.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -28,8 +27,8 @@ static const char compat_usage[]
       "  TAG               tag names, aliases or globs (default: every tag of the plan)\n"
       "verdicts: runs, runs-minor-compat, driver-too-old, arch-not-built, arch-dropped,\n"
       "          arch-unknown\n"
-      "exit: 0 a requested tag runs, 1 invalid matrix, 2 usage, 3 no driver found,\n"
-      "      5 no requested tag runs\n";
+      "exit: 0 a requested tag runs, 1 invalid matrix, 2 usage, 3 no driver found or\n"
+      "      cannot read the matrix, 5 no requested tag runs\n";
 
 struct compat_opts
 {
@@ -86,21 +85,16 @@ parse_options (int argc, char **argv, struct compat_opts *o)
   return -1; /* go on */
 }
 
+/* No "did you mean": GPU names one digit apart are different GPUs (RTX 4080 is not RTX 2080). */
 static void
 unknown_gpu (const struct kb *kb, const char *asked)
 {
   struct strbuf known = STRBUF_INIT;
-  const char **names = xcalloc (kb->ngpus + 1, sizeof *names);
   for (size_t i = 0; i < kb->ngpus; i++)
-    {
-      strbuf_addf (&known, "%s%s", i ? ", " : "", kb->gpus[i].name);
-      names[i] = kb->gpus[i].name;
-    }
-  const char *near = nearest (asked, names);
-  error ("unknown GPU '%s'%s%s%s: give a name, sm_XY, XY or X.Y (like sm_89, 89 or 8.9)", asked,
-         near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    strbuf_addf (&known, "%s%s", i ? ", " : "", kb->gpus[i].name);
+  error ("unknown GPU '%s': give a name the knowledge base knows, or a compute capability as "
+         "sm_XY, XY or X.Y (like sm_89, 89 or 8.9)", asked);
   fprintf (stderr, "known names: %s\n", known.buf);
-  free (names);
   strbuf_release (&known);
 }
 
