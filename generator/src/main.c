@@ -21,6 +21,7 @@ struct command
 static const struct command commands[] = {
   { "validate", cmd_validate, "check matrix.yaml: schema and compatibility, file:line:col errors" },
   { "plan", cmd_plan, "list the tags, aliases and pinned components (--json, --github)" },
+  { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
 };
 
 /* Subcommands of the fixed interface that later issues bring. */
