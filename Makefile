@@ -83,8 +83,9 @@ images: bin/pcgen
 unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; done; exit $$fail
 
-test: build/test/pcgen $(UNITBIN) $(FUZZBIN)
-	@PCGEN=build/test/pcgen FUZZ_BINS="$(FUZZBIN)" UNIT_BINS="$(UNITBIN)" tests/run-tests
+test: build/test/pcgen $(UNITBIN) $(FUZZBIN) $(FAKES)
+	@PCGEN=build/test/pcgen FUZZ_BINS="$(FUZZBIN)" UNIT_BINS="$(UNITBIN)" \
+	  SUITES="tests/compat/run.sh" tests/run-tests
 
 fuzz: $(FUZZBIN)
 	@for f in $(FUZZBIN); do \

@@ -5,6 +5,7 @@
 
 int cmd_validate (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
+int cmd_render (int argc, char **argv);
 int cmd_compat (int argc, char **argv);
 
 /* Print `json` to stdout, indented or compact; returns EXIT_OK or EXIT_ENV. */

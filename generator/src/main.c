@@ -21,6 +21,7 @@ struct command
 static const struct command commands[] = {
   { "validate", cmd_validate, "check matrix.yaml: schema and compatibility, file:line:col errors" },
   { "plan", cmd_plan, "list the tags, aliases and pinned components (--json, --github)" },
+  { "render", cmd_render, "write images/<tag>/Dockerfile from templates/ (--check: drift only)" },
   { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
 };
 
