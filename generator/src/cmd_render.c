@@ -161,15 +161,16 @@ cmd_render (int argc, char **argv)
     rc = EXIT_ENV;
   else if (o.check && drift)
     {
-      printf ("render --check: %d file%s out of date: run 'pcgen render' and commit %s/\n", drift,
+      printf ("render --check: %d difference%s: run 'pcgen render' and commit %s/\n", drift,
               drift == 1 ? "" : "s", o.out);
       rc = EXIT_INVALID;
     }
   else if (o.check)
-    printf ("render --check: %s/ matches %zu tags\n", o.out, p.plan.ntags);
+    printf ("render --check: %s/ matches the %zu tag%s of the plan\n", o.out, p.plan.ntags,
+            p.plan.ntags == 1 ? "" : "s");
   else
-    printf ("rendered %zu tags into %s/ (%zu files written, %zu unchanged)\n", p.plan.ntags, o.out,
-            written, s.n - written);
+    printf ("rendered %zu tag%s into %s/ (%zu files written, %zu unchanged)\n", p.plan.ntags,
+            p.plan.ntags == 1 ? "" : "s", o.out, written, s.n - written);
   diags_release (&d);
   render_set_release (&s);
   project_close (&p);
