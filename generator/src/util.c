@@ -115,29 +115,37 @@ version_cmp (const char *a, const char *b)
 size_t
 levenshtein (const char *a, const char *b)
 {
+  /* Optimal string alignment: like Levenshtein, and a swap of two neighbours ("cdua") costs 1,
+     the commonest typo. Three rows are enough. */
   size_t la = strlen (a), lb = strlen (b);
-  size_t *row = xmalloc ((lb + 1) * sizeof *row);
+  size_t *prev2 = xcalloc (lb + 1, sizeof (size_t)), *prev = xcalloc (lb + 1, sizeof (size_t));
+  size_t *cur = xcalloc (lb + 1, sizeof (size_t));
   for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
+    prev[j] = j;
   for (size_t i = 1; i <= la; i++)
     {
-      size_t diag = row[0];
-      row[0] = i;
+      cur[0] = i;
       for (size_t j = 1; j <= lb; j++)
         {
-          size_t up = row[j];
           size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-          size_t best = diag + cost;
-          if (row[j] + 1 < best)
-            best = row[j] + 1;
-          if (row[j - 1] + 1 < best)
-            best = row[j - 1] + 1;
-          row[j] = best;
-          diag = up;
+          size_t best = prev[j - 1] + cost;
+          if (prev[j] + 1 < best)
+            best = prev[j] + 1;
+          if (cur[j - 1] + 1 < best)
+            best = cur[j - 1] + 1;
+          if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < best)
+            best = prev2[j - 2] + 1;
+          cur[j] = best;
         }
+      size_t *t = prev2;
+      prev2 = prev;
+      prev = cur;
+      cur = t;
     }
-  size_t d = row[lb];
-  free (row);
+  size_t d = prev[lb];
+  free (prev2);
+  free (prev);
+  free (cur);
   return d;
 }
 

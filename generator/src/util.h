@@ -33,7 +33,7 @@ int starts_with (const char *s, const char *prefix);
    missing components count as 0. */
 int version_cmp (const char *a, const char *b);
 
-/* Edit distance, for "did you mean". */
+/* Edit distance (adjacent swaps count one), for "did you mean". */
 size_t levenshtein (const char *a, const char *b);
 
 /* git-style messages on stderr: "pcgen: error: ...". error() returns -1. */

@@ -1,0 +1,166 @@
+/* test_core.c: the pieces under the matrix loader: versions, edit distance, the YAML tree
+   with its marks, the knowledge base, and the plan built from a matrix. */
+#include "check.h"
+#include "kb.h"
+#include "matrix.h"
+#include "plan.h"
+#include "schema.h"
+#include "util.h"
+#include "ytree.h"
+
+#include <stdlib.h>
+
+static void
+test_version_cmp (void)
+{
+  CHECK (version_cmp ("12.4", "12.10") < 0);
+  CHECK (version_cmp ("525.60.13", "530.30.02") < 0);
+  CHECK (version_cmp ("550.54.14", "550.54.14") == 0);
+  CHECK (version_cmp ("570.26", "570.26.0") == 0);
+  CHECK (version_cmp ("2.10.0", "2.9.1") > 0);
+  CHECK (version_cmp ("3.11", "3.9") > 0);
+}
+
+static void
+test_nearest (void)
+{
+  static const char *const keys[] = { "repository", "flavors", "torch", "cuda", NULL };
+  CHECK_STR (nearest ("flavours", keys), "flavors");
+  CHECK_STR (nearest ("repo", keys) ? nearest ("repo", keys) : "(none)", "(none)");
+  CHECK_STR (nearest ("cdua", keys), "cuda");
+  CHECK_INT (levenshtein ("kitten", "sitting"), 3);
+  CHECK_INT (levenshtein ("", "abc"), 3);
+}
+
+static void
+test_ytree_marks (void)
+{
+  struct diags d = DIAGS_INIT;
+  struct ynode *root;
+  const char *y = "a: 1\nlist:\n  - \"x y\"\n  - z\nmap: {k: v}\n";
+  CHECK_INT (ytree_parse ("t.yaml", y, strlen (y), &root, &d), 0);
+  CHECK_INT (root->kind, Y_MAP);
+  struct ynode *list = ymap_get (root, "list");
+  CHECK_INT (list->kind, Y_SEQ);
+  CHECK_INT (list->n, 2);
+  CHECK_STR (list->kids[0]->str, "x y");
+  CHECK_INT (list->kids[0]->mark.line, 3);
+  CHECK_INT (list->kids[0]->mark.col, 5);
+  CHECK_INT (list->kids[0]->mark.len, 5); /* the quotes included */
+  CHECK_INT (list->kids[0]->plain, 0);
+  CHECK_INT (list->kids[1]->plain, 1);
+  CHECK_STR (ystr (ymap_get (root, "map"), "k"), "v");
+  CHECK (ymap_get (root, "nosuch") == NULL);
+  ynode_free (root);
+
+  /* 12.10 stays text: never the float 12.1. */
+  const char *f = "v: 12.10\n";
+  CHECK_INT (ytree_parse ("t.yaml", f, strlen (f), &root, &d), 0);
+  CHECK_STR (ystr (root, "v"), "12.10");
+  ynode_free (root);
+
+  const char *dup = "a: 1\nb: 2\na: 3\n";
+  CHECK_INT (ytree_parse ("t.yaml", dup, strlen (dup), &root, &d), -1);
+  CHECK_INT (d.n, 1);
+  CHECK_STR (d.v[0].msg, "duplicate key 'a' (first at line 1, column 1)");
+  CHECK_INT (d.v[0].mark.line, 3);
+  diags_release (&d);
+
+  CHECK_INT (ytree_parse ("t.yaml", "", 0, &root, &d), 0);
+  CHECK (root == NULL);
+}
+
+static struct kb kb;
+
+static int
+plan_of (const char *y, struct matrix *m, struct plan *p, struct diags *d)
+{
+  if (matrix_load_text ("m.yaml", y, strlen (y), m, d) < 0)
+    return -1;
+  return plan_build (m, &kb, p, d);
+}
+
+static void
+test_kb (void)
+{
+  const struct kb_torch *t = kb_torch_find (&kb, "2.6");
+  CHECK (t != NULL);
+  CHECK_STR (t ? t->version : NULL, "2.6.0");
+  CHECK (kb_torch_find (&kb, "2.9")->patch == 1); /* newest 2.9.x */
+  CHECK (kb_torch_find (&kb, "2") == NULL);
+  CHECK (kb_variant_find (kb_torch_find (&kb, "2.9.0"), "11.8") == NULL);
+  CHECK_STR (kb_cuda_find (&kb, "11.8")->min_driver, "520.61.05");
+  CHECK_STR (kb_cuda_find (&kb, "12.4")->compat_floor, "525.60.13");
+  /* CUDA 11.8 targets sm_90 (the H100). */
+  const struct kb_cuda *c118 = kb_cuda_find (&kb, "11.8");
+  int has90 = 0;
+  for (size_t i = 0; i < c118->narchs; i++)
+    has90 |= c118->archs[i] == 90;
+  CHECK (has90);
+  CHECK_INT (kb_parse_cc ("sm_90"), 90);
+  CHECK_INT (kb_parse_cc ("8.6"), 86);
+  CHECK_INT (kb_parse_cc ("120"), 120);
+  CHECK_INT (kb_parse_cc ("sm_x"), -1);
+  CHECK_INT (kb_gpu_find (&kb, "rtx-4090")->cc, 89);
+  /* The pins were read from the real wheel's METADATA. */
+  const struct kb_variant *v = kb_variant_find (kb_torch_find (&kb, "2.6.0"), "12.4");
+  CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cublas-cu12"), "12.4.5.8");
+  CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cudnn-cu12"), "9.1.0.70");
+}
+
+static const char *const head = "repository: r/p\nbase: debian-bookworm\npython: \"3.11\"\n";
+
+static void
+test_plan (void)
+{
+  struct diags d = DIAGS_INIT;
+  struct matrix m;
+  struct plan p;
+  cleanup_free char *y = xasprintf ("%storch: [\"2.4.1\", \"2.6.0\"]\ncuda: [\"12.1\", \"12.4\"]\n"
+                                    "flavors: [runtime, devel]\nexclude:\n  - {torch: \"2.6.0\", cuda: \"12.1\"}\n"
+                                    "aliases:\n  - {name: \"v{major}.{minor}-prod\", cuda: pypi, flavor: runtime}\n",
+                                    head);
+  CHECK_INT (plan_of (y, &m, &p, &d), 0);
+  CHECK_INT (p.ntags, 6);
+  CHECK_STR (p.tags[0].name, "2.4.1-cuda12.1-cudnn9-runtime");
+  CHECK_STR (p.tags[1].name, "2.4.1-cuda12.1-cudnn9-devel");
+  CHECK_STR (p.tags[0].aliases[0], "v2.4-prod");
+  CHECK_STR (p.tags[1].runtime->name, "2.4.1-cuda12.1-cudnn9-runtime");
+  CHECK_STR (p.tags[2].source_kind, "unavailable"); /* 2.4.1 + 12.4: not the PyPI build */
+  const struct ptag *t = plan_find (&p, "2.6.0-cuda12.4-cudnn9-runtime");
+  CHECK_STR (t->aliases[0], "v2.6-prod");
+  CHECK_STR (t->require_cuda, "cuda>=12.0,driver>=525.60.13");
+  CHECK_STR (plan_cuda_full (t), "12.4.127");
+  CHECK_STR (plan_cublas (t), "12.4.5.8");
+  plan_release (&p);
+  matrix_release (&m);
+  CHECK_INT (d.n, 0);
+
+  /* Refused, naming the published variants. */
+  cleanup_free char *bad = xasprintf ("%storch: [\"2.9\"]\ncuda: [\"11.8\"]\nflavors: [runtime]\n", head);
+  CHECK_INT (plan_of (bad, &m, &p, &d), -1);
+  CHECK_INT (d.n, 1);
+  CHECK_STR (d.v[0].msg, "torch 2.9 has no CUDA 11.8 build (published: 12.6, 12.8, 13.0)");
+  CHECK_INT (d.v[0].mark.line, 4);
+  CHECK_INT (d.v[0].mark.col, 9);
+  plan_release (&p);
+  matrix_release (&m);
+  diags_release (&d);
+}
+
+int
+main (void)
+{
+  struct diags d = DIAGS_INIT;
+  const char *dir = getenv ("PCGEN_DATA");
+  CHECK_INT (kb_load (dir ? dir : "generator/data", &kb, &d), 0);
+  diags_print (&d, NULL, NULL, stderr);
+  diags_release (&d);
+  test_version_cmp ();
+  test_nearest ();
+  test_ytree_marks ();
+  test_kb ();
+  test_plan ();
+  kb_release (&kb);
+  return check_summary ("core");
+}
