@@ -116,38 +116,6 @@ resolve_gpus (const struct kb *kb, const struct compat_opts *o, struct compat_gp
   return EXIT_OK;
 }
 
-static int
-tag_matches (const struct ptag *t, const char *pattern)
-{
-  if (fnmatch (pattern, t->name, 0) == 0)
-    return 1;
-  for (size_t i = 0; i < t->naliases; i++)
-    if (fnmatch (pattern, t->aliases[i], 0) == 0)
-      return 1;
-  return 0;
-}
-
-/* Which tags were asked for: all without patterns; every pattern must match one. */
-static int
-select_tags (const struct plan *p, const struct compat_opts *o, int *sel)
-{
-  for (size_t i = 0; i < p->ntags; i++)
-    sel[i] = o->npatterns == 0;
-  for (size_t k = 0; k < o->npatterns; k++)
-    {
-      int any = 0;
-      for (size_t i = 0; i < p->ntags; i++)
-        if (tag_matches (&p->tags[i], o->patterns[k]))
-          sel[i] = any = 1;
-      if (!any)
-        {
-          error ("no tag of the plan matches '%s' (see 'pcgen plan')", o->patterns[k]);
-          return EXIT_USAGE;
-        }
-    }
-  return EXIT_OK;
-}
-
 /* The host: the flags' description, or what the driver says. */
 static int
 describe_host (const struct compat_opts *o, struct hostinfo *hi, struct compat_gpu **gpus,
@@ -351,7 +319,7 @@ cmd_compat (int argc, char **argv)
   gpus = xcalloc (o.ngpus + 1, sizeof *gpus);
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
   struct compat_host h = { 0 };
-  if ((rc = resolve_gpus (&p.kb, &o, gpus)) != EXIT_OK || (rc = select_tags (&p.plan, &o, sel)) != EXIT_OK
+  if ((rc = resolve_gpus (&p.kb, &o, gpus)) != EXIT_OK || (rc = plan_select (&p.plan, o.patterns, o.npatterns, sel) < 0 ? EXIT_USAGE : EXIT_OK) != EXIT_OK
       || (rc = describe_host (&o, &hi, &gpus, &h)) != EXIT_OK)
     goto out;
   rc = judge_and_print (&o, &p, sel, &hi, &h);

@@ -75,6 +75,7 @@ struct requirement
 {
   char *name;
   char *version;
+  char *spec;   /* the version specifier as written ("==2.1", ">=4.10.0,<5"), or NULL */
   char *marker; /* the text after ';', or NULL */
 };
 int metadata_requirements (const char *metadata, struct requirement **out, size_t *n);

@@ -4,6 +4,7 @@
 #include "strbuf.h"
 #include "util.h"
 
+#include <fnmatch.h>
 #include <string.h>
 
 struct expander
@@ -615,4 +616,32 @@ plan_github_json (const struct plan *p)
                                              "cuda", t->cuda->version, "source", t->source_kind));
     }
   return json_pack ("{s:o}", "include", inc);
+}
+
+static int
+tag_matches (const struct ptag *t, const char *pattern)
+{
+  if (fnmatch (pattern, t->name, 0) == 0)
+    return 1;
+  for (size_t i = 0; i < t->naliases; i++)
+    if (fnmatch (pattern, t->aliases[i], 0) == 0)
+      return 1;
+  return 0;
+}
+
+int
+plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel)
+{
+  for (size_t i = 0; i < p->ntags; i++)
+    sel[i] = npatterns == 0;
+  for (size_t k = 0; k < npatterns; k++)
+    {
+      int any = 0;
+      for (size_t i = 0; i < p->ntags; i++)
+        if (tag_matches (&p->tags[i], patterns[k]))
+          sel[i] = any = 1;
+      if (!any)
+        return error ("no tag of the plan matches '%s' (see 'pcgen plan')", patterns[k]);
+    }
+  return 0;
 }

@@ -42,6 +42,11 @@ void plan_release (struct plan *p);
 
 const struct ptag *plan_find (const struct plan *p, const char *name);
 
+/* Mark in sel[] (one per tag) the tags whose name or an alias matches one of the glob
+   patterns; every tag when there is none. A pattern that matches nothing is an error (printed;
+   returns -1). */
+int plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel);
+
 /* JSON views; see README.md, "plan --json schema". */
 json_t *plan_tag_json (const struct plan *p, const struct ptag *t);
 json_t *plan_json (const struct plan *p);

@@ -1,0 +1,79 @@
+/* cache.c: see cache.h. */
+#include "cache.h"
+#include "fsutil.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *
+cache_dir (void)
+{
+  static char *dir;
+  if (dir)
+    return dir;
+  const char *env = getenv ("PCGEN_CACHE");
+  const char *xdg = getenv ("XDG_CACHE_HOME");
+  const char *home = getenv ("HOME");
+  if (env && *env)
+    dir = xstrdup (env);
+  else if (xdg && *xdg)
+    dir = xasprintf ("%s/pytorch-cuda", xdg);
+  else
+    dir = xasprintf ("%s/.cache/pytorch-cuda", home && *home ? home : "/tmp");
+  return dir;
+}
+
+char *
+cache_path (const char *sha256, const char *file)
+{
+  return xasprintf ("%s/sha256/%s/%s", cache_dir (), sha256, file);
+}
+
+int
+cache_check (const char *sha256, const char *file, struct strbuf *err)
+{
+  cleanup_free char *path = cache_path (sha256, file);
+  if (access (path, F_OK) != 0)
+    return 0;
+  char got[SHA256_HEX_LEN + 1];
+  if (sha256_file (path, got, NULL) < 0)
+    {
+      strbuf_addf (err, "cannot read '%s': %s", path, strerror (errno));
+      return -1;
+    }
+  if (strcmp (got, sha256) != 0)
+    {
+      strbuf_addf (err, "cached '%s' has sha256 %s, not %s: removed it (download it again with pcgen fetch)",
+                   path, got, sha256);
+      unlink (path);
+      return -1;
+    }
+  return 1;
+}
+
+int
+cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
+           unsigned long long *size, struct strbuf *err)
+{
+  if (sha256_file (src, sha256, size) < 0)
+    {
+      strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));
+      return -1;
+    }
+  cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
+  cleanup_free char *dst = xasprintf ("%s/%s", dir, file);
+  if (mkdir_p (dir, 0755) < 0)
+    {
+      strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno));
+      return -1;
+    }
+  if (rename (src, dst) < 0)
+    {
+      strbuf_addf (err, "cannot move '%s' into the cache: %s", src, strerror (errno));
+      return -1;
+    }
+  return 0;
+}

@@ -1,0 +1,27 @@
+/* cache.h: the content-addressed download cache. A wheel lives at
+     CACHE/sha256/<hex>/<file name>
+   and is verified by its sha256 whenever it is used: a mismatch is refused and the entry
+   removed, so a corrupt or tampered file is never built into an image. Files enter the cache by
+   rename(2) after hashing, so an interrupted download never leaves a half entry. */
+#ifndef PCGEN_CACHE_H
+#define PCGEN_CACHE_H
+
+#include "digest.h"
+#include "strbuf.h"
+
+/* $PCGEN_CACHE, else $XDG_CACHE_HOME/pytorch-cuda, else $HOME/.cache/pytorch-cuda. */
+const char *cache_dir (void);
+
+/* The path of (sha256, file) in the cache, whether or not it is there. */
+char *cache_path (const char *sha256, const char *file);
+
+/* 1 if the entry is present and its content hashes to sha256; 0 if absent; -1 if present but
+   corrupt (then it is removed and err says so). */
+int cache_check (const char *sha256, const char *file, struct strbuf *err);
+
+/* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its
+   size in *size). src is gone afterwards. Returns 0, or -1 with err set. */
+int cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
+               unsigned long long *size, struct strbuf *err);
+
+#endif
