@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# tests/images/run.sh PCGEN [TAG...]: check built images from the inside, in real containers.
+# For each tag (default: every tag the plan has an image for in the engine):
+#   torch, CUDA and cuDNN versions printed by Python equal the tag's; pip check passes;
+#   ldd finds every library of every ELF under the CUDA folder and torch/lib, except
+#   libcuda.so.1 (the driver, mounted at run time); ENV and LABELs as in DESIGN.md.
+# devel tags also: nvcc --version reports the tag's CUDA, nvcc compiles and links a .cu file,
+#   a CMake project using find_package(Torch) configures, builds and runs a CPU matmul.
+# Last line: "images: N passed, N failed".
+set -u
+PCGEN=${1:?usage: tests/images/run.sh PCGEN [TAG...]}; shift
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "  ok   $*"; }
+ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
+check() { local what=$1; shift; if "$@" >/tmp/images-check.$$ 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' /tmp/images-check.$$ | tail -n 15; fi; }
+
+plan=$("$PCGEN" plan --json) || { echo "images: 0 passed, 1 failed"; exit 1; }
+tags=("$@")
+if [ ${#tags[@]} -eq 0 ]; then
+  mapfile -t tags < <(jq -r '.tags[].tag' <<<"$plan")
+fi
+
+for tag in "${tags[@]}"; do
+  t=$(jq -c --arg t "$tag" '.tags[] | select(.tag == $t)' <<<"$plan")
+  [ -n "$t" ] || { ko "$tag: not in the plan"; continue; }
+  image=$(jq -r .image <<<"$t")
+  docker image inspect "$image" >/dev/null 2>&1 || { echo "skip $tag: no image in the engine"; continue; }
+  echo "$image"
+  torch=$(jq -r .torch.version <<<"$t"); cuda=$(jq -r .cuda.version <<<"$t")
+  cudnn=$(jq -r .cudnn.version <<<"$t"); flavor=$(jq -r .flavor <<<"$t")
+  # cuDNN's version as torch reports it: 9.1.0.70 -> 90100 (cuDNN 9), 8.9.2.26 -> 8902 (cuDNN 8)
+  want_cudnn=$(awk -F. '{ if ($1 >= 9) print $1*10000+$2*100+$3; else print $1*1000+$2*100+$3 }' <<<"$cudnn")
+  check "python: torch $torch, CUDA $cuda, cuDNN $want_cudnn" \
+    docker run --rm "$image" python3 -c "
+import torch, sys
+got = (torch.__version__.split('+')[0], torch.version.cuda, torch.backends.cudnn.version())
+want = ('$torch', '$cuda', $want_cudnn)
+print('got', got, 'want', want)
+sys.exit(0 if got == want else 1)"
+  check "pip check" docker run --rm "$image" python3 -m pip check
+  check "ldd: every library found but libcuda.so.1" docker run --rm "$image" bash -c '
+    site=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")
+    bad=0
+    for f in $(find /usr/local/cuda-'"$cuda"'/lib "$site/lib" -name "*.so*" -type f); do
+      missing=$(ldd "$f" 2>/dev/null | grep "not found" | grep -v "libcuda.so.1")
+      [ -z "$missing" ] || { echo "$f: $missing"; bad=1; }
+    done
+    exit $bad'
+  env=$(docker image inspect --format '{{json .Config.Env}}' "$image")
+  labels=$(docker image inspect --format '{{json .Config.Labels}}' "$image")
+  check "ENV: CUDA_VERSION, NVIDIA_* and NVIDIA_REQUIRE_CUDA" bash -c '
+    for want in "NVIDIA_VISIBLE_DEVICES=all" "NVIDIA_DRIVER_CAPABILITIES=compute,utility" \
+                "NVIDIA_REQUIRE_CUDA='"$(jq -r .cuda.require <<<"$t")"'" "PYTORCH_VERSION='"$torch"'" \
+                "CUDNN_VERSION='"$cudnn"'" "CUDA_HOME=/usr/local/cuda-'"$cuda"'"; do
+      grep -qF "\"$want\"" <<<'"'$env'"' || { echo "missing ENV $want in $env"; exit 1; }
+    done'
+  check "LABELs: OCI and component versions" bash -c '
+    jq -e --arg tag "'"$tag"'" --arg torch "'"$torch"'" --arg cudnn "'"$cudnn"'" \
+      ".[\"org.opencontainers.image.version\"] == \$tag and .[\"io.pytorch-cuda.torch\"] == \$torch
+       and .[\"io.pytorch-cuda.cudnn\"] == \$cudnn" <<<'"'$labels'"''
+  if [ "$flavor" = devel ]; then
+    check "nvcc --version reports CUDA $cuda" bash -c "docker run --rm '$image' nvcc --version | grep -q 'release $cuda'"
+    check "nvcc compiles and links a .cu file" \
+      docker run --rm -v "$here:/src:ro" "$image" bash -c 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy'
+    check "CMake find_package(Torch) builds and runs a CPU matmul" \
+      docker run --rm -v "$here/cmake-torch:/src:ro" "$image" bash -c \
+        'cmake -S /src -B /tmp/b -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build /tmp/b -j2 >/dev/null && /tmp/b/matmul'
+  fi
+done
+rm -f /tmp/images-check.$$
+echo "images: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
