@@ -370,6 +370,23 @@ run_on_device (struct ctx *c, const struct nvrtc *api, char *note, size_t notesi
   return err[0] ? -1 : 0;
 }
 
+/* NVRTC dlopens libnvrtc-builtins.so.MAJOR.MINOR by soname when it compiles. When NVRTC
+   itself was found only in PC_CUDA_HOME (not on the loader path), load the builtins from
+   beside it first; a loaded library answers to its soname. Where the loader finds them
+   anyway, this changes nothing; where neither does, NVRTC's own error says so. */
+static void
+preload_builtins (void *h, int major, int minor)
+{
+  char name[64], path[4096];
+  const char *nvrtc = lib_path (h), *slash = strrchr (nvrtc, '/');
+  snprintf (name, sizeof name, "libnvrtc-builtins.so.%d.%d", major, minor);
+  if (dlopen (name, RTLD_NOW | RTLD_LOCAL) != NULL || slash == NULL)
+    return;
+  if ((size_t) snprintf (path, sizeof path, "%.*s/%s", (int) (slash - nvrtc), nvrtc, name)
+      < sizeof path)
+    dlopen (path, RTLD_NOW | RTLD_LOCAL);
+}
+
 /* The verdict once NVRTC has loaded and told its version. */
 static void
 verdict (struct ctx *c, const struct nvrtc *api, void *h, struct check *out)
@@ -411,6 +428,7 @@ check_kernel (struct ctx *c, struct check *out)
   else
     {
       snprintf (c->found.nvrtc, sizeof c->found.nvrtc, "%d.%d", major, minor);
+      preload_builtins (h, major, minor);
       verdict (c, &api, h, out);
     }
 }
