@@ -82,7 +82,8 @@ sgemm_on_device (struct ctx *c, void *h, char *note, size_t notesize, char *err,
       rng_fill (a, DIM * DIM);
       rng_fill (b, DIM * DIM);
       rng_fill (cm, DIM * DIM); /* overwritten: beta is 0 */
-      if (gpu_alloc (g, &da, bytes, err, errsize) == 0 && gpu_alloc (g, &db, bytes, err, errsize) == 0
+      if (gpu_alloc (g, &da, bytes, err, errsize) == 0
+          && gpu_alloc (g, &db, bytes, err, errsize) == 0
           && gpu_alloc (g, &dc, bytes, err, errsize) == 0
           && gpu_upload (g, da, a, bytes, err, errsize) == 0
           && gpu_upload (g, db, b, bytes, err, errsize) == 0
@@ -92,7 +93,8 @@ sgemm_on_device (struct ctx *c, void *h, char *note, size_t notesize, char *err,
                      (const float *) db, DIM, &zero, (float *) dc, DIM);
           if (r != 0)
             snprintf (err, errsize, "cublasSgemm: cublasStatus %d", r);
-          else if (gpu_sync (g, err, errsize) == 0 && gpu_download (g, cm, dc, bytes, err, errsize) == 0)
+          else if (gpu_sync (g, err, errsize) == 0
+                   && gpu_download (g, cm, dc, bytes, err, errsize) == 0)
             rc = 0;
         }
       if ((r = destroy (handle)) != 0 && rc == 0)
@@ -106,14 +108,15 @@ sgemm_on_device (struct ctx *c, void *h, char *note, size_t notesize, char *err,
       double ratio = matmul_error_ratio (cm, a, b, DIM, DIM, DIM, 1);
       if (ratio > 1)
         {
-          snprintf (err, errsize, "SGEMM %dx%dx%d error %.3g times the float32 bound "
-                    "2*k*eps*sum|a||b| (seed %#llx)", DIM, DIM, DIM, ratio,
-                    (unsigned long long) rng_seed_value ());
+          snprintf (err, errsize,
+                    "SGEMM %dx%dx%d error %.3g times the float32 bound "
+                    "2*k*eps*sum|a||b| (seed %#llx)",
+                    DIM, DIM, DIM, ratio, (unsigned long long) rng_seed_value ());
           rc = -1;
         }
       else
-        snprintf (note, notesize, "SGEMM %dx%dx%d on %s within %.2g of the float32 bound",
-                  DIM, DIM, DIM, g->name, ratio);
+        snprintf (note, notesize, "SGEMM %dx%dx%d on %s within %.2g of the float32 bound", DIM, DIM,
+                  DIM, g->name, ratio);
     }
   gpu_free (g, da);
   gpu_free (g, db);

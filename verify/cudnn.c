@@ -10,8 +10,8 @@ typedef size_t (*fn_version) (void);
 typedef int (*fn_create) (void **);
 typedef int (*fn_destroy) (void *);
 typedef int (*fn_set4d) (void *, int, int, int, int, int, int);
-typedef int (*fn_add) (void *, const void *, const void *, const void *, const void *,
-                       const void *, void *);
+typedef int (*fn_add) (void *, const void *, const void *, const void *, const void *, const void *,
+                       void *);
 typedef const char *(*fn_errstr) (int);
 
 enum
@@ -26,13 +26,21 @@ enum
 
 /* The sub-libraries libcudnn.so.N loads by soname from its own folder when an operation
    first needs them: missing ones fail only then, in the user's program, so look now. */
-static const char *const subs9[] = { "libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9",
-                                     "libcudnn_adv.so.9", "libcudnn_heuristic.so.9",
+static const char *const subs9[] = { "libcudnn_graph.so.9",
+                                     "libcudnn_ops.so.9",
+                                     "libcudnn_cnn.so.9",
+                                     "libcudnn_adv.so.9",
+                                     "libcudnn_heuristic.so.9",
                                      "libcudnn_engines_precompiled.so.9",
-                                     "libcudnn_engines_runtime_compiled.so.9", NULL };
-static const char *const subs8[] = { "libcudnn_ops_infer.so.8", "libcudnn_ops_train.so.8",
-                                     "libcudnn_cnn_infer.so.8", "libcudnn_cnn_train.so.8",
-                                     "libcudnn_adv_infer.so.8", "libcudnn_adv_train.so.8", NULL };
+                                     "libcudnn_engines_runtime_compiled.so.9",
+                                     NULL };
+static const char *const subs8[] = { "libcudnn_ops_infer.so.8",
+                                     "libcudnn_ops_train.so.8",
+                                     "libcudnn_cnn_infer.so.8",
+                                     "libcudnn_cnn_train.so.8",
+                                     "libcudnn_adv_infer.so.8",
+                                     "libcudnn_adv_train.so.8",
+                                     NULL };
 
 static const char *
 missing_sub (void *h, int major)
@@ -133,9 +141,10 @@ op_on_device (struct ctx *c, void *h, char *note, size_t notesize, char *err, si
       float want = 2 * a[i] + cv[i];
       if (memcmp (&want, &got[i], sizeof want) != 0)
         {
-          snprintf (err, errsize, "cudnnAddTensor: element %zu is %.9g, the CPU says %.9g "
-                    "(seed %#llx)", i, (double) got[i], (double) want,
-                    (unsigned long long) rng_seed_value ());
+          snprintf (err, errsize,
+                    "cudnnAddTensor: element %zu is %.9g, the CPU says %.9g "
+                    "(seed %#llx)",
+                    i, (double) got[i], (double) want, (unsigned long long) rng_seed_value ());
           rc = -1;
         }
     }
@@ -163,8 +172,8 @@ verdict (struct ctx *c, void *h, int major, struct check *out)
     snprintf (c->found.cudnn_cudart, sizeof c->found.cudnn_cudart, "%zu.%zu", built / 1000,
               built % 1000 / 10);
   if (strcmp (want, c->found.cudnn) != 0)
-    check_set (out, ST_FAIL, "cudnn %s at %s, but the image pins %s", c->found.cudnn,
-               lib_path (h), img->cudnn);
+    check_set (out, ST_FAIL, "cudnn %s at %s, but the image pins %s", c->found.cudnn, lib_path (h),
+               img->cudnn);
   else if (built && (int) (built / 1000) != img->cuda_major)
     check_set (out, ST_FAIL, "cudnn %s at %s is built for CUDA %s, not CUDA %d", c->found.cudnn,
                lib_path (h), c->found.cudnn_cudart, img->cuda_major);
@@ -172,9 +181,8 @@ verdict (struct ctx *c, void *h, int major, struct check *out)
     check_set (out, ST_FAIL, "cudnn %s: %s is missing beside %s", c->found.cudnn, sub,
                lib_path (h));
   else if (!c->gpu.have_device || c->gpu.too_old)
-    check_set (out, ST_PASS, "cudnn %s for CUDA %s (%s); %s", c->found.cudnn,
-               c->found.cudnn_cudart, lib_path (h),
-               c->gpu.too_old ? "op skipped: driver too old" : "no GPU, op not run");
+    check_set (out, ST_PASS, "cudnn %s for CUDA %s (%s); %s", c->found.cudnn, c->found.cudnn_cudart,
+               lib_path (h), c->gpu.too_old ? "op skipped: driver too old" : "no GPU, op not run");
   else if (op_on_device (c, h, note, sizeof note, err, sizeof err) < 0)
     check_set (out, ST_FAIL, "cudnn %s: %s", c->found.cudnn, err);
   else

@@ -83,8 +83,8 @@ verdict (struct ctx *c, struct check *out)
   if (g->too_old)
     {
       remedy (g->driver, fix, sizeof fix);
-      check_set (out, ST_FAIL, "%s is older than %s, which CUDA %s needs: %s", who,
-                 img->min_driver, img->cuda, fix);
+      check_set (out, ST_FAIL, "%s is older than %s, which CUDA %s needs: %s", who, img->min_driver,
+                 img->cuda, fix);
     }
   else if (!g->have_device && c->opt.require_gpu)
     check_set (out, ST_FAIL, "%s; %s but --require-gpu: run the container with --gpus all", who,
@@ -103,8 +103,9 @@ check_driver (struct ctx *c, struct check *out)
 {
   struct gpu *g = &c->gpu;
   if (g->libcuda == NULL && c->opt.require_gpu)
-    check_set (out, ST_FAIL, "no driver (no libcuda.so.1) but --require-gpu: run the container "
-                             "with the NVIDIA container toolkit (docker run --gpus all)");
+    check_set (out, ST_FAIL,
+               "no driver (no libcuda.so.1) but --require-gpu: run the container "
+               "with the NVIDIA container toolkit (docker run --gpus all)");
   else if (g->libcuda == NULL)
     check_set (out, ST_SKIP, "no driver (static certification)");
   else if (!g->driver[0] && !g->driver_cuda)

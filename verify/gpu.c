@@ -77,8 +77,8 @@ nvml_driver (struct gpu *g)
   if (h == NULL)
     return;
   fn_void init = (fn_void) lib_sym (h, "nvmlInit_v2");
-  CUresult (*get) (char *, unsigned) = (CUresult (*) (char *, unsigned)) lib_sym (
-      h, "nvmlSystemGetDriverVersion");
+  CUresult (*get) (char *, unsigned)
+      = (CUresult (*) (char *, unsigned)) lib_sym (h, "nvmlSystemGetDriverVersion");
   fn_void shutdown = (fn_void) lib_sym (h, "nvmlShutdown");
   if (init && get && init () == 0)
     {
@@ -120,9 +120,11 @@ find_device (struct gpu *g)
       || cu_check (g, get (&d, 0), "cuDeviceGet", msg, size) < 0
       || cu_check (g, name (g->name, sizeof g->name, d), "cuDeviceGetName", msg, size) < 0
       || cu_check (g, attr (&g->cc_major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d),
-                   "cuDeviceGetAttribute", msg, size) < 0
+                   "cuDeviceGetAttribute", msg, size)
+             < 0
       || cu_check (g, attr (&g->cc_minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d),
-                   "cuDeviceGetAttribute", msg, size) < 0)
+                   "cuDeviceGetAttribute", msg, size)
+             < 0)
     {
       g->init_error = -1;
       return;
@@ -175,8 +177,7 @@ gpu_alloc (struct gpu *g, pcv_devptr *p, size_t bytes, char *err, size_t errsize
 }
 
 int
-gpu_upload (struct gpu *g, pcv_devptr dst, const void *src, size_t bytes, char *err,
-            size_t errsize)
+gpu_upload (struct gpu *g, pcv_devptr dst, const void *src, size_t bytes, char *err, size_t errsize)
 {
   fn_htod f = (fn_htod) gpu_sym (g, "cuMemcpyHtoD_v2");
   if (f == NULL)
@@ -185,8 +186,7 @@ gpu_upload (struct gpu *g, pcv_devptr dst, const void *src, size_t bytes, char *
 }
 
 int
-gpu_download (struct gpu *g, void *dst, pcv_devptr src, size_t bytes, char *err,
-              size_t errsize)
+gpu_download (struct gpu *g, void *dst, pcv_devptr src, size_t bytes, char *err, size_t errsize)
 {
   fn_dtoh f = (fn_dtoh) gpu_sym (g, "cuMemcpyDtoH_v2");
   if (f == NULL)

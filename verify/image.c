@@ -27,7 +27,10 @@ struct key
   enum kind kind;
 };
 
-#define KEY(n, field, kind) { n, offsetof (struct image, field), kind }
+#define KEY(n, field, kind)                                                                        \
+  {                                                                                                \
+    n, offsetof (struct image, field), kind                                                        \
+  }
 static const struct key keys[] = {
   KEY ("PC_TAG", tag, K_TEXT),
   KEY ("PC_FLAVOR", flavor, K_FLAVOR),
@@ -145,7 +148,8 @@ validate (struct image *img, const struct key *k, const char *v, size_t line)
         {
           if (sonames_for (img->cuda_major))
             return 0;
-          return bad (img->path, line, "PC_CUDA: this verifier knows CUDA 11, 12 and 13, not %s", v);
+          return bad (img->path, line, "PC_CUDA: this verifier knows CUDA 11, 12 and 13, not %s",
+                      v);
         }
       return bad (img->path, line, "%s: '%s' is not MAJOR.MINOR like 12.4", k->name, v);
     case K_FLAVOR:
@@ -224,7 +228,8 @@ image_load (struct image *img, const char *path)
   if (f == NULL)
     {
       pcv_error ("cannot read image metadata '%s': %s (set PYTORCH_CUDA_IMAGE_ENV to another "
-                 "file)", path, strerror (errno));
+                 "file)",
+                 path, strerror (errno));
       return -1;
     }
   size_t seen[ARRAY_SIZE (keys)] = { 0 };

@@ -30,8 +30,8 @@ try_dir (const char *home, const char *sub, const char *soname, int flags, char 
          size_t errsize)
 {
   char path[4096];
-  if (home == NULL || (size_t) snprintf (path, sizeof path, "%s/%s/%s", home, sub, soname)
-                          >= sizeof path)
+  if (home == NULL
+      || (size_t) snprintf (path, sizeof path, "%s/%s/%s", home, sub, soname) >= sizeof path)
     return NULL;
   if (access (path, F_OK) != 0)
     return NULL;

@@ -51,8 +51,10 @@ load_shim (struct torch *t, void *h, const char *device_mm, const char *device_t
       || !SYM (h, delete, "aoti_torch_delete_tensor_object") || !dtype || !dev
       || (t->mm_out == NULL && !SYM (h, mm_out, "aoti_torch_mm_out")))
     {
-      snprintf (err, errsize, "%s lacks an aoti_torch_* entry point (the C shim is in torch "
-                "2.2 and newer)", lib_path (h));
+      snprintf (err, errsize,
+                "%s lacks an aoti_torch_* entry point (the C shim is in torch "
+                "2.2 and newer)",
+                lib_path (h));
       return -1;
     }
   t->float32 = dtype ();
@@ -70,8 +72,8 @@ fail (char *err, size_t errsize, const char *call, AOTITorchError r)
 /* out = a @ b on the shim's device; the inputs and the result travel through CPU tensors
    made from the caller's buffers, so one path serves CPU and CUDA. */
 static int
-matmul (const struct torch *cpu, const struct torch *t, float *a, float *b, float *out,
-        char *err, size_t errsize)
+matmul (const struct torch *cpu, const struct torch *t, float *a, float *b, float *out, char *err,
+        size_t errsize)
 {
   AtenTensorHandle ha = NULL, hb = NULL, hout = NULL, da = NULL, db = NULL, dout = NULL;
   AOTITorchError r;
@@ -120,9 +122,10 @@ checked_matmul (const struct torch *cpu, const struct torch *t, const char *wher
       double ratio = matmul_error_ratio (out, a, b, DIM, DIM, DIM, 0);
       if (ratio > 1)
         {
-          snprintf (err, errsize, "%s %s %dx%d: error %.3g times the float32 bound "
-                    "2*k*eps*sum|a||b| (seed %#llx)", where, t->mm_name, DIM, DIM, ratio,
-                    (unsigned long long) rng_seed_value ());
+          snprintf (err, errsize,
+                    "%s %s %dx%d: error %.3g times the float32 bound "
+                    "2*k*eps*sum|a||b| (seed %#llx)",
+                    where, t->mm_name, DIM, DIM, ratio, (unsigned long long) rng_seed_value ());
           rc = -1;
         }
       else
@@ -229,7 +232,8 @@ verdict (struct ctx *c, void *h, struct check *out)
   if (err[0])
     check_set (out, ST_FAIL, "%s", err);
   else if (load_shim (&cpu, h, "aoti_torch_cpu_mm_out", "aoti_torch_device_type_cpu", err,
-                      sizeof err) < 0
+                      sizeof err)
+               < 0
            || checked_matmul (&cpu, &cpu, "CPU", note, sizeof note, err, sizeof err) < 0)
     check_set (out, ST_FAIL, "torch %s: %s", c->found.torch, err);
   else if (!c->gpu.have_device || c->gpu.too_old)

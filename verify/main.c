@@ -16,8 +16,8 @@ struct check_def
 
 /* The order matters: the driver check decides whether the others may use the GPU. */
 static const struct check_def defs[] = {
-  { "driver", check_driver },   { "runtime", check_runtime }, { "kernel", check_kernel },
-  { "cublas", check_cublas },   { "cudnn", check_cudnn },     { "libtorch", check_libtorch },
+  { "driver", check_driver }, { "runtime", check_runtime }, { "kernel", check_kernel },
+  { "cublas", check_cublas }, { "cudnn", check_cudnn },     { "libtorch", check_libtorch },
   { "python", check_python },
 };
 
@@ -28,8 +28,8 @@ usage (FILE *out)
            "usage: pytorch-cuda-verify [--json] [--require-gpu] [--only CHECK[,CHECK...]]\n"
            "       pytorch-cuda-verify --help | --version\n\n"
            "Certifies this image from the inside: each check loads the image's own libraries\n"
-           "and compares what they do and report with the image's claims in\n"
-           DEFAULT_IMAGE_ENV ". Without a GPU the certificate is static (versions,\n"
+           "and compares what they do and report with the image's claims in\n" DEFAULT_IMAGE_ENV
+           ". Without a GPU the certificate is static (versions,\n"
            "NVRTC builds for every claimed architecture, a libtorch CPU matmul); with one the\n"
            "kernel, SGEMM, cuDNN and libtorch CUDA results are checked against the CPU.\n\n"
            "options:\n"
@@ -64,7 +64,8 @@ select_checks (struct check *checks, const char *list)
       if (i == ARRAY_SIZE (defs))
         {
           pcv_error ("unknown check '%.*s' in --only; checks: driver, runtime, kernel, cublas, "
-                     "cudnn, libtorch, python", (int) len, list);
+                     "cudnn, libtorch, python",
+                     (int) len, list);
           return -1;
         }
       checks[i].selected = 1;

@@ -137,11 +137,17 @@ compile (const struct nvrtc *api, const char *target, size_t *size, char *err, s
   return image;
 }
 
+/* "a" for sm_90a-style architecture-specific code, "f" for family code, else "". */
+static const char *
+suffix (const struct arch *a)
+{
+  return a->suffix == 'a' ? "a" : a->suffix == 'f' ? "f" : "";
+}
+
 static void
 arch_name (const struct arch *a, char *buf, size_t size)
 {
-  snprintf (buf, size, "sm_%d%s%s", a->sm, a->suffix == 'a' ? "a" : a->suffix == 'f' ? "f" : "",
-            a->ptx ? "+PTX" : "");
+  snprintf (buf, size, "sm_%d%s%s", a->sm, suffix (a), a->ptx ? "+PTX" : "");
 }
 
 /* Compile for each claimed architecture; names into done, or -1 with the failure in err. */
@@ -160,13 +166,13 @@ compile_claimed (const struct ctx *c, const struct nvrtc *api, char *done, size_
       arch_name (a, name, sizeof name);
       if (!nvrtc_supports (api, a->sm))
         {
-          snprintf (err, errsize, "nvrtc %s cannot target %s, which PC_ARCHS claims (it targets "
-                    "sm_%d..sm_%d)", c->found.nvrtc, name, api->supported[0],
-                    api->supported[api->nsupported - 1]);
+          snprintf (err, errsize,
+                    "nvrtc %s cannot target %s, which PC_ARCHS claims (it targets "
+                    "sm_%d..sm_%d)",
+                    c->found.nvrtc, name, api->supported[0], api->supported[api->nsupported - 1]);
           return -1;
         }
-      snprintf (target, sizeof target, "sm_%d%s", a->sm,
-                a->suffix == 'a' ? "a" : a->suffix == 'f' ? "f" : "");
+      snprintf (target, sizeof target, "sm_%d%s", a->sm, suffix (a));
       char *image = compile (api, target, &size, err, errsize);
       free (image);
       if (image == NULL)
@@ -254,8 +260,7 @@ build_for_device (struct ctx *c, const struct nvrtc *api, int dev_sm, char *how,
 
 /* Launch saxpy over x, y already on the device. */
 static int
-launch (struct ctx *c, void *fn, float a, pcv_devptr dx, pcv_devptr dy, char *err,
-        size_t errsize)
+launch (struct ctx *c, void *fn, float a, pcv_devptr dx, pcv_devptr dy, char *err, size_t errsize)
 {
   struct gpu *g = &c->gpu;
   fn_launch go = (fn_launch) gpu_sym (g, "cuLaunchKernel");
@@ -278,8 +283,7 @@ launch (struct ctx *c, void *fn, float a, pcv_devptr dx, pcv_devptr dy, char *er
 
 /* Run the module's saxpy on random data and compare with the CPU. */
 static int
-run_and_compare (struct ctx *c, void *fn, char *note, size_t notesize, char *err,
-                 size_t errsize)
+run_and_compare (struct ctx *c, void *fn, char *note, size_t notesize, char *err, size_t errsize)
 {
   struct gpu *g = &c->gpu;
   size_t bytes = sizeof (float) * N_ELEMS;
@@ -308,9 +312,11 @@ run_and_compare (struct ctx *c, void *fn, char *note, size_t notesize, char *err
       float want = p + y[i];
       if (memcmp (&want, &got[i], sizeof want) != 0)
         {
-          snprintf (err, errsize, "y[%zu] = %.9g on the GPU, %.9g on the CPU (a=%.9g x=%.9g "
-                    "y=%.9g, seed %#llx)", i, (double) got[i], (double) want, (double) a,
-                    (double) x[i], (double) y[i], (unsigned long long) rng_seed_value ());
+          snprintf (err, errsize,
+                    "y[%zu] = %.9g on the GPU, %.9g on the CPU (a=%.9g x=%.9g "
+                    "y=%.9g, seed %#llx)",
+                    i, (double) got[i], (double) want, (double) a, (double) x[i], (double) y[i],
+                    (unsigned long long) rng_seed_value ());
           rc = -1;
         }
     }
@@ -338,9 +344,10 @@ run_on_device (struct ctx *c, const struct nvrtc *api, char *note, size_t notesi
   void *mod = NULL, *fn = NULL;
   if (!covers (c, dev_sm))
     {
-      snprintf (err, errsize, "no kernel image for sm_%d in PC_ARCHS %s (\"no kernel image is "
-                "available\"): use a tag whose CUDA targets sm_%d (%s or newer)", dev_sm,
-                c->img->archs_text, dev_sm, first_cuda_for (dev_sm));
+      snprintf (err, errsize,
+                "no kernel image for sm_%d in PC_ARCHS %s (\"no kernel image is "
+                "available\"): use a tag whose CUDA targets sm_%d (%s or newer)",
+                dev_sm, c->img->archs_text, dev_sm, first_cuda_for (dev_sm));
       return -1;
     }
   if (!load || !getfn || !unload)
@@ -358,7 +365,8 @@ run_on_device (struct ctx *c, const struct nvrtc *api, char *note, size_t notesi
   free (image);
   if (r != 0)
     {
-      snprintf (err, errsize, "cuModuleLoadData (%s): %s", how, gpu_strerror (g, r, msg, sizeof msg));
+      snprintf (err, errsize, "cuModuleLoadData (%s): %s", how,
+                gpu_strerror (g, r, msg, sizeof msg));
       return -1;
     }
   if ((r = getfn (&fn, mod, "saxpy")) != 0)

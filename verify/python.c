@@ -22,8 +22,8 @@ static const char script[] = "import torch\n"
 
 enum
 {
-  CAP = 65536,       /* of each stream kept; the rest is drained */
-  TIMEOUT_S = 300,   /* a cold `import torch` on a slow disk takes tens of seconds */
+  CAP = 65536,     /* of each stream kept; the rest is drained */
+  TIMEOUT_S = 300, /* a cold `import torch` on a slow disk takes tens of seconds */
 };
 
 struct stream
@@ -88,8 +88,7 @@ last_line (char *text)
 
 /* Run PC_PYTHON -c script; its stdout into out. Returns 0, or -1 with the reason in err. */
 static int
-run_python (const char *python, struct stream *out, struct stream *errs, char *err,
-            size_t errsize)
+run_python (const char *python, struct stream *out, struct stream *errs, char *err, size_t errsize)
 {
   int po[2], pe[2], status = 0, rc = -1;
   pid_t pid;
@@ -189,8 +188,8 @@ verdict (struct ctx *c, struct check *out)
     check_set (out, ST_FAIL, "torch.cuda.is_available() is %s although the driver offers %s",
                f->py_cuda_available, c->gpu.name);
   else
-    check_set (out, ST_PASS, "torch %s, CUDA %s, cuDNN %s, cuda.is_available() %s",
-               f->py_torch, f->py_cuda, f->py_cudnn, f->py_cuda_available);
+    check_set (out, ST_PASS, "torch %s, CUDA %s, cuDNN %s, cuda.is_available() %s", f->py_torch,
+               f->py_cuda, f->py_cudnn, f->py_cuda_available);
 }
 
 void

@@ -114,9 +114,9 @@ json_versions (FILE *f, const struct found *v)
   json_member (f, &first, "python_torch_cuda", v->py_cuda);
   json_member (f, &first, "python_cudnn", v->py_cudnn);
   fprintf (f, ",\n    \"python_cuda_available\": %s\n  },\n",
-           !v->py_cuda_available[0]                       ? "null"
+           !v->py_cuda_available[0]                     ? "null"
            : strcmp (v->py_cuda_available, "True") == 0 ? "true"
-                                                          : "false");
+                                                        : "false");
 }
 
 static void
@@ -167,8 +167,7 @@ report_json (FILE *f, const struct ctx *c, const struct check *checks, size_t n,
       json_string (f, checks[i].detail);
       fputc ('}', f);
     }
-  fprintf (f, "\n  ],\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n", o->started,
-           o->finished);
+  fprintf (f, "\n  ],\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n", o->started, o->finished);
   fprintf (f, "  \"result\": \"%s\",\n  \"exit_code\": %d\n}\n", o->result, o->exit_code);
 }
 
@@ -196,6 +195,6 @@ report_table (FILE *f, const struct ctx *c, const struct check *checks, size_t n
       fprintf (f, "%-9s| %-7s| %s\n", checks[i].name, status_upper[checks[i].status],
                checks[i].detail);
     }
-  fprintf (f, "\nresult: %s (exit %d): %d passed, %d failed, %d skipped\n", o->result,
-           o->exit_code, counts[ST_PASS], counts[ST_FAIL], counts[ST_SKIP]);
+  fprintf (f, "\nresult: %s (exit %d): %d passed, %d failed, %d skipped\n", o->result, o->exit_code,
+           counts[ST_PASS], counts[ST_FAIL], counts[ST_SKIP]);
 }

@@ -34,9 +34,9 @@ enum
 /* One entry of TORCH_CUDA_ARCH_LIST: "8.6" is sm 86; "9.0a" has suffix 'a'; "+PTX" adds PTX. */
 struct arch
 {
-  int sm;        /* major * 10 + minor */
-  char suffix;   /* 0, 'a' or 'f' */
-  int ptx;       /* 1 when the entry carries +PTX */
+  int sm;      /* major * 10 + minor */
+  char suffix; /* 0, 'a' or 'f' */
+  int ptx;     /* 1 when the entry carries +PTX */
 };
 
 struct image
@@ -87,18 +87,18 @@ struct found
 /* The GPU, when the host's driver offers one (gpu.c). */
 struct gpu
 {
-  void *libcuda;          /* NULL: no driver */
-  int driver_cuda;        /* cuDriverGetVersion, e.g. 12040; 0 when unknown */
-  char driver[64];        /* NVML's driver version, e.g. "550.54.14"; "" when unknown */
-  int init_error;         /* cuInit's result; 0 when a device is usable */
-  char init_msg[128];     /* why there is no usable device */
-  int have_device;        /* a device is usable: level "gpu" */
+  void *libcuda;      /* NULL: no driver */
+  int driver_cuda;    /* cuDriverGetVersion, e.g. 12040; 0 when unknown */
+  char driver[64];    /* NVML's driver version, e.g. "550.54.14"; "" when unknown */
+  int init_error;     /* cuInit's result; 0 when a device is usable */
+  char init_msg[128]; /* why there is no usable device */
+  int have_device;    /* a device is usable: level "gpu" */
   int ordinal;
   char name[256];
   int cc_major, cc_minor;
-  int too_old;            /* set by the driver check: below the compatibility floor */
-  int minor_compat;       /* set by the driver check: runs under minor-version compatibility */
-  void *ctx;              /* the primary context, once retained */
+  int too_old;      /* set by the driver check: below the compatibility floor */
+  int minor_compat; /* set by the driver check: runs under minor-version compatibility */
+  void *ctx;        /* the primary context, once retained */
 };
 
 struct options
@@ -136,8 +136,10 @@ void gpu_probe (struct gpu *g);
 /* Make device 0's primary context current; 0 or -1 with a message in err. */
 int gpu_context (struct gpu *g, char *err, size_t errsize);
 int gpu_alloc (struct gpu *g, pcv_devptr *p, size_t bytes, char *err, size_t errsize);
-int gpu_upload (struct gpu *g, pcv_devptr dst, const void *src, size_t bytes, char *err, size_t errsize);
-int gpu_download (struct gpu *g, void *dst, pcv_devptr src, size_t bytes, char *err, size_t errsize);
+int gpu_upload (struct gpu *g, pcv_devptr dst, const void *src, size_t bytes, char *err,
+                size_t errsize);
+int gpu_download (struct gpu *g, void *dst, pcv_devptr src, size_t bytes, char *err,
+                  size_t errsize);
 int gpu_sync (struct gpu *g, char *err, size_t errsize);
 void gpu_free (struct gpu *g, pcv_devptr p);
 /* The driver API entry point NAME, or NULL. */
