@@ -141,7 +141,7 @@ validate (struct image *img, const struct key *k, const char *v, size_t line)
     case K_VERSION:
       if (version_valid (v))
         return 0;
-      return bad (img->path, line, "%s: '%s' is not a dotted version like 12.4.127", k->name, v);
+      return bad (img->path, line, "%s: '%.60s' is not a dotted version like 12.4.127", k->name, v);
     case K_CUDA:
       if (version_valid (v) && sscanf (v, "%d.%d", &img->cuda_major, &img->cuda_minor) == 2
           && strchr (strchr (v, '.') + 1, '.') == NULL)
@@ -151,19 +151,19 @@ validate (struct image *img, const struct key *k, const char *v, size_t line)
           return bad (img->path, line, "PC_CUDA: this verifier knows CUDA 11, 12 and 13, not %s",
                       v);
         }
-      return bad (img->path, line, "%s: '%s' is not MAJOR.MINOR like 12.4", k->name, v);
+      return bad (img->path, line, "%s: '%.60s' is not MAJOR.MINOR like 12.4", k->name, v);
     case K_FLAVOR:
       if (strcmp (v, "runtime") == 0 || strcmp (v, "devel") == 0)
         return 0;
-      return bad (img->path, line, "%s: '%s' is neither runtime nor devel", k->name, v);
+      return bad (img->path, line, "%s: '%.60s' is neither runtime nor devel", k->name, v);
     case K_ARCHS:
       return parse_archs (img, line);
     case K_PATH:
       if (v[0] == '/')
         return 0;
-      return bad (img->path, line, "%s: '%s' is not an absolute path", k->name, v);
+      return bad (img->path, line, "%s: '%.60s' is not an absolute path", k->name, v);
     }
-  return bad (img->path, line, "%s: '%s' is empty or has blanks", k->name, v);
+  return bad (img->path, line, "%s: '%.60s' is empty or has blanks", k->name, v);
 }
 
 /* One KEY=VALUE line (already stripped of its newline and trailing blanks). */
@@ -172,7 +172,7 @@ parse_line (struct image *img, char *s, size_t line, size_t *seen)
 {
   char *eq = strchr (s, '=');
   if (eq == NULL)
-    return bad (img->path, line, "expected KEY=VALUE, found '%s'", s);
+    return bad (img->path, line, "expected KEY=VALUE, found '%.40s'", s);
   *eq = '\0';
   const char *name = s, *v = eq + 1;
   for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
@@ -189,7 +189,7 @@ parse_line (struct image *img, char *s, size_t line, size_t *seen)
         return bad (img->path, line, "out of memory");
       return validate (img, &keys[i], v, line);
     }
-  return bad (img->path, line, "unknown key '%s'", name);
+  return bad (img->path, line, "unknown key '%.40s'", name);
 }
 
 static int
@@ -202,6 +202,11 @@ parse_file (struct image *img, FILE *f, size_t *seen)
   while (rc == 0 && (n = getline (&buf, &cap, f)) >= 0)
     {
       line++;
+      if (memchr (buf, '\0', (size_t) n) != NULL)
+        {
+          rc = bad (img->path, line, "a NUL byte: this is not a text file");
+          break;
+        }
       while (n > 0 && isspace ((unsigned char) buf[n - 1]))
         buf[--n] = '\0';
       char *s = buf;

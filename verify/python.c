@@ -94,9 +94,16 @@ run_python (const char *python, struct stream *out, struct stream *errs, char *e
   pid_t pid;
   char *argv[] = { (char *) python, (char *) "-c", (char *) script, NULL };
   posix_spawn_file_actions_t fa;
-  if (pipe2 (po, O_CLOEXEC) < 0 || pipe2 (pe, O_CLOEXEC) < 0)
+  if (pipe2 (po, O_CLOEXEC) < 0)
     {
       snprintf (err, errsize, "pipe: %s", strerror (errno));
+      return -1;
+    }
+  if (pipe2 (pe, O_CLOEXEC) < 0)
+    {
+      snprintf (err, errsize, "pipe: %s", strerror (errno));
+      close (po[0]);
+      close (po[1]);
       return -1;
     }
   posix_spawn_file_actions_init (&fa);

@@ -289,6 +289,23 @@ expect_rc 2
 expect_err 'PC_CUBLAS is missing'
 end
 
+# Garbage must give a usage error that names the line, never a crash (ASan build too).
+begin usage-garbage-env
+write_env "$DIR"
+{ cat "$DIR/image.env.base"; printf 'PC_X\001\377%*s=1\n' 70000 ''; } >"$DIR/image.env"
+v -- --only driver
+expect_rc 2
+expect_err 'image.env:15: unknown key'
+printf '\000\000=\n' >"$DIR/image.env"
+v -- --only driver
+expect_rc 2
+expect_err 'image.env:1: '
+write_env "$DIR" PC_MIN_DRIVER=550..54 'PC_ARCHS=8.0;;9.0;;'
+v -- --only driver
+expect_rc 2
+expect_err "PC_MIN_DRIVER: '550..54' is not a dotted version"
+end
+
 begin usage-stdout-full
 write_env "$DIR"
 (cd "$DIR" && "$BIN" --help >/dev/full 2>"$DIR/err")
