@@ -287,7 +287,7 @@ run_and_compare (struct ctx *c, void *fn, char *note, size_t notesize, char *err
 {
   struct gpu *g = &c->gpu;
   size_t bytes = sizeof (float) * N_ELEMS;
-  float *x = malloc (bytes), *y = malloc (bytes), *got = malloc (bytes), a;
+  float *x = malloc (bytes), *y = malloc (bytes), *got = malloc (bytes), a = 1;
   pcv_devptr dx = 0, dy = 0;
   int rc = -1;
   if (!x || !y || !got)
