@@ -11,7 +11,7 @@
 #
 # Environment: PYTORCH_CUDA_WHEELS (default /var/cache/pytorch-cuda/wheels) and
 # PYTORCH_CUDA_UNPACKED (default: unpacked/ beside it) for the caches; VERIFY_NO_DOWNLOAD=1
-# to never call pip.
+# to never call pip; VERIFY_DOWNLOAD_ALL=1 to fetch the big wheels too (~1.8 GB, once).
 set -u
 
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
@@ -43,12 +43,13 @@ done
 
 # ---- wheels and the image-like root ----
 
-# The cached wheel NAME==VERSION (pip's file name), downloaded when SMALL is "small".
+# The cached wheel NAME==VERSION (pip's file name); downloaded when missing if "small".
 wheel() { # NAME VERSION small|big
   local file=${1//-/_}-$2-
   local found
   found=$(ls "$WHEELS"/"$file"*.whl 2>/dev/null | head -n1)
-  if [ -z "$found" ] && [ "$3" = small ] && [ -z "${VERIFY_NO_DOWNLOAD:-}" ]; then
+  if [ -z "$found" ] && { [ "$3" = small ] || [ -n "${VERIFY_DOWNLOAD_ALL:-}" ]; } \
+    && [ -z "${VERIFY_NO_DOWNLOAD:-}" ]; then
     mkdir -p "$WHEELS"
     python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
       --python-version 3.11 -d "$WHEELS" "$1==$2" >&2 || return 1
