@@ -76,6 +76,23 @@ build/fakes/%: tests/fakes/fake_cuda.c
 	@mkdir -p build/fakes
 	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -g -shared -fPIC -Wl,-soname,$* -o $@ $<
 
+# The in-image verifier (verify/): one binary for every CUDA; it links only libc and libdl
+# and dlopens what it tests. verify-test runs verify/tests/run.sh on the plain and the
+# sanitized build.
+VERIFY_SRC := $(wildcard verify/*.c)
+VERIFY_HDR := $(wildcard verify/*.h)
+.PHONY: verify verify-test
+verify: bin/pytorch-cuda-verify
+bin/pytorch-cuda-verify: $(VERIFY_SRC) $(VERIFY_HDR)
+	@mkdir -p bin
+	$(CC) $(WARN) -O2 -o $@ $(VERIFY_SRC) -ldl
+build/test/pytorch-cuda-verify: $(VERIFY_SRC) $(VERIFY_HDR)
+	@mkdir -p build/test
+	$(CC) $(WARN) -O1 -g $(SANITIZE) -o $@ $(VERIFY_SRC) -ldl
+verify-test: bin/pytorch-cuda-verify build/test/pytorch-cuda-verify $(FAKES)
+	verify/tests/run.sh bin/pytorch-cuda-verify
+	verify/tests/run.sh build/test/pytorch-cuda-verify
+
 images: bin/pcgen
 	bin/pcgen validate matrix.yaml
 	bin/pcgen render

@@ -5,7 +5,13 @@
      FAKE_CUDA_DRIVER_VERSION  cuDriverGetVersion's answer, e.g. 12040 (default 12040)
      FAKE_NVIDIA_DRIVER        nvmlSystemGetDriverVersion's answer, e.g. 550.54.14
      FAKE_CUDA_DEVICES         "NAME:MAJOR.MINOR,NAME:MAJOR.MINOR" (default: no device)
-     FAKE_CUDA_INIT_ERROR      a CUresult for cuInit to return (e.g. 100: no device) */
+     FAKE_CUDA_INIT_ERROR      a CUresult for cuInit to return (e.g. 100: no device)
+     FAKE_CUDA_LOAD_ERROR      a CUresult for cuModuleLoadData (e.g. 209: no binary for the GPU)
+     FAKE_CUDA_WRONG_RESULT    when set, a kernel launch gets one element wrong
+   With a device, a context, memory (host memory standing in for device memory) and modules
+   work well enough to run pytorch-cuda-verify's kernel check on the CPU: the one kernel it
+   knows is saxpy (int n, float a, const float *x, float *y), as in verify/nvrtc.c. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +23,12 @@ enum
   CUDA_SUCCESS = 0,
   CUDA_ERROR_INVALID_VALUE = 1,
   CUDA_ERROR_NOT_INITIALIZED = 3,
+  CUDA_ERROR_OUT_OF_MEMORY = 2,
   CUDA_ERROR_NO_DEVICE = 100,
   CUDA_ERROR_INVALID_DEVICE = 101,
+  CUDA_ERROR_INVALID_IMAGE = 200,
+  CUDA_ERROR_INVALID_CONTEXT = 201,
+  CUDA_ERROR_NOT_FOUND = 500,
 };
 enum
 {
@@ -137,6 +147,154 @@ CUresult
 cuGetErrorString (CUresult r, const char **s)
 {
   *s = r == CUDA_ERROR_NO_DEVICE ? "no CUDA-capable device is detected" : "fake error";
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuGetErrorName (CUresult r, const char **s)
+{
+  switch (r)
+    {
+    case CUDA_ERROR_NO_DEVICE:
+      *s = "CUDA_ERROR_NO_DEVICE";
+      break;
+    case 209:
+      *s = "CUDA_ERROR_NO_BINARY_FOR_GPU";
+      break;
+    default:
+      *s = "CUDA_ERROR_UNKNOWN";
+    }
+  return CUDA_SUCCESS;
+}
+
+/* ---- context, memory, modules: enough to run saxpy on the CPU ---- */
+typedef void *CUcontext;
+typedef unsigned long long CUdeviceptr;
+static int fake_context; /* its address is the primary context */
+static void *current;
+static int fake_module, fake_function;
+
+CUresult
+cuDevicePrimaryCtxRetain (CUcontext *ctx, CUdevice d)
+{
+  if (!initialized)
+    return CUDA_ERROR_NOT_INITIALIZED;
+  if (d < 0 || d >= device_count ())
+    return CUDA_ERROR_INVALID_DEVICE;
+  *ctx = &fake_context;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuDevicePrimaryCtxRelease_v2 (CUdevice d)
+{
+  (void) d;
+  current = NULL;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuCtxSetCurrent (CUcontext ctx)
+{
+  current = ctx;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuCtxSynchronize (void)
+{
+  return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+CUresult
+cuMemAlloc_v2 (CUdeviceptr *p, size_t bytes)
+{
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  void *m = malloc (bytes);
+  if (m == NULL)
+    return CUDA_ERROR_OUT_OF_MEMORY;
+  *p = (CUdeviceptr) (uintptr_t) m;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuMemFree_v2 (CUdeviceptr p)
+{
+  free ((void *) (uintptr_t) p);
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuMemcpyHtoD_v2 (CUdeviceptr dst, const void *src, size_t bytes)
+{
+  memcpy ((void *) (uintptr_t) dst, src, bytes);
+  return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+CUresult
+cuMemcpyDtoH_v2 (void *dst, CUdeviceptr src, size_t bytes)
+{
+  memcpy (dst, (const void *) (uintptr_t) src, bytes);
+  return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+/* A CUBIN is an ELF file; PTX is text starting with a comment or a directive. */
+CUresult
+cuModuleLoadData (void **module, const void *image)
+{
+  const char *e = getenv ("FAKE_CUDA_LOAD_ERROR");
+  const char *s = image;
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (e && *e)
+    return atoi (e);
+  if (memcmp (s, "\177ELF", 4) != 0 && s[0] != '/' && s[0] != '.')
+    return CUDA_ERROR_INVALID_IMAGE;
+  *module = &fake_module;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuModuleGetFunction (void **fn, void *module, const char *name)
+{
+  if (module != &fake_module)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (strcmp (name, "saxpy") != 0)
+    return CUDA_ERROR_NOT_FOUND;
+  *fn = &fake_function;
+  return CUDA_SUCCESS;
+}
+
+CUresult
+cuModuleUnload (void *module)
+{
+  return module == &fake_module ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* saxpy's grid on the CPU: y[i] = a * x[i] + y[i] for the threads the grid has, rounded
+   twice as the GPU does with --fmad=false (C11 does not contract without being asked). */
+CUresult
+cuLaunchKernel (void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                unsigned bz, unsigned shared, void *stream, void **params, void **extra)
+{
+  (void) gy, (void) gz, (void) by, (void) bz, (void) shared, (void) stream, (void) extra;
+  if (!current)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (fn != &fake_function || params == NULL)
+    return CUDA_ERROR_INVALID_VALUE;
+  int n = *(int *) params[0];
+  float a = *(float *) params[1];
+  const float *x = (const float *) (uintptr_t) * (CUdeviceptr *) params[2];
+  float *y = (float *) (uintptr_t) * (CUdeviceptr *) params[3];
+  long threads = (long) gx * bx;
+  for (long i = 0; i < n && i < threads; i++)
+    {
+      float p = a * x[i];
+      y[i] = p + y[i];
+    }
+  if (getenv ("FAKE_CUDA_WRONG_RESULT") && n > 12345)
+    y[12345] += 1.0f;
   return CUDA_SUCCESS;
 }
 
