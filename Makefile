@@ -19,21 +19,23 @@ TOBJ     := $(SRC:generator/src/%.c=build/test/%.o)
 UNITBIN  := $(UNIT:generator/tests/unit/%.c=build/test/%)
 FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%)
 
-.PHONY: all help deps pcgen images test unit cases render-check fuzz bench clean
+.PHONY: all help deps pcgen images check test unit fuzz bench clean
 .DELETE_ON_ERROR:
 
-all: pcgen
+all: pcgen bin/pytorch-cuda-verify
 
 help:
 	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
 	@echo "make           build bin/pcgen"
 	@echo "make images    validate the matrix and render images/ (building them: issue #3)"
-	@echo "make test      unit tests, case tests and drift check, under ASan+UBSan"
+	@echo "make check     unit, case, drift, compat and verifier tests (ASan+UBSan), no Docker"
+	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
-DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev clang libclang-rt-14-dev
+DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev clang libclang-rt-14-dev \
+            jq python3-pip
 deps: build/.deps
 build/.deps: Makefile
 	@mkdir -p build
@@ -100,9 +102,15 @@ images: bin/pcgen
 unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; done; exit $$fail
 
-test: build/test/pcgen $(UNITBIN) $(FUZZBIN) $(FAKES)
-	@PCGEN=build/test/pcgen FUZZ_BINS="$(FUZZBIN)" UNIT_BINS="$(UNITBIN)" \
-	  SUITES="tests/compat/run.sh" tests/run-tests
+# check: everything that needs no Docker engine; test: check plus the real pipeline on real
+# images (tests/e2e/run.sh), as CI runs it.
+check: build/test/pcgen build/test/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(FAKES)
+	@PCGEN=build/test/pcgen VERIFY=build/test/pytorch-cuda-verify FUZZ_BINS="$(FUZZBIN)" \
+	  UNIT_BINS="$(UNITBIN)" tests/run-tests
+
+test: build/test/pcgen build/test/pytorch-cuda-verify bin/pcgen bin/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(FAKES)
+	@PCGEN=build/test/pcgen VERIFY=build/test/pytorch-cuda-verify FUZZ_BINS="$(FUZZBIN)" \
+	  UNIT_BINS="$(UNITBIN)" E2E=1 tests/run-tests
 
 fuzz: $(FUZZBIN)
 	@for f in $(FUZZBIN); do \

@@ -1,0 +1,65 @@
+/* base.c: see base.h. */
+#include "base.h"
+#include "cache.h"
+#include "docker.h"
+#include "fsutil.h"
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Packages of the base beyond minbase: Python with pip (runtime images run `import torch`,
+   `pip check`), and what apt needs over https in derived images. */
+#define BASE_PACKAGES "python3,python3-pip,ca-certificates"
+#define BASE_EPOCH "1700000000"
+
+static int
+make_rootfs (const struct kb_base *b, const char *tar, struct strbuf *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp", tar);
+  const char *argv[] = { "mmdebstrap", "--quiet", "--variant=minbase", "--include=" BASE_PACKAGES,
+                         "--format=tar", b->suite, tmp, NULL };
+  const char *env[] = { "SOURCE_DATE_EPOCH=" BASE_EPOCH, NULL };
+  struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
+  struct run_opts o = { argv, NULL, env, &out, &perr, 1 };
+  fprintf (stderr, "base: mmdebstrap %s (%s) ...\n", b->suite, BASE_PACKAGES);
+  int rc = run_command (&o);
+  if (rc != 0)
+    {
+      strbuf_addf (err, "mmdebstrap %s failed (%s): %s", b->suite,
+                   rc < 0 ? "is mmdebstrap installed? make deps installs it" : "see below", perr.buf);
+      unlink (tmp);
+    }
+  else if (rename (tmp, tar) < 0)
+    {
+      strbuf_addf (err, "cannot rename '%s': %s", tmp, strerror (errno));
+      rc = -1;
+    }
+  strbuf_release (&out);
+  strbuf_release (&perr);
+  return rc == 0 ? 0 : -1;
+}
+
+int
+base_ensure (const struct kb_base *b, struct strbuf *ref, struct strbuf *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/base", cache_dir ());
+  cleanup_free char *tar = xasprintf ("%s/%s.tar", dir, b->name);
+  if (mkdir_p (dir, 0755) < 0)
+    return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
+  if (access (tar, F_OK) != 0 && make_rootfs (b, tar, err) < 0)
+    return -1;
+  char sha[SHA256_HEX_LEN + 1];
+  if (sha256_file (tar, sha, NULL) < 0)
+    return strbuf_addf (err, "cannot read '%s': %s", tar, strerror (errno)), -1;
+  strbuf_reset (ref);
+  strbuf_addf (ref, "pytorch-cuda/base:%s-%.12s", b->name, sha);
+  if (docker_image_id (ref->buf, NULL) == 0)
+    return 0;
+  fprintf (stderr, "base: docker import %s as %s\n", tar, ref->buf);
+  const char *argv[] = { "docker", "import", "--change", "CMD [\"bash\"]", tar, ref->buf, NULL };
+  return docker_run (argv, NULL, err);
+}

@@ -1,0 +1,20 @@
+/* docker.h: the Docker engine, through the docker CLI (no shell, arguments as a vector). */
+#ifndef PCGEN_DOCKER_H
+#define PCGEN_DOCKER_H
+
+#include "strbuf.h"
+
+/* Run `docker ...`; stdout into out (may be NULL). On failure err gets the command and the
+   engine's message. Returns 0 or -1. */
+int docker_run (const char *const *argv, struct strbuf *out, struct strbuf *err);
+
+/* The image ID of ref into id (may be NULL); 0 if it exists, -1 if not. */
+int docker_image_id (const char *ref, struct strbuf *id);
+
+/* The image's size in bytes, or 0 when unknown. */
+unsigned long long docker_image_size (const char *ref);
+
+/* 0 when the engine answers; else -1 with the remedy in err. */
+int docker_ping (struct strbuf *err);
+
+#endif
