@@ -5,7 +5,7 @@ CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson -lcrypto -ldl
+LIBS     := -lyaml -ljansson -lcrypto -larchive -ldl
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 

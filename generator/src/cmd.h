@@ -7,6 +7,10 @@ int cmd_validate (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
 int cmd_render (int argc, char **argv);
 int cmd_compat (int argc, char **argv);
+int cmd_lock (int argc, char **argv);
+int cmd_fetch (int argc, char **argv);
+int cmd_build (int argc, char **argv);
+int cmd_certify (int argc, char **argv);
 
 /* Print `json` to stdout, indented or compact; returns EXIT_OK or EXIT_ENV. */
 struct json_t;

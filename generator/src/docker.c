@@ -5,12 +5,29 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+const char *
+docker_bin (void)
+{
+  const char *env = getenv ("PCGEN_DOCKER");
+  if (env && *env)
+    return env;
+  return access ("/usr/bin/docker", X_OK) == 0 ? "/usr/bin/docker" : "docker";
+}
 
 int
 docker_run (const char *const *argv, struct strbuf *out, struct strbuf *err)
 {
   struct strbuf perr = STRBUF_INIT, sink = STRBUF_INIT;
-  struct run_opts o = { argv, NULL, NULL, out ? out : &sink, &perr, 1 };
+  size_t n = 0;
+  while (argv[n])
+    n++;
+  const char **av = xcalloc (n + 1, sizeof *av);
+  memcpy (av, argv, n * sizeof *av);
+  if (strcmp (av[0], "docker") == 0)
+    av[0] = docker_bin ();
+  struct run_opts o = { av, NULL, NULL, out ? out : &sink, &perr, 1 };
   int rc = run_command (&o);
   if (rc != 0)
     {
@@ -22,6 +39,7 @@ docker_run (const char *const *argv, struct strbuf *out, struct strbuf *err)
     }
   strbuf_release (&perr);
   strbuf_release (&sink);
+  free (av);
   return rc == 0 ? 0 : -1;
 }
 

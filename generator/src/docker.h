@@ -4,7 +4,12 @@
 
 #include "strbuf.h"
 
-/* Run `docker ...`; stdout into out (may be NULL). On failure err gets the command and the
+/* The docker client: $PCGEN_DOCKER, else Debian's /usr/bin/docker (the engine's own client,
+   with BuildKit built in; a newer client elsewhere on PATH may lack its buildx plugin), else
+   `docker` from PATH. */
+const char *docker_bin (void);
+
+/* Run `docker ...` (argv[0] "docker" stands for docker_bin ()); stdout into out (may be NULL). On failure err gets the command and the
    engine's message. Returns 0 or -1. */
 int docker_run (const char *const *argv, struct strbuf *out, struct strbuf *err);
 

@@ -66,6 +66,9 @@ struct layer_stats
 int layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
                  struct layer_stats *stats, struct strbuf *err);
 
+/* Every member path of a wheel, one per line, into out. Returns 0, or -1 with err. */
+int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);
+
 /* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
 int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);
 

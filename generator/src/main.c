@@ -22,11 +22,15 @@ static const struct command commands[] = {
   { "validate", cmd_validate, "check matrix.yaml: schema and compatibility, file:line:col errors" },
   { "plan", cmd_plan, "list the tags, aliases and pinned components (--json, --github)" },
   { "render", cmd_render, "write images/<tag>/Dockerfile from templates/ (--check: drift only)" },
+  { "lock", cmd_lock, "pin every input wheel in matrix.lock (name, version, file, sha256)" },
+  { "fetch", cmd_fetch, "download the pinned wheels into the cache, verified (--offline)" },
+  { "build", cmd_build, "layers from the wheels, docker build, tags and aliases" },
+  { "certify", cmd_certify, "run pytorch-cuda-verify in each image, keep its certificate" },
   { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
 };
 
 /* Subcommands of the fixed interface that later issues bring. */
-static const char *const planned[] = { "lock", "fetch", "build", "certify", "publish", "bake", NULL };
+static const char *const planned[] = { "publish", "bake", NULL };
 
 static void
 usage (FILE *out)
@@ -34,7 +38,7 @@ usage (FILE *out)
   fprintf (out, "usage: pcgen [--help] [--version] <command> [options]\n\ncommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nnot yet available: lock, fetch, build, certify, publish, bake\n"
+  fprintf (out, "\nnot yet available: publish, bake\n"
                 "`pcgen <command> --help` describes a command.\n\n"
                 "exit codes:\n"
                 "  0  success (for checks: everything passed)\n"

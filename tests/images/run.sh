@@ -39,13 +39,15 @@ want = ('$torch', '$cuda', $want_cudnn)
 print('got', got, 'want', want)
 sys.exit(0 if got == want else 1)"
   check "pip check" docker run --rm "$image" python3 -m pip check
+  site=$(jq -r .site_packages <<<"$t")
   check "ldd: every library found but libcuda.so.1" docker run --rm "$image" bash -c '
-    site=$(python3 -c "import torch, os; print(os.path.dirname(torch.__file__))")
-    bad=0
-    for f in $(find /usr/local/cuda-'"$cuda"'/lib "$site/lib" -name "*.so*" -type f); do
+    bad=0 n=0
+    for f in $(find /usr/local/cuda-'"$cuda"'/lib '"$site"'/torch/lib -name "*.so*" -type f); do
+      n=$((n + 1))
       missing=$(ldd "$f" 2>/dev/null | grep "not found" | grep -v "libcuda.so.1")
       [ -z "$missing" ] || { echo "$f: $missing"; bad=1; }
     done
+    echo "$n libraries checked"; [ "$n" -gt 20 ] || bad=1
     exit $bad'
   env=$(docker image inspect --format '{{json .Config.Env}}' "$image")
   labels=$(docker image inspect --format '{{json .Config.Labels}}' "$image")

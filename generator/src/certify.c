@@ -1,0 +1,118 @@
+/* certify.c: see certify.h. */
+#include "certify.h"
+#include "docker.h"
+#include "fsutil.h"
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define CERT_DIR "results/certificates"
+
+int
+certify_engine_has_gpus (void)
+{
+  const char *argv[] = { "docker", "info", "--format", "{{json .Runtimes}}", NULL };
+  struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+  int has = docker_run (argv, &out, &err) == 0 && strstr (out.buf, "\"nvidia\"") != NULL;
+  strbuf_release (&out);
+  strbuf_release (&err);
+  return has;
+}
+
+char *
+certificate_path (const char *image_id)
+{
+  const char *hex = starts_with (image_id, "sha256:") ? image_id + 7 : image_id;
+  return xasprintf ("%s/%s.json", CERT_DIR, hex);
+}
+
+int
+certificate_passed (const char *image_id)
+{
+  cleanup_free char *path = certificate_path (image_id);
+  json_t *c = json_load_file (path, 0, NULL);
+  int ok = c && streq (json_string_value (json_object_get (c, "result")), "certified")
+           && streq (json_string_value (json_object_get (c, "image_id")), image_id);
+  json_decref (c);
+  return ok;
+}
+
+static void
+summarize (json_t *cert, struct certify_result *r)
+{
+  r->level = xstrdup (json_string_value (json_object_get (cert, "level")) ?: "?");
+  r->result = xstrdup (json_string_value (json_object_get (cert, "result")) ?: "?");
+  struct strbuf failed = STRBUF_INIT;
+  size_t i;
+  json_t *c;
+  json_array_foreach (json_object_get (cert, "checks"), i, c)
+  if (streq (json_string_value (json_object_get (c, "status")), "fail"))
+    strbuf_addf (&failed, "%s%s", failed.len ? "," : "", json_string_value (json_object_get (c, "name")));
+  r->failed_checks = strbuf_detach (&failed, NULL);
+}
+
+int
+certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct strbuf *err)
+{
+  struct strbuf id = STRBUF_INIT;
+  if (docker_image_id (t->ref, &id) < 0)
+    {
+      strbuf_addf (err, "no image %s in the engine: run 'pcgen build %s'", t->ref, t->name);
+      strbuf_release (&id);
+      return -1;
+    }
+  r->image_id = strbuf_detach (&id, NULL);
+  cleanup_free char *idenv = xasprintf ("PYTORCH_CUDA_IMAGE_ID=%s", r->image_id);
+  const char *argv_gpu[] = { docker_bin (), "run", "--rm", "--gpus", "all", "-e", idenv, t->ref, "pytorch-cuda-verify", "--json", NULL };
+  const char *argv_cpu[] = { docker_bin (), "run", "--rm", "-e", idenv, t->ref, "pytorch-cuda-verify", "--json", NULL };
+  struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
+  struct run_opts o = { gpus ? argv_gpu : argv_cpu, NULL, NULL, &out, &perr, 1 };
+  struct timespec t0, t1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  r->exit_code = run_command (&o);
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  json_error_t je;
+  json_t *cert = json_loads (out.buf, 0, &je);
+  int rc = 0;
+  if (cert == NULL)
+    {
+      strbuf_addf (err, "the verifier in %s printed no certificate (exit %d): %s%s", t->ref, r->exit_code,
+                   perr.buf, out.buf);
+      rc = -1;
+    }
+  else
+    {
+      /* The engine's view wins over what the container believes its ID is. */
+      json_object_set_new (cert, "image_id", json_string (r->image_id));
+      json_object_set_new (cert, "image", json_string (t->ref));
+      summarize (cert, r);
+      char *text = json_dumps (cert, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+      cleanup_free char *path = certificate_path (r->image_id);
+      if (mkdir_p (CERT_DIR, 0755) < 0 || write_file_atomic (path, text, strlen (text), 0644) < 0)
+        {
+          strbuf_addf (err, "cannot write '%s': %s", path, strerror (errno));
+          rc = -1;
+        }
+      free (text);
+      json_decref (cert);
+    }
+  strbuf_release (&out);
+  strbuf_release (&perr);
+  return rc;
+}
+
+void
+certify_result_release (struct certify_result *r)
+{
+  free (r->image_id);
+  free (r->level);
+  free (r->result);
+  free (r->failed_checks);
+  memset (r, 0, sizeof *r);
+}

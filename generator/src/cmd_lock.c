@@ -1,0 +1,204 @@
+/* cmd_lock.c: `pcgen lock` and `pcgen fetch`: pin every input in matrix.lock, and make every
+   pinned wheel present and verified in the cache. */
+#include "cmd.h"
+#include "exitcode.h"
+#include "lock.h"
+#include "project.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char lock_usage[]
+    = "usage: pcgen lock [--refresh] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+      "Pin every wheel the tags need (torch, its Python dependencies, the nvidia-* wheels it pins,\n"
+      "nvcc for devel) in matrix.lock: name, version, file, sha256, size. Wheels come through\n"
+      "`pip download` and are kept in the cache; the nvidia-* pins read from the torch wheel are\n"
+      "checked against the knowledge base. Sets already locked are kept unless --refresh.\n"
+      "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
+
+static const char fetch_usage[]
+    = "usage: pcgen fetch [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+      "Download every wheel matrix.lock pins for the tags into the cache and verify its sha256.\n"
+      "  --offline   download nothing: fail naming what the cache lacks\n"
+      "exit: 0 all present and verified, 1 invalid matrix or lock, 2 usage, 3 a download or check failed\n";
+
+struct lock_opts
+{
+  int refresh, offline, fetch;
+  const char *matrix, *lock;
+  char **patterns;
+  size_t npatterns;
+};
+
+static int
+parse (int argc, char **argv, struct lock_opts *o)
+{
+  static const struct option opts[] = { { "refresh", no_argument, NULL, 'r' }, { "offline", no_argument, NULL, 'o' },
+                                        { "matrix", required_argument, NULL, 'm' }, { "lock", required_argument, NULL, 'l' },
+                                        { "help", no_argument, NULL, 'h' }, { 0 } };
+  const char *usage = o->fetch ? fetch_usage : lock_usage;
+  int c;
+  optind = 1;
+  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+    switch (c)
+      {
+      case 'r':
+        o->refresh = 1;
+        break;
+      case 'o':
+        o->offline = 1;
+        break;
+      case 'm':
+        o->matrix = optarg;
+        break;
+      case 'l':
+        o->lock = optarg;
+        break;
+      case 'h':
+        fputs (usage, stdout);
+        return 1;
+      default:
+        fputs (usage, stderr);
+        return -1;
+      }
+  if ((o->fetch && o->refresh) || (!o->fetch && o->offline))
+    {
+      error ("%s is not an option of pcgen %s", o->fetch ? "--refresh" : "--offline", o->fetch ? "fetch" : "lock");
+      return -1;
+    }
+  o->patterns = argv + optind;
+  o->npatterns = (size_t) (argc - optind);
+  return 0;
+}
+
+/* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
+static int
+ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
+{
+  cleanup_free char *id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  const struct lockset *have = lockfile_find (lf, id);
+  if (have && !o->refresh)
+    return 0;
+  struct lockset s;
+  struct strbuf err = STRBUF_INIT;
+  if (lock_resolve (t, devel, &s, &err) < 0)
+    {
+      error ("%s: cannot lock %s: %s", t->name, id, err.buf);
+      strbuf_release (&err);
+      return -1;
+    }
+  strbuf_release (&err);
+  if (have)
+    {
+      /* --refresh: replace the old set in place. */
+      size_t i = (size_t) (have - lf->sets);
+      struct lockset old = lf->sets[i];
+      lf->sets[i] = s;
+      free (old.id);
+      for (size_t j = 0; j < old.n; j++)
+        {
+          free (old.w[j].name), free (old.w[j].version), free (old.w[j].file), free (old.w[j].sha256);
+          free (old.w[j].role);
+        }
+      free (old.w), free (old.source_kind), free (old.source_where);
+    }
+  else
+    {
+      ARRAY_GROW (lf->sets, lf->n + 1, lf->alloc);
+      lf->sets[lf->n++] = s;
+    }
+  fprintf (stderr, "lock: %s: %zu wheels pinned\n", id, s.n);
+  return 0;
+}
+
+static int
+fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
+{
+  cleanup_free char *id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  const struct lockset *s = lockfile_find (lf, id);
+  if (s == NULL)
+    return error ("%s: %s is not in %s: run 'pcgen lock'", t->name, id, o->lock);
+  struct strbuf err = STRBUF_INIT;
+  int rc = lock_fetch (s, t->python, o->offline, &err);
+  if (rc < 0)
+    error ("%s: %s", t->name, err.buf);
+  strbuf_release (&err);
+  return rc;
+}
+
+static int
+run (struct lock_opts *o)
+{
+  struct project p;
+  int rc = project_open (&p, o->matrix);
+  struct lockfile lf = { 0 };
+  struct strbuf err = STRBUF_INIT;
+  int *sel = NULL;
+  if (rc != EXIT_OK)
+    goto out;
+  sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
+  if (plan_select (&p.plan, o->patterns, o->npatterns, sel) < 0)
+    {
+      rc = EXIT_USAGE;
+      goto out;
+    }
+  if (lockfile_read (o->lock, &lf, &err) < 0)
+    {
+      error ("%s", err.buf);
+      rc = EXIT_INVALID;
+      goto out;
+    }
+  size_t done = 0, failed = 0, unavailable = 0;
+  for (size_t i = 0; i < p.plan.ntags; i++)
+    {
+      const struct ptag *t = &p.plan.tags[i];
+      if (!sel[i])
+        continue;
+      if (strcmp (t->source_kind, "unavailable") == 0)
+        {
+          cleanup_free char *hint = plan_source_hint (t);
+          fprintf (stderr, "%s: skipped: %s\n", t->name, hint);
+          unavailable++;
+          continue;
+        }
+      int devel = strcmp (t->flavor, "devel") == 0;
+      int r = o->fetch ? fetch_set (&lf, t, 0, o) : ensure_set (&lf, t, 0, o);
+      if (r == 0 && devel)
+        r = o->fetch ? fetch_set (&lf, t, 1, o) : ensure_set (&lf, t, 1, o);
+      r < 0 ? failed++ : done++;
+      /* Write after every tag: a long lock interrupted keeps what it resolved. */
+      if (!o->fetch && lockfile_write (o->lock, &lf, &err) < 0)
+        {
+          error ("%s", err.buf);
+          rc = EXIT_ENV;
+          goto out;
+        }
+    }
+  printf ("%s: %zu tag%s %s, %zu failed, %zu skipped (no source)\n", o->fetch ? "fetch" : "lock", done,
+          done == 1 ? "" : "s", o->fetch ? "present and verified" : "locked", failed, unavailable);
+  rc = failed ? EXIT_ENV : EXIT_OK;
+out:
+  free (sel);
+  strbuf_release (&err);
+  lockfile_release (&lf);
+  project_close (&p);
+  return rc;
+}
+
+int
+cmd_lock (int argc, char **argv)
+{
+  struct lock_opts o = { 0, 0, 0, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  int r = parse (argc, argv, &o);
+  return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
+}
+
+int
+cmd_fetch (int argc, char **argv)
+{
+  struct lock_opts o = { 0, 0, 1, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  int r = parse (argc, argv, &o);
+  return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
+}

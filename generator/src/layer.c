@@ -1,0 +1,547 @@
+/* layer.c: deterministic layer tars from wheels, with libarchive (see layer.h).
+   Sorting needs every path before the first byte is written, and wheels are too large to hold
+   in memory (torch: 770 MB zipped, 2.5 GB unpacked): pass one reads each wheel once, maps its
+   members through the rules and streams their data into one staging file; pass two writes the
+   sorted entries, copying each member's bytes back from the staging file. */
+#include "layer.h"
+#include "util.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)
+
+enum ekind
+{
+  E_DIR,
+  E_FILE,
+  E_LINK,
+};
+
+struct entry
+{
+  char *path;
+  enum ekind kind;
+  int mode;
+  int64_t size;
+  off_t offset;          /* E_FILE: where its bytes are in the staging file */
+  const char *content;   /* E_FILE from spec->files: inline bytes */
+  const char *target;    /* E_LINK */
+  const char *origin;    /* the wheel (or "pcgen") it came from, for messages */
+};
+
+struct job
+{
+  const struct layer_spec *spec;
+  struct entry *v;
+  size_t n, alloc;
+  int staging; /* fd */
+  off_t staged;
+  struct strbuf *err;
+  char *buf;
+};
+
+static int
+fail_archive (struct job *j, struct archive *a, const char *what, const char *path)
+{
+  strbuf_addf (j->err, "%s '%s': %s", what, path, archive_error_string (a) ? archive_error_string (a) : "unknown error");
+  return -1;
+}
+
+/* Refuse what could escape the image's root or confuse the layer. */
+static int
+safe_path (const char *p)
+{
+  if (*p == '/' || *p == '\0')
+    return 0;
+  for (const char *s = p; *s; s++)
+    if (s[0] == '.' && s[1] == '.' && (s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+      return 0;
+  return 1;
+}
+
+static struct entry *
+add (struct job *j, char *path, enum ekind kind, const char *origin)
+{
+  ARRAY_GROW (j->v, j->n + 1, j->alloc);
+  struct entry *e = &j->v[j->n++];
+  memset (e, 0, sizeof *e);
+  e->path = path;
+  e->kind = kind;
+  e->origin = origin;
+  return e;
+}
+
+/* The target of a member, or NULL when no rule keeps it. */
+static char *
+map_path (const struct layer_input *in, const char *member)
+{
+  for (size_t i = 0; i < in->nrules; i++)
+    {
+      size_t n = strlen (in->rules[i].from);
+      if (strncmp (member, in->rules[i].from, n) != 0)
+        continue;
+      if (in->rules[i].to == NULL)
+        return NULL;
+      return xasprintf ("%s%s", in->rules[i].to, member + n);
+    }
+  return NULL;
+}
+
+static int
+stage_data (struct job *j, struct archive *a, struct entry *e, const char *wheel)
+{
+  e->offset = j->staged;
+  for (;;)
+    {
+      la_ssize_t n = archive_read_data (a, j->buf, CHUNK);
+      if (n < 0)
+        return fail_archive (j, a, "cannot read a member of", wheel);
+      if (n == 0)
+        break;
+      for (la_ssize_t done = 0; done < n;)
+        {
+          ssize_t w = pwrite (j->staging, j->buf + done, (size_t) (n - done), j->staged + done);
+          if (w < 0)
+            return strbuf_addf (j->err, "cannot write the staging file: %s", strerror (errno)), -1;
+          done += w;
+        }
+      j->staged += n;
+    }
+  e->size = j->staged - e->offset;
+  return 0;
+}
+
+static int
+read_wheel (struct job *j, const struct layer_input *in)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_zip (a);
+  int rc = 0;
+  if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
+    rc = fail_archive (j, a, "cannot open wheel", in->wheel);
+  struct archive_entry *ae;
+  while (rc == 0)
+    {
+      int r = archive_read_next_header (a, &ae);
+      if (r == ARCHIVE_EOF)
+        break;
+      if (r < ARCHIVE_WARN)
+        {
+          rc = fail_archive (j, a, "cannot read wheel", in->wheel);
+          break;
+        }
+      const char *member = archive_entry_pathname (ae);
+      if (member == NULL || archive_entry_filetype (ae) == AE_IFDIR)
+        continue; /* folders are made explicitly, for every file's parents */
+      if (!safe_path (member))
+        {
+          strbuf_addf (j->err, "wheel '%s' has an unsafe member path '%s'", in->wheel, member);
+          rc = -1;
+          break;
+        }
+      char *path = map_path (in, member);
+      if (path == NULL)
+        continue;
+      if (!safe_path (path))
+        {
+          strbuf_addf (j->err, "a rule maps '%s' of '%s' to the unsafe path '%s'", member, in->wheel, path);
+          free (path);
+          rc = -1;
+          break;
+        }
+      if (archive_entry_filetype (ae) == AE_IFLNK)
+        {
+          struct entry *e = add (j, path, E_LINK, in->wheel);
+          e->target = xstrdup (archive_entry_symlink (ae) ? archive_entry_symlink (ae) : "");
+          continue;
+        }
+      struct entry *e = add (j, path, E_FILE, in->wheel);
+      e->mode = (archive_entry_perm (ae) & 0111) ? 0755 : 0644;
+      rc = stage_data (j, a, e, in->wheel);
+    }
+  archive_read_free (a);
+  return rc;
+}
+
+static int
+cmp_entry (const void *a, const void *b)
+{
+  return strcmp (((const struct entry *) a)->path, ((const struct entry *) b)->path);
+}
+
+/* Every parent folder of every entry, once: sort, then add what is missing, then sort again. */
+static void
+add_parents (struct job *j)
+{
+  size_t n = j->n;
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *p = j->v[i].path;
+      for (const char *s = strchr (p, '/'); s; s = strchr (s + 1, '/'))
+        {
+          cleanup_free char *dir = xstrndup (p, (size_t) (s - p));
+          int have = 0;
+          for (size_t k = n; k < j->n && !have; k++)
+            have = strcmp (j->v[k].path, dir) == 0;
+          if (!have)
+            add (j, xstrdup (dir), E_DIR, "pcgen")->mode = 0755;
+        }
+    }
+}
+
+static int
+check_duplicates (struct job *j)
+{
+  for (size_t i = 1; i < j->n; i++)
+    if (strcmp (j->v[i - 1].path, j->v[i].path) == 0)
+      {
+        if (j->v[i - 1].kind == E_DIR && j->v[i].kind == E_DIR)
+          continue;
+        strbuf_addf (j->err, "two inputs write '%s': %s and %s", j->v[i].path, j->v[i - 1].origin, j->v[i].origin);
+        return -1;
+      }
+  return 0;
+}
+
+static int
+write_entry (struct job *j, struct archive *w, struct archive_entry *ae, const struct entry *e)
+{
+  archive_entry_clear (ae);
+  archive_entry_set_pathname (ae, e->path);
+  archive_entry_set_uid (ae, 0);
+  archive_entry_set_gid (ae, 0);
+  archive_entry_set_uname (ae, "");
+  archive_entry_set_gname (ae, "");
+  archive_entry_set_mtime (ae, (time_t) j->spec->mtime, 0);
+  if (e->kind == E_DIR)
+    {
+      archive_entry_set_filetype (ae, AE_IFDIR);
+      archive_entry_set_perm (ae, 0755);
+    }
+  else if (e->kind == E_LINK)
+    {
+      archive_entry_set_filetype (ae, AE_IFLNK);
+      archive_entry_set_perm (ae, 0777);
+      archive_entry_set_symlink (ae, e->target);
+    }
+  else
+    {
+      archive_entry_set_filetype (ae, AE_IFREG);
+      archive_entry_set_perm (ae, e->mode);
+      archive_entry_set_size (ae, e->size);
+    }
+  if (archive_write_header (w, ae) < ARCHIVE_WARN)
+    return fail_archive (j, w, "cannot write the entry", e->path);
+  if (e->kind != E_FILE)
+    return 0;
+  if (e->content && e->offset < 0)
+    {
+      if (archive_write_data (w, e->content, (size_t) e->size) < 0)
+        return fail_archive (j, w, "cannot write the entry", e->path);
+      return 0;
+    }
+  for (int64_t done = 0; done < e->size;)
+    {
+      size_t want = (size_t) (e->size - done < CHUNK ? e->size - done : CHUNK);
+      ssize_t got = pread (j->staging, j->buf, want, e->offset + done);
+      if (got <= 0)
+        return strbuf_addf (j->err, "cannot read back '%s' from staging: %s", e->path, strerror (errno)), -1;
+      if (archive_write_data (w, j->buf, (size_t) got) < 0)
+        return fail_archive (j, w, "cannot write the entry", e->path);
+      done += got;
+    }
+  return 0;
+}
+
+static int
+write_tar (struct job *j, const char *tmp)
+{
+  struct archive *w = archive_write_new ();
+  archive_write_set_format_pax_restricted (w);
+  archive_write_add_filter_none (w);
+  /* No padding beyond the tar format's own: the same entries give the same bytes. */
+  archive_write_set_bytes_in_last_block (w, 1);
+  int rc = 0;
+  if (archive_write_open_filename (w, tmp) != ARCHIVE_OK)
+    rc = fail_archive (j, w, "cannot create", tmp);
+  struct archive_entry *ae = archive_entry_new ();
+  for (size_t i = 0; i < j->n && rc == 0; i++)
+    rc = write_entry (j, w, ae, &j->v[i]);
+  archive_entry_free (ae);
+  if (rc == 0 && archive_write_close (w) != ARCHIVE_OK)
+    rc = fail_archive (j, w, "cannot finish", tmp);
+  archive_write_free (w);
+  return rc;
+}
+
+static void
+job_free (struct job *j)
+{
+  for (size_t i = 0; i < j->n; i++)
+    {
+      free (j->v[i].path);
+      if (j->v[i].kind == E_LINK && j->v[i].origin && strcmp (j->v[i].origin, "pcgen") != 0)
+        free ((char *) j->v[i].target);
+    }
+  free (j->v);
+  free (j->buf);
+  if (j->staging >= 0)
+    close (j->staging);
+}
+
+int
+layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
+             struct layer_stats *stats, struct strbuf *err)
+{
+  struct job j = { spec, NULL, 0, 0, -1, 0, err, xmalloc (CHUNK) };
+  /* An unlinked staging file: gone however the process ends. */
+  j.staging = open (spec->tmp_dir ? spec->tmp_dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (j.staging < 0)
+    {
+      strbuf_addf (err, "cannot create a staging file in '%s': %s", spec->tmp_dir ? spec->tmp_dir : "/tmp",
+                   strerror (errno));
+      job_free (&j);
+      return -1;
+    }
+  int rc = 0;
+  for (size_t i = 0; i < spec->ninputs && rc == 0; i++)
+    rc = read_wheel (&j, &spec->inputs[i]);
+  for (size_t i = 0; i < spec->nlinks && rc == 0; i++)
+    {
+      if (!safe_path (spec->links[i].path))
+        rc = -1, strbuf_addf (err, "unsafe link path '%s'", spec->links[i].path);
+      else
+        add (&j, xstrdup (spec->links[i].path), E_LINK, "pcgen")->target = spec->links[i].target;
+    }
+  for (size_t i = 0; i < spec->nfiles && rc == 0; i++)
+    {
+      struct entry *e = add (&j, xstrdup (spec->files[i].path), E_FILE, "pcgen");
+      e->content = spec->files[i].content;
+      e->size = (int64_t) strlen (e->content);
+      e->offset = -1;
+      e->mode = spec->files[i].mode;
+    }
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%ld", out_tar, (long) getpid ());
+  if (rc == 0)
+    {
+      add_parents (&j);
+      qsort (j.v, j.n, sizeof *j.v, cmp_entry);
+      rc = check_duplicates (&j);
+    }
+  if (rc == 0)
+    rc = write_tar (&j, tmp);
+  unsigned long long size = 0;
+  if (rc == 0 && sha256_file (tmp, sha256, &size) < 0)
+    rc = -1, strbuf_addf (err, "cannot read '%s': %s", tmp, strerror (errno));
+  if (rc == 0 && rename (tmp, out_tar) < 0)
+    rc = -1, strbuf_addf (err, "cannot rename '%s': %s", tmp, strerror (errno));
+  if (rc < 0)
+    unlink (tmp);
+  else if (stats)
+    {
+      stats->entries = j.n;
+      stats->bytes = (uint64_t) j.staged;
+      for (size_t i = 0; i < spec->nfiles; i++)
+        stats->bytes += strlen (spec->files[i].content);
+    }
+  job_free (&j);
+  return rc;
+}
+
+int
+wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err)
+{
+  struct archive *a = archive_read_new ();
+  /* The seekable reader takes names from the central directory and skips member data. */
+  archive_read_support_format_zip_seekable (a);
+  if (archive_read_open_filename (a, wheel, CHUNK) != ARCHIVE_OK)
+    {
+      strbuf_addf (err, "cannot open wheel '%s': %s", wheel, archive_error_string (a));
+      archive_read_free (a);
+      return -1;
+    }
+  struct archive_entry *ae;
+  int r;
+  while ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    strbuf_addf (out, "%s\n", archive_entry_pathname (ae) ? archive_entry_pathname (ae) : "");
+  if (r != ARCHIVE_EOF)
+    strbuf_addf (err, "cannot read wheel '%s': %s", wheel, archive_error_string (a));
+  archive_read_free (a);
+  return r == ARCHIVE_EOF ? 0 : -1;
+}
+
+int
+wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_zip (a);
+  int rc = -1;
+  if (archive_read_open_filename (a, wheel, CHUNK) != ARCHIVE_OK)
+    {
+      strbuf_addf (err, "cannot open wheel '%s': %s", wheel, archive_error_string (a));
+      archive_read_free (a);
+      return -1;
+    }
+  struct archive_entry *ae;
+  int r;
+  while ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    {
+      const char *p = archive_entry_pathname (ae);
+      const char *slash = p ? strchr (p, '/') : NULL;
+      if (!slash || strcmp (slash, "/METADATA") != 0 || slash - p < 11 || strncmp (slash - 10, ".dist-info", 10) != 0)
+        continue;
+      char buf[65536];
+      la_ssize_t n;
+      while ((n = archive_read_data (a, buf, sizeof buf)) > 0)
+        strbuf_add (out, buf, (size_t) n);
+      rc = n < 0 ? -1 : 0;
+      if (rc < 0)
+        strbuf_addf (err, "cannot read the METADATA of '%s': %s", wheel, archive_error_string (a));
+      break;
+    }
+  if (rc < 0 && err->len == 0)
+    strbuf_addf (err, "wheel '%s' has no .dist-info/METADATA", wheel);
+  archive_read_free (a);
+  return rc;
+}
+
+/* PEP 503: lowercase, runs of '-', '_', '.' as one '-'. */
+static char *
+normalize (const char *s, size_t n)
+{
+  struct strbuf sb = STRBUF_INIT;
+  int sep = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (s[i] == '-' || s[i] == '_' || s[i] == '.')
+        sep = 1;
+      else
+        {
+          if (sep && sb.len)
+            strbuf_addch (&sb, '-');
+          sep = 0;
+          strbuf_addch (&sb, tolower ((unsigned char) s[i]));
+        }
+    }
+  return strbuf_detach (&sb, NULL);
+}
+
+static char *
+trimmed (const char *s, size_t n)
+{
+  while (n && isspace ((unsigned char) *s))
+    s++, n--;
+  while (n && isspace ((unsigned char) s[n - 1]))
+    n--;
+  return n ? xstrndup (s, n) : NULL;
+}
+
+/* "name (==1.2) ; marker", "name==1.2; marker", "name[extra]>=1; marker". */
+static int
+parse_requirement (const char *line, struct requirement *r)
+{
+  memset (r, 0, sizeof *r);
+  const char *semi = strchr (line, ';');
+  size_t body = semi ? (size_t) (semi - line) : strlen (line);
+  if (semi)
+    r->marker = trimmed (semi + 1, strlen (semi + 1));
+  size_t name_len = 0;
+  while (name_len < body && (isalnum ((unsigned char) line[name_len]) || strchr ("-_.", line[name_len])))
+    name_len++;
+  if (name_len == 0)
+    return -1;
+  r->name = normalize (line, name_len);
+  const char *rest = line + name_len;
+  size_t rest_len = body - name_len;
+  if (rest_len && *rest == '[')
+    {
+      const char *close = memchr (rest, ']', rest_len);
+      if (close == NULL)
+        return -1;
+      rest_len -= (size_t) (close + 1 - rest);
+      rest = close + 1;
+    }
+  /* Drop the optional parentheses around the specifier. */
+  struct strbuf spec = STRBUF_INIT;
+  for (size_t i = 0; i < rest_len; i++)
+    if (rest[i] != '(' && rest[i] != ')' && !isspace ((unsigned char) rest[i]))
+      strbuf_addch (&spec, rest[i]);
+  if (spec.len)
+    {
+      r->spec = strbuf_detach (&spec, NULL);
+      if (starts_with (r->spec, "==") && !strchr (r->spec, ',') && !strchr (r->spec, '*'))
+        r->version = xstrdup (r->spec + 2);
+    }
+  strbuf_release (&spec);
+  return 0;
+}
+
+static int
+marker_has_extra (const char *m)
+{
+  for (const char *p = m ? strstr (m, "extra") : NULL; p; p = strstr (p + 1, "extra"))
+    {
+      const char *q = p + 5;
+      while (isspace ((unsigned char) *q))
+        q++;
+      if ((p == m || !isalnum ((unsigned char) p[-1])) && q[0] == '=' && q[1] == '=')
+        return 1;
+    }
+  return 0;
+}
+
+int
+metadata_requirements (const char *metadata, struct requirement **out, size_t *n)
+{
+  struct requirement *v = NULL;
+  size_t alloc = 0;
+  *n = 0;
+  for (const char *line = metadata; line && *line;)
+    {
+      const char *end = strchr (line, '\n');
+      size_t len = end ? (size_t) (end - line) : strlen (line);
+      if (len == 0 || (len == 1 && line[0] == '\r'))
+        break; /* the headers end at the first empty line; the description follows */
+      if (strncmp (line, "Requires-Dist:", 14) == 0)
+        {
+          cleanup_free char *text = trimmed (line + 14, len - 14);
+          struct requirement r;
+          if (text && parse_requirement (text, &r) == 0 && !marker_has_extra (r.marker))
+            {
+              ARRAY_GROW (v, *n + 1, alloc);
+              v[(*n)++] = r;
+            }
+          else if (text)
+            {
+              free (r.name);
+              free (r.version);
+              free (r.spec);
+              free (r.marker);
+            }
+        }
+      line = end ? end + 1 : NULL;
+    }
+  *out = v;
+  return 0;
+}
+
+void
+requirements_free (struct requirement *r, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (r[i].name);
+      free (r[i].version);
+      free (r[i].spec);
+      free (r[i].marker);
+    }
+  free (r);
+}

@@ -1,0 +1,451 @@
+/* lock.c: resolve, record and fetch the pinned wheels (see lock.h). */
+#include "lock.h"
+#include "cache.h"
+#include "fsutil.h"
+#include "layer.h"
+#include "marker.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+char *
+lock_torch_set_id (const struct ptag *t)
+{
+  return xasprintf ("torch-%s-cu%d%d-py%s", t->torch->version, t->cuda->major, t->cuda->minor, t->python);
+}
+
+char *
+lock_devel_set_id (const struct ptag *t)
+{
+  if (strcmp (t->flavor, "devel") != 0)
+    return NULL;
+  return xasprintf ("cuda-devel-%s-py%s", t->cuda->version, t->python);
+}
+
+static void
+wheel_release (struct locked_wheel *w)
+{
+  free (w->name);
+  free (w->version);
+  free (w->file);
+  free (w->sha256);
+  free (w->role);
+}
+
+static void
+lockset_release (struct lockset *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    wheel_release (&s->w[i]);
+  free (s->w);
+  free (s->id);
+  free (s->source_kind);
+  free (s->source_where);
+  memset (s, 0, sizeof *s);
+}
+
+void
+lockfile_release (struct lockfile *lf)
+{
+  for (size_t i = 0; i < lf->n; i++)
+    lockset_release (&lf->sets[i]);
+  free (lf->sets);
+  memset (lf, 0, sizeof *lf);
+}
+
+const struct lockset *
+lockfile_find (const struct lockfile *lf, const char *id)
+{
+  for (size_t i = 0; i < lf->n; i++)
+    if (strcmp (lf->sets[i].id, id) == 0)
+      return &lf->sets[i];
+  return NULL;
+}
+
+static char *
+get_str (json_t *o, const char *key)
+{
+  const char *s = json_string_value (json_object_get (o, key));
+  return s ? xstrdup (s) : NULL;
+}
+
+static int
+read_set (json_t *js, struct lockset *s, struct strbuf *err)
+{
+  s->id = get_str (js, "id");
+  s->source_kind = get_str (json_object_get (js, "source"), "kind");
+  s->source_where = get_str (json_object_get (js, "source"), "where");
+  json_t *ws = json_object_get (js, "wheels");
+  size_t i;
+  json_t *jw;
+  if (!s->id || !s->source_kind || !json_is_array (ws))
+    return strbuf_addstr (err, "a set lacks 'id', 'source' or 'wheels'"), -1;
+  json_array_foreach (ws, i, jw)
+  {
+    ARRAY_GROW (s->w, s->n + 1, s->alloc);
+    struct locked_wheel *w = &s->w[s->n++];
+    w->name = get_str (jw, "name");
+    w->version = get_str (jw, "version");
+    w->file = get_str (jw, "file");
+    w->sha256 = get_str (jw, "sha256");
+    w->role = get_str (jw, "role");
+    w->size = (unsigned long long) json_integer_value (json_object_get (jw, "size"));
+    if (!w->name || !w->version || !w->file || !w->sha256 || !w->role || strlen (w->sha256) != 64
+        || strchr (w->file, '/'))
+      return strbuf_addf (err, "set '%s': wheel %zu lacks name, version, file, sha256 or role", s->id, i + 1), -1;
+  }
+  return 0;
+}
+
+int
+lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err)
+{
+  memset (lf, 0, sizeof *lf);
+  if (access (path, F_OK) != 0)
+    return 0;
+  json_error_t je;
+  json_t *root = json_load_file (path, 0, &je);
+  if (root == NULL)
+    return strbuf_addf (err, "%s:%d:%d: %s", path, je.line, je.column, je.text), -1;
+  int rc = 0;
+  json_t *sets = json_object_get (root, "sets");
+  if (json_integer_value (json_object_get (root, "schema")) != LOCK_SCHEMA_VERSION || !json_is_array (sets))
+    {
+      strbuf_addf (err, "%s: not a schema %d lock file (run pcgen lock again)", path, LOCK_SCHEMA_VERSION);
+      rc = -1;
+    }
+  size_t i;
+  json_t *js;
+  json_array_foreach (sets, i, js)
+  {
+    if (rc < 0)
+      break;
+    ARRAY_GROW (lf->sets, lf->n + 1, lf->alloc);
+    memset (&lf->sets[lf->n], 0, sizeof lf->sets[0]);
+    rc = read_set (js, &lf->sets[lf->n++], err);
+    if (rc < 0)
+      strbuf_addf (err, " in %s", path);
+  }
+  json_decref (root);
+  return rc;
+}
+
+static int
+cmp_set (const void *a, const void *b)
+{
+  return strcmp (((const struct lockset *) a)->id, ((const struct lockset *) b)->id);
+}
+
+static int
+cmp_wheel (const void *a, const void *b)
+{
+  return strcmp (((const struct locked_wheel *) a)->name, ((const struct locked_wheel *) b)->name);
+}
+
+int
+lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
+{
+  qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
+  json_t *sets = json_array ();
+  for (size_t i = 0; i < lf->n; i++)
+    {
+      struct lockset *s = &lf->sets[i];
+      qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
+      json_t *ws = json_array ();
+      for (size_t j = 0; j < s->n; j++)
+        json_array_append_new (ws, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", s->w[j].name,
+                                              "version", s->w[j].version, "role", s->w[j].role, "file",
+                                              s->w[j].file, "size", (json_int_t) s->w[j].size, "sha256",
+                                              s->w[j].sha256));
+      json_array_append_new (sets, json_pack ("{s:s, s:{s:s, s:s?}, s:o}", "id", s->id, "source", "kind",
+                                              s->source_kind, "where", s->source_where, "wheels", ws));
+    }
+  json_t *root = json_pack ("{s:i, s:s, s:o}", "schema", LOCK_SCHEMA_VERSION, "generated_by",
+                            "pcgen lock; do not edit", "sets", sets);
+  char *text = json_dumps (root, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  json_decref (root);
+  int rc = 0;
+  cleanup_free char *withnl = xasprintf ("%s\n", text);
+  free (text);
+  if (write_file_atomic (path, withnl, strlen (withnl), 0644) < 0)
+    {
+      strbuf_addf (err, "cannot write '%s': %s", path, strerror (errno));
+      rc = -1;
+    }
+  return rc;
+}
+
+/* ---- resolution ----------------------------------------------------------------------- */
+
+static const char *
+role_of (const char *name, int devel)
+{
+  if (devel)
+    return "devel";
+  if (starts_with (name, "nvidia-cudnn"))
+    return "cudnn";
+  if (starts_with (name, "nvidia-") || starts_with (name, "cuda-"))
+    return "cuda";
+  return "torch";
+}
+
+static int
+resolved (const struct lockset *s, const char *name)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp (s->w[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+/* A temporary download folder inside the cache, so that cache_put is a rename. */
+static char *
+download_dir (struct strbuf *err)
+{
+  cleanup_free char *base = xasprintf ("%s/tmp", cache_dir ());
+  if (mkdir_p (base, 0755) < 0)
+    {
+      strbuf_addf (err, "cannot create '%s': %s", base, strerror (errno));
+      return NULL;
+    }
+  char *dir = xasprintf ("%s/dl.XXXXXX", base);
+  if (mkdtemp (dir) == NULL)
+    {
+      strbuf_addf (err, "cannot create a folder in '%s': %s", base, strerror (errno));
+      free (dir);
+      return NULL;
+    }
+  return dir;
+}
+
+/* Move every wheel pip left in dir into the cache and the set; queue their requirements. */
+static int
+collect (const char *dir, struct lockset *s, int devel, const char *python, struct strbuf *queue,
+         const struct ptag *t, struct strbuf *err);
+
+/* Cross-check: every nvidia-* pin the torch wheel states must be the knowledge base's. */
+static int
+check_pins (const struct ptag *t, const struct requirement *r, size_t n, struct strbuf *err)
+{
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (!starts_with (r[i].name, "nvidia-") || r[i].version == NULL)
+        continue;
+      const char *kb = kb_pin_find (t->variant->pins, t->variant->npins, r[i].name);
+      if (kb && strcmp (kb, r[i].version) != 0)
+        {
+          strbuf_addf (err, "torch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s\n",
+                       t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
+          bad = 1;
+        }
+    }
+  return bad ? -1 : 0;
+}
+
+static int
+queue_requirements (const char *wheel, const char *python, struct lockset *s, struct strbuf *queue,
+                    const struct ptag *t, int is_torch, struct strbuf *err)
+{
+  struct strbuf meta = STRBUF_INIT;
+  struct requirement *r = NULL;
+  size_t n = 0;
+  int rc = wheel_read_metadata (wheel, &meta, err);
+  if (rc == 0)
+    rc = metadata_requirements (meta.buf, &r, &n);
+  if (rc == 0 && is_torch)
+    rc = check_pins (t, r, n, err);
+  cleanup_free char *full = xasprintf ("%s.0", python);
+  struct marker_env env = { python, full };
+  for (size_t i = 0; i < n && rc == 0; i++)
+    {
+      struct strbuf merr = STRBUF_INIT;
+      int holds = r[i].marker ? marker_eval (r[i].marker, &env, &merr) : 1;
+      if (holds < 0)
+        {
+          strbuf_addf (err, "%s: marker of %s: %s", wheel, r[i].name, merr.buf);
+          rc = -1;
+        }
+      strbuf_release (&merr);
+      if (holds == 1 && !resolved (s, r[i].name))
+        strbuf_addf (queue, "%s%s\n", r[i].name, r[i].spec ? r[i].spec : "");
+    }
+  requirements_free (r, n);
+  strbuf_release (&meta);
+  return rc;
+}
+
+static int
+collect (const char *dir, struct lockset *s, int devel, const char *python, struct strbuf *queue,
+         const struct ptag *t, struct strbuf *err)
+{
+  DIR *d = opendir (dir);
+  if (d == NULL)
+    return strbuf_addf (err, "cannot open '%s': %s", dir, strerror (errno)), -1;
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir (d)))
+    {
+      char *name, *version;
+      if (e->d_name[0] == '.' || wheel_file_name (e->d_name, &name, &version) < 0)
+        continue;
+      cleanup_free char *src = xasprintf ("%s/%s", dir, e->d_name);
+      char sha[SHA256_HEX_LEN + 1];
+      unsigned long long size;
+      ARRAY_GROW (s->w, s->n + 1, s->alloc);
+      struct locked_wheel *w = &s->w[s->n++];
+      *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)) };
+      rc = cache_put (src, e->d_name, sha, &size, err);
+      w->sha256 = xstrdup (rc == 0 ? sha : "");
+      w->size = size;
+      if (rc == 0 && !devel)
+        {
+          cleanup_free char *path = lock_wheel_path (w);
+          rc = queue_requirements (path, python, s, queue, t, strcmp (name, "torch") == 0, err);
+        }
+    }
+  closedir (d);
+  return rc;
+}
+
+/* One round: download the queued requirements not resolved yet. */
+static int
+download_round (struct lockset *s, const struct pip_source *src, const char *python, int devel,
+                struct strbuf *queue, const struct ptag *t, struct strbuf *err)
+{
+  char **specs = NULL;
+  size_t n = 0, alloc = 0;
+  cleanup_free char *q = strbuf_detach (queue, NULL);
+  char *save = NULL;
+  for (char *line = strtok_r (q, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+    {
+      size_t len = strcspn (line, "<>=!~ ;");
+      cleanup_free char *name = xstrndup (line, len);
+      int dup = resolved (s, name);
+      for (size_t i = 0; i < n && !dup; i++)
+        dup = strncmp (specs[i], line, len) == 0 && strcspn (specs[i], "<>=!~ ;") == len;
+      if (!dup)
+        {
+          ARRAY_GROW (specs, n + 1, alloc);
+          specs[n++] = xstrdup (line);
+        }
+    }
+  int rc = 0;
+  if (n)
+    {
+      fprintf (stderr, "lock: %s: %zu wheel%s: %s%s\n", s->id, n, n == 1 ? "" : "s", specs[0], n > 1 ? " ..." : "");
+      char *dir = download_dir (err);
+      rc = dir ? pip_download ((const char *const *) specs, n, src, python, dir, err) : -1;
+      if (rc == 0)
+        rc = collect (dir, s, devel, python, queue, t, err);
+      if (dir)
+        {
+          cleanup_free char *cmd_dir = dir;
+          DIR *d = opendir (dir);
+          struct dirent *e;
+          while (d && (e = readdir (d)))
+            if (e->d_name[0] != '.')
+              {
+                cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
+                unlink (f);
+              }
+          if (d)
+            closedir (d);
+          rmdir (dir);
+        }
+    }
+  for (size_t i = 0; i < n; i++)
+    free (specs[i]);
+  free (specs);
+  return rc;
+}
+
+int
+lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err)
+{
+  memset (out, 0, sizeof *out);
+  out->id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  struct pip_source pypi = { "pypi", NULL };
+  struct pip_source torch_src = { t->source_kind, t->source_where };
+  out->source_kind = xstrdup (devel ? "pypi" : t->source_kind);
+  out->source_where = !devel && t->source_where ? xstrdup (t->source_where) : NULL;
+  struct strbuf queue = STRBUF_INIT;
+  int rc = 0;
+  if (devel)
+    {
+      for (size_t i = 0; i < t->cuda->ndevel; i++)
+        strbuf_addf (&queue, "%s==%s\n", t->cuda->devel[i].name, t->cuda->devel[i].version);
+      rc = download_round (out, &pypi, t->python, 1, &queue, t, err);
+    }
+  else
+    {
+      /* torch from its source; everything it needs from the user's pip configuration. */
+      strbuf_addf (&queue, "torch==%s\n", t->torch->version);
+      rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
+      for (int round = 0; rc == 0 && queue.len && round < 16; round++)
+        rc = download_round (out, &pypi, t->python, 0, &queue, t, err);
+    }
+  strbuf_release (&queue);
+  if (rc < 0)
+    lockset_release (out);
+  return rc;
+}
+
+char *
+lock_wheel_path (const struct locked_wheel *w)
+{
+  return cache_path (w->sha256, w->file);
+}
+
+int
+lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err)
+{
+  for (size_t i = 0; i < s->n; i++)
+    {
+      const struct locked_wheel *w = &s->w[i];
+      int have = cache_check (w->sha256, w->file, err);
+      if (have < 0)
+        return -1;
+      if (have)
+        continue;
+      if (offline)
+        return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
+                            w->file, cache_dir ()), -1;
+      struct pip_source src = { "pypi", NULL };
+      if (strcmp (w->name, "torch") == 0)
+        src = (struct pip_source) { s->source_kind, s->source_where };
+      cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
+      const char *specs[] = { spec };
+      char *dir = download_dir (err);
+      if (dir == NULL)
+        return -1;
+      fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
+      cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
+      int rc = pip_download (specs, 1, &src, python, dir, err);
+      char sha[SHA256_HEX_LEN + 1];
+      unsigned long long size;
+      if (rc == 0 && access (got, F_OK) != 0)
+        rc = -1, strbuf_addf (err, "pip did not download %s (a different build of %s?)", w->file, spec);
+      if (rc == 0)
+        rc = cache_put (got, w->file, sha, &size, err);
+      if (rc == 0 && strcmp (sha, w->sha256) != 0)
+        {
+          cleanup_free char *bad = cache_path (sha, w->file);
+          unlink (bad);
+          strbuf_addf (err, "%s: sha256 %s, but matrix.lock says %s: refused (the index serves other bytes "
+                            "than were locked; run pcgen lock to accept them)", w->file, sha, w->sha256);
+          rc = -1;
+        }
+      unlink (got);
+      rmdir (dir);
+      free (dir);
+      if (rc < 0)
+        return -1;
+    }
+  return 0;
+}

@@ -1,0 +1,60 @@
+/* lock.h: matrix.lock, the pinned inputs of every tag: for each wheel set, every wheel's
+   name, version, file name, sha256 and size (schema: README, "matrix.lock").
+   A tag needs its torch set (torch, its Python dependencies, the nvidia-* wheels it pins) and,
+   for devel, the devel set of its CUDA (nvcc and headers). */
+#ifndef PCGEN_LOCK_H
+#define PCGEN_LOCK_H
+
+#include "pip.h"
+#include "plan.h"
+#include "strbuf.h"
+
+struct locked_wheel
+{
+  char *name;    /* PEP 503 name */
+  char *version;
+  char *file;    /* the wheel's file name */
+  char *sha256;
+  unsigned long long size;
+  char *role;    /* torch, cuda, cudnn, devel */
+};
+
+struct lockset
+{
+  char *id; /* torch-2.6.0-cu124-py3.11, cuda-devel-12.4-py3.11 */
+  char *source_kind, *source_where;
+  struct locked_wheel *w;
+  size_t n, alloc;
+};
+
+struct lockfile
+{
+  struct lockset *sets;
+  size_t n, alloc;
+};
+
+#define LOCK_SCHEMA_VERSION 1
+#define DEFAULT_LOCK "matrix.lock"
+
+/* A missing file reads as an empty lock. Returns 0, or -1 with err set. */
+int lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err);
+/* Sorted and indented, written atomically. */
+int lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err);
+void lockfile_release (struct lockfile *lf);
+const struct lockset *lockfile_find (const struct lockfile *lf, const char *id);
+
+char *lock_torch_set_id (const struct ptag *t);
+char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
+
+/* Resolve a set by downloading its wheels (into the cache) and reading their METADATA;
+   cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
+int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);
+
+/* Make every wheel of the set present and verified in the cache; with offline, only check.
+   Returns 0, or -1 with err naming the wheel and what to do. */
+int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
+
+/* The cached path of a wheel of the set (verified by lock_fetch before). */
+char *lock_wheel_path (const struct locked_wheel *w);
+
+#endif

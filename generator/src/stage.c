@@ -1,0 +1,330 @@
+/* stage.c: see stage.h. */
+#include "stage.h"
+#include "cache.h"
+#include "fsutil.h"
+#include "layer.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Every layer entry gets this mtime (SOURCE_DATE_EPOCH when set): same inputs, same bytes. */
+static int64_t
+layer_mtime (void)
+{
+  const char *e = getenv ("SOURCE_DATE_EPOCH");
+  return e && *e ? strtoll (e, NULL, 10) : 1700000000;
+}
+
+/* Bump when the mapping below changes, so cached layers made by the old mapping are not reused. */
+#define STAGE_FORMAT 2
+
+/* Rules are built per wheel; their strings live in a pool freed with the layer. */
+struct pool
+{
+  char **s;
+  size_t n, alloc;
+};
+
+static const char *
+keep (struct pool *p, char *s)
+{
+  ARRAY_GROW (p->s, p->n + 1, p->alloc);
+  return p->s[p->n++] = s;
+}
+
+static void
+pool_free (struct pool *p)
+{
+  for (size_t i = 0; i < p->n; i++)
+    free (p->s[i]);
+  free (p->s);
+}
+
+/* nvidia-cuda-runtime-cu12 -> cuda_runtime: the folder under nvidia/ the wheel installs. */
+static char *
+nvidia_component (const char *name)
+{
+  const char *s = name + strlen ("nvidia-");
+  size_t len = strlen (s);
+  const char *cu = strstr (s, "-cu1");
+  if (cu && (cu[4] == '\0' || cu[5] == '\0'))
+    len = (size_t) (cu - s);
+  char *c = xstrndup (s, len);
+  for (char *q = c; *q; q++)
+    if (*q == '-')
+      *q = '_';
+  return c;
+}
+
+/* "torch-2.6.0-cp311-...whl" -> "torch-2.6.0": the prefix of its .dist-info and .data folders. */
+static char *
+dist_prefix (const struct locked_wheel *w)
+{
+  const char *d1 = strchr (w->file, '-');
+  const char *d2 = d1 ? strchr (d1 + 1, '-') : NULL;
+  return d2 ? xstrndup (w->file, (size_t) (d2 - w->file)) : xstrdup (w->file);
+}
+
+struct builder
+{
+  struct layer_input in[64];
+  struct layer_rule rules[64][10];
+  size_t nin;
+  struct layer_link links[64];
+  size_t nlinks;
+  struct layer_file files[4];
+  size_t nfiles;
+  struct pool pool;
+  const char *cuda_home; /* usr/local/cuda-12.4 */
+  const char *site;      /* usr/local/lib/python3.11/dist-packages */
+};
+
+static struct layer_rule *
+add_input (struct builder *b, const struct locked_wheel *w)
+{
+  b->in[b->nin].wheel = keep (&b->pool, lock_wheel_path (w));
+  b->in[b->nin].rules = b->rules[b->nin];
+  b->in[b->nin].nrules = 0;
+  return b->rules[b->nin++];
+}
+
+static void
+rule (struct builder *b, const char *from, const char *to)
+{
+  struct layer_input *in = &b->in[b->nin - 1];
+  b->rules[b->nin - 1][in->nrules++] = (struct layer_rule) { from, to };
+}
+
+static void
+link_ (struct builder *b, char *path, char *target)
+{
+  b->links[b->nlinks++] = (struct layer_link) { keep (&b->pool, path), keep (&b->pool, target) };
+}
+
+/* A runtime nvidia-* wheel: its libraries into the CUDA folder, its Python side (the nvidia
+   namespace and dist-info) into site-packages, with nvidia/<c>/lib a link to the CUDA folder. */
+/* Where a wheel keeps its component: nvidia/<c>/ for most, <c>/ at the top for a few
+   (nvidia-cusparselt-cu12 installs cusparselt/lib/, where torch's RPATH looks for it). */
+static char *
+component_dir (const struct locked_wheel *w, const char *comp, struct strbuf *err)
+{
+  struct strbuf members = STRBUF_INIT;
+  cleanup_free char *path = lock_wheel_path (w);
+  char *dir = NULL;
+  if (wheel_members (path, &members, err) == 0)
+    {
+      cleanup_free char *top = xasprintf ("\n%s/", comp);
+      int at_top = strncmp (members.buf, top + 1, strlen (top + 1)) == 0 || strstr (members.buf, top);
+      dir = at_top ? xasprintf ("%s/", comp) : xasprintf ("nvidia/%s/", comp);
+    }
+  strbuf_release (&members);
+  return dir;
+}
+
+static int
+add_nvidia_runtime (struct builder *b, const struct locked_wheel *w, int first, struct strbuf *err)
+{
+  cleanup_free char *comp = nvidia_component (w->name);
+  cleanup_free char *dist = dist_prefix (w);
+  struct pool *p = &b->pool;
+  const char *dir = keep (p, component_dir (w, comp, err) ?: xstrdup (""));
+  if (*dir == '\0')
+    return -1;
+  add_input (b, w);
+  /* lib/__init__.py would sit where site-packages has a link to the CUDA folder. */
+  rule (b, keep (p, xasprintf ("%slib/__init__.py", dir)), NULL);
+  rule (b, keep (p, xasprintf ("%slib/", dir)), keep (p, xasprintf ("%s/lib/", b->cuda_home)));
+  rule (b, keep (p, xasprintf ("%sinclude/", dir)), NULL);
+  rule (b, keep (p, xasprintf ("%sbin/", dir)), keep (p, xasprintf ("%s/bin/", b->cuda_home)));
+  rule (b, "nvidia/__init__.py", first ? keep (p, xasprintf ("%s/nvidia/__init__.py", b->site)) : NULL);
+  rule (b, dir, keep (p, xasprintf ("%s/%s", b->site, dir)));
+  rule (b, keep (p, xasprintf ("%s.dist-info/", dist)), keep (p, xasprintf ("%s/%s.dist-info/", b->site, dist)));
+  link_ (b, xasprintf ("%s/%slib", b->site, dir), xasprintf ("/%s/lib", b->cuda_home));
+  return 0;
+}
+
+static void
+add_python_wheel (struct builder *b, const struct locked_wheel *w)
+{
+  cleanup_free char *dist = dist_prefix (w);
+  struct pool *p = &b->pool;
+  add_input (b, w);
+  rule (b, keep (p, xasprintf ("%s.data/purelib/", dist)), keep (p, xasprintf ("%s/", b->site)));
+  rule (b, keep (p, xasprintf ("%s.data/platlib/", dist)), keep (p, xasprintf ("%s/", b->site)));
+  /* Scripts need pip's shebang rewriting: left out; `python3 -m` works for every module. */
+  rule (b, keep (p, xasprintf ("%s.data/", dist)), NULL);
+  rule (b, "", keep (p, xasprintf ("%s/", b->site)));
+}
+
+static int
+add_devel_wheel (struct builder *b, const struct locked_wheel *w, int is_runtime_wheel, struct strbuf *err)
+{
+  cleanup_free char *comp = nvidia_component (w->name);
+  cleanup_free char *dist = dist_prefix (w);
+  struct pool *p = &b->pool;
+  const char *dir = keep (p, component_dir (w, comp, err) ?: xstrdup (""));
+  if (*dir == '\0')
+    return -1;
+  add_input (b, w);
+  rule (b, keep (p, xasprintf ("%sinclude/__init__.py", dir)), NULL);
+  rule (b, keep (p, xasprintf ("%sinclude/", dir)), keep (p, xasprintf ("%s/include/", b->cuda_home)));
+  if (is_runtime_wheel)
+    return 0; /* only the headers of the libraries the runtime layers hold */
+  rule (b, keep (p, xasprintf ("%sbin/", dir)), keep (p, xasprintf ("%s/bin/", b->cuda_home)));
+  rule (b, keep (p, xasprintf ("%snvvm/", dir)), keep (p, xasprintf ("%s/nvvm/", b->cuda_home)));
+  rule (b, keep (p, xasprintf ("%slib/__init__.py", dir)), NULL);
+  rule (b, keep (p, xasprintf ("%slib/", dir)), keep (p, xasprintf ("%s/lib/", b->cuda_home)));
+  rule (b, keep (p, xasprintf ("%s.dist-info/", dist)), keep (p, xasprintf ("%s/%s.dist-info/", b->site, dist)));
+  return 0;
+}
+
+/* Fill b with the inputs of one layer role. */
+static int
+describe_layer (struct builder *b, const char *role, const struct ptag *t, const struct lockset *ts,
+                const struct lockset *ds, struct strbuf *err)
+{
+  int first = 1;
+  if (strcmp (role, "devel") == 0)
+    {
+      for (size_t i = 0; ds && i < ds->n; i++)
+        if (add_devel_wheel (b, &ds->w[i], 0, err) < 0)
+          return -1;
+      for (size_t i = 0; i < ts->n; i++)
+        if ((strcmp (ts->w[i].role, "cuda") == 0 || strcmp (ts->w[i].role, "cudnn") == 0)
+            && add_devel_wheel (b, &ts->w[i], 1, err) < 0)
+          return -1;
+      return 0;
+    }
+  for (size_t i = 0; i < ts->n; i++)
+    {
+      const struct locked_wheel *w = &ts->w[i];
+      if (strcmp (w->role, role) != 0)
+        continue;
+      if (b->nin + 1 >= ARRAY_SIZE (b->in))
+        return strbuf_addf (err, "layer %s of %s: more than %zu wheels", role, t->name, ARRAY_SIZE (b->in)), -1;
+      if (strcmp (role, "torch") == 0)
+        add_python_wheel (b, w);
+      else if (starts_with (w->name, "nvidia-"))
+        {
+          if (add_nvidia_runtime (b, w, first && strcmp (role, "cuda") == 0, err) < 0)
+            return -1;
+          first = 0;
+        }
+      else
+        return strbuf_addf (err, "%s: building images from '%s' (CUDA %s) is not supported yet", t->name, w->name,
+                            t->cuda->version), -1;
+    }
+  if (strcmp (role, "cuda") == 0)
+    {
+      link_ (b, xstrdup ("usr/local/cuda"), xasprintf ("cuda-%s", t->cuda->version));
+      b->files[b->nfiles++] = (struct layer_file) { "etc/ld.so.conf.d/pytorch-cuda.conf",
+                                                    keep (&b->pool, xasprintf ("/%s/lib\n", b->cuda_home)), 0644 };
+    }
+  if (strcmp (role, "torch") == 0)
+    {
+      static const char *const dirs[] = { "include", "lib", "share" };
+      for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
+        link_ (b, xasprintf ("opt/libtorch/%s", dirs[i]), xasprintf ("/%s/torch/%s", b->site, dirs[i]));
+    }
+  return 0;
+}
+
+/* The cache key: the layer's name, the mapping's version and every input wheel's sha256. */
+static char *
+layer_key (const char *name, const char *role, const struct lockset *ts, const struct lockset *ds)
+{
+  struct strbuf sb = STRBUF_INIT;
+  strbuf_addf (&sb, "%s\n%d\n", name, STAGE_FORMAT);
+  for (size_t i = 0; i < ts->n; i++)
+    if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 : strcmp (ts->w[i].role, role) == 0)
+      strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
+  for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
+    strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
+  char hex[SHA256_HEX_LEN + 1];
+  sha256_hex (sb.buf, sb.len, hex);
+  strbuf_release (&sb);
+  return xstrndup (hex, 24);
+}
+
+static int
+make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
+            const struct lockset *ds, struct staged_layer *out, struct strbuf *err)
+{
+  cleanup_free char *key = layer_key (name, role, ts, ds);
+  cleanup_free char *dir = xasprintf ("%s/layers", cache_dir ());
+  out->name = xstrdup (name);
+  out->path = xasprintf ("%s/%s-%s.tar", dir, name, key);
+  cleanup_free char *sidecar = xasprintf ("%s.sha256", out->path);
+  struct strbuf known = STRBUF_INIT;
+  if (access (out->path, F_OK) == 0 && strbuf_read_file (&known, sidecar, 128) == 0 && known.len >= 64)
+    {
+      /* Made before from the same inputs: its digest was recorded when it was written. */
+      memcpy (out->sha256, known.buf, 64);
+      out->sha256[64] = '\0';
+      strbuf_release (&known);
+      return 0;
+    }
+  strbuf_release (&known);
+  if (mkdir_p (dir, 0755) < 0)
+    return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
+  struct builder *b = xcalloc (1, sizeof *b);
+  cleanup_free char *home = xasprintf ("usr/local/cuda-%s", t->cuda->version);
+  b->cuda_home = home;
+  cleanup_free char *sp = xasprintf ("usr/local/lib/python%s/dist-packages", t->python);
+  b->site = sp;
+  int rc = describe_layer (b, role, t, ts, ds, err);
+  if (rc == 0)
+    {
+      struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
+      struct layer_stats stats;
+      time_t t0 = time (NULL);
+      fprintf (stderr, "layer: %s (%zu wheels) ...\n", name, b->nin);
+      rc = layer_write (&spec, out->path, out->sha256, &stats, err);
+      if (rc == 0)
+        {
+          out->bytes = stats.bytes;
+          out->built = 1;
+          cleanup_free char *line = xasprintf ("%s\n", out->sha256);
+          write_file_atomic (sidecar, line, strlen (line), 0644);
+          fprintf (stderr, "layer: %s: %llu entries, %.1f MB, %lds\n", name, (unsigned long long) stats.entries,
+                   (double) stats.bytes / 1e6, (long) (time (NULL) - t0));
+        }
+    }
+  pool_free (&b->pool);
+  free (b);
+  return rc;
+}
+
+int
+stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *ts,
+              const struct lockset *ds, struct staged_layer **out, size_t *n, struct strbuf *err)
+{
+  json_t *j = plan_tag_json (p, t);
+  json_t *layers = json_object_get (j, strcmp (t->flavor, "devel") == 0 ? "devel_layers" : "layers");
+  *n = json_array_size (layers);
+  *out = xcalloc (*n + 1, sizeof **out);
+  int rc = 0;
+  for (size_t i = 0; i < *n && rc == 0; i++)
+    {
+      json_t *l = json_array_get (layers, i);
+      rc = make_layer (json_string_value (json_object_get (l, "name")), json_string_value (json_object_get (l, "role")),
+                       t, ts, ds, &(*out)[i], err);
+    }
+  json_decref (j);
+  return rc;
+}
+
+void
+staged_layers_free (struct staged_layer *l, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free (l[i].name);
+      free (l[i].path);
+    }
+  free (l);
+}

@@ -1,0 +1,33 @@
+/* stage.h: the layers of a tag, made from the wheels of its lock sets (DESIGN.md, "Images"):
+     cuda    nvidia-* runtime libraries -> /usr/local/cuda-X.Y/lib (+ /usr/local/cuda, ld.so.conf.d),
+             their dist-info and the `nvidia` package in site-packages (pip check), whose lib
+             folders link to /usr/local/cuda-X.Y/lib: every library is stored once
+     cudnn   the same for cuDNN
+     torch   torch, triton and the pure-Python dependencies in site-packages; /opt/libtorch links
+     devel   nvcc, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y
+   A layer is cached under a key made of its name and the sha256 of every wheel in it, so the
+   same inputs give the same tar, built once and shared by every tag that needs it. */
+#ifndef PCGEN_STAGE_H
+#define PCGEN_STAGE_H
+
+#include "digest.h"
+#include "lock.h"
+#include "plan.h"
+
+struct staged_layer
+{
+  char *name;   /* as the Dockerfile names it: layers/<name>.tar */
+  char *path;   /* the cached tar */
+  char sha256[SHA256_HEX_LEN + 1];
+  unsigned long long bytes;
+  int built;    /* made now (not reused) */
+};
+
+/* Make (or reuse) every layer of t. out receives ntags layers in Dockerfile order.
+   Returns 0, or -1 with err. */
+int stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *torch_set,
+                  const struct lockset *devel_set, struct staged_layer **out, size_t *n,
+                  struct strbuf *err);
+void staged_layers_free (struct staged_layer *l, size_t n);
+
+#endif
