@@ -95,9 +95,14 @@ verify-test: bin/pytorch-cuda-verify build/test/pytorch-cuda-verify $(FAKES)
 	verify/tests/run.sh bin/pytorch-cuda-verify
 	verify/tests/run.sh build/test/pytorch-cuda-verify
 
-images: bin/pcgen
-	bin/pcgen validate matrix.yaml
+# The main job: render, pin, fetch, build and certify every reachable tag of matrix.yaml.
+images: bin/pcgen bin/pytorch-cuda-verify
+	@scripts/ensure-docker
 	bin/pcgen render
+	bin/pcgen lock
+	bin/pcgen fetch
+	bin/pcgen build
+	bin/pcgen certify
 
 unit: $(UNITBIN)
 	@fail=0; for t in $(UNITBIN); do ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; done; exit $$fail

@@ -16,7 +16,8 @@ const char *cache_dir (void);
 char *cache_path (const char *sha256, const char *file);
 
 /* 1 if the entry is present and its content hashes to sha256; 0 if absent; -1 if present but
-   corrupt (then it is removed and err says so). */
+   corrupt (then it is removed and err says so). The hash is computed once and remembered in
+   <entry>.verified with the file's size, mtime and inode: a changed file is hashed again. */
 int cache_check (const char *sha256, const char *file, struct strbuf *err);
 
 /* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its

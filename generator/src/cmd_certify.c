@@ -12,18 +12,20 @@
 #include <string.h>
 
 static const char certify_usage[]
-    = "usage: pcgen certify [--gpus | --no-gpus] [--matrix FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen certify [--force] [--gpus | --no-gpus] [--matrix FILE] [TAG|GLOB...]\n"
       "Run pytorch-cuda-verify --json in each built image (docker run; with --gpus all when the\n"
       "engine has the NVIDIA runtime, or --gpus) and keep the certificate as\n"
-      "results/certificates/<image id>.json. Tags without an image in the engine are skipped.\n"
+      "results/certificates/<image id>.json. Tags without an image in the engine are skipped, and\n"
+      "images that already have a passing certificate are not verified again unless --force.\n"
       "exit: 0 every image certified, 1 a check failed, 2 usage, 3 the engine or verifier failed\n";
 
 int
 cmd_certify (int argc, char **argv)
 {
   static const struct option opts[] = { { "gpus", no_argument, NULL, 'g' }, { "no-gpus", no_argument, NULL, 'n' },
+                                        { "force", no_argument, NULL, 'f' },
                                         { "matrix", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' }, { 0 } };
-  int gpus = -1, c;
+  int gpus = -1, force = 0, c;
   const char *matrix = DEFAULT_MATRIX;
   optind = 1;
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
@@ -34,6 +36,9 @@ cmd_certify (int argc, char **argv)
         break;
       case 'n':
         gpus = 0;
+        break;
+      case 'f':
+        force = 1;
         break;
       case 'm':
         matrix = optarg;
@@ -75,6 +80,16 @@ cmd_certify (int argc, char **argv)
       if (docker_image_id (t->ref, NULL) < 0)
         {
           skipped++;
+          continue;
+        }
+      struct strbuf id = STRBUF_INIT;
+      docker_image_id (t->ref, &id);
+      int have = !force && certificate_passed (id.buf);
+      strbuf_release (&id);
+      if (have)
+        {
+          printf ("%-36s %-14s %-7s %-10s %6s  %s\n", t->name, "", "", "certified", "", "(certificate kept)");
+          certified++;
           continue;
         }
       struct certify_result r = { 0 };

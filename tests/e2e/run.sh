@@ -22,6 +22,25 @@ step "pcgen fetch --offline finds everything" "$PCGEN" fetch --offline "${tags[@
 step "pcgen build" "$PCGEN" build "${tags[@]}"
 step "second pcgen build builds nothing" bash -c '"$0" build "$@" 2>&1 | tee /dev/stderr | grep -q "up to date" && ! "$0" build "$@" 2>&1 | grep -q "docker build"' "$PCGEN" "${tags[@]}"
 step "pcgen certify" "$PCGEN" certify "${tags[@]}"
+# The verifier in a real image, as CI runs it: static level, every check that needs no GPU
+# passes; "no driver" fails only under --require-gpu (exit 3); a broken image fails the check
+# that names what broke (exit 1).
+rt=""
+for t in "${tags[@]}"; do case $t in *-runtime) rt=$t ;; esac; done
+if [ -n "$rt" ]; then
+  img=$("$PCGEN" plan --json | jq -r --arg t "$rt" '.tags[] | select(.tag == $t) | .image')
+  cuda=$("$PCGEN" plan --json | jq -r --arg t "$rt" '.tags[] | select(.tag == $t) | .cuda.version')
+  step "verifier: static certificate, driver skipped" bash -c \
+    "docker run --rm '$img' pytorch-cuda-verify --json | jq -e '.level == \"static\" and .result == \"certified\" and ([.checks[] | select(.name == \"driver\")][0].status == \"skip\")'"
+  step "verifier: --require-gpu without a GPU exits 3" bash -c \
+    "docker run --rm '$img' pytorch-cuda-verify --require-gpu >/dev/null; test \$? -eq 3"
+  step "verifier: libcudnn* removed fails the cudnn check (exit 1)" bash -c \
+    "out=\$(docker run --rm '$img' bash -c 'rm -f /usr/local/cuda-$cuda/lib/libcudnn*; pytorch-cuda-verify --json'); rc=\$?; \
+     test \$rc -eq 1 && jq -e '[.checks[] | select(.status == \"fail\") | .name] | index(\"cudnn\") != null' <<<\"\$out\""
+  step "verifier: cuBLAS swapped for another version fails the cublas check (exit 1)" bash -c \
+    "out=\$(docker run --rm '$img' bash -c 'sed -i s/^PC_CUBLAS=.*/PC_CUBLAS=12.1.3.1/ /etc/pytorch-cuda/image.env; pytorch-cuda-verify --json'); rc=\$?; \
+     test \$rc -eq 1 && jq -e '[.checks[] | select(.status == \"fail\") | .name] == [\"cublas\"]' <<<\"\$out\""
+fi
 out=$(tests/images/run.sh "$PCGEN" "${tags[@]}" 2>&1); echo "$out" | sed 's/^/  /'
 line=$(tail -n1 <<<"$out")
 passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))

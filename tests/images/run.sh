@@ -10,7 +10,7 @@
 set -u
 PCGEN=${1:?usage: tests/images/run.sh PCGEN [TAG...]}; shift
 here=$(cd "$(dirname "$0")" && pwd)
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 ok() { passed=$((passed + 1)); echo "  ok   $*"; }
 ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
 check() { local what=$1; shift; if "$@" >/tmp/images-check.$$ 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' /tmp/images-check.$$ | tail -n 15; fi; }
@@ -62,14 +62,25 @@ sys.exit(0 if got == want else 1)"
       ".[\"org.opencontainers.image.version\"] == \$tag and .[\"io.pytorch-cuda.torch\"] == \$torch
        and .[\"io.pytorch-cuda.cudnn\"] == \$cudnn" <<<'"'$labels'"''
   if [ "$flavor" = devel ]; then
-    check "nvcc --version reports CUDA $cuda" bash -c "docker run --rm '$image' nvcc --version | grep -q 'release $cuda'"
-    check "nvcc compiles and links a .cu file" \
-      docker run --rm -v "$here:/src:ro" "$image" bash -c 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy'
-    check "CMake find_package(Torch) builds and runs a CPU matmul" \
-      docker run --rm -v "$here/cmake-torch:/src:ro" "$image" bash -c \
-        'cmake -S /src -B /tmp/b -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build /tmp/b -j2 >/dev/null && /tmp/b/matmul'
+    check "devel: CUDA headers, ptxas and libdevice under /usr/local/cuda-$cuda" docker run --rm "$image" bash -c \
+      "test -f /usr/local/cuda-$cuda/include/cuda_runtime.h && test -f /usr/local/cuda-$cuda/include/cublas_v2.h \
+       && test -f /usr/local/cuda-$cuda/include/cudnn.h && /usr/local/cuda-$cuda/bin/ptxas --version | grep -q 'release $cuda' \
+       && ls /usr/local/cuda-$cuda/nvvm/libdevice/libdevice.10.bc && test -L /usr/local/cuda-$cuda/lib/libcudart.so"
+    if docker run --rm "$image" sh -c 'command -v nvcc' >/dev/null 2>&1; then
+      check "nvcc --version reports CUDA $cuda" bash -c "docker run --rm '$image' nvcc --version | grep -q 'release $cuda'"
+      check "nvcc compiles and links a .cu file" \
+        docker run --rm -v "$here:/src:ro" "$image" bash -c 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy'
+      check "CMake find_package(Torch) builds and runs a CPU matmul" \
+        docker run --rm -v "$here/cmake-torch:/src:ro" "$image" bash -c \
+          'cmake -S /src -B /tmp/b -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build /tmp/b -j2 >/dev/null && /tmp/b/matmul'
+    else
+      # The nvidia-cuda-nvcc-cu1x wheels carry ptxas, nvvm and headers but no nvcc driver, so
+      # a devel image built from PyPI alone has none (README, "Devel images").
+      skipped=$((skipped + 3))
+      echo "  SKIP nvcc --version, nvcc compile, CMake find_package(Torch): no nvcc in this image (no PyPI wheel ships it)"
+    fi
   fi
 done
 rm -f /tmp/images-check.$$
-echo "images: $passed passed, $failed failed"
+echo "images: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
