@@ -345,7 +345,7 @@ download_round (struct lockset *s, const struct pip_source *src, const char *pyt
         rc = collect (dir, s, devel, python, queue, t, err);
       if (dir)
         {
-          cleanup_free char *cmd_dir = dir;
+          /* Whatever pip left behind (a failed round) goes with the folder. */
           DIR *d = opendir (dir);
           struct dirent *e;
           while (d && (e = readdir (d)))
@@ -357,6 +357,7 @@ download_round (struct lockset *s, const struct pip_source *src, const char *pyt
           if (d)
             closedir (d);
           rmdir (dir);
+          free (dir);
         }
     }
   for (size_t i = 0; i < n; i++)
