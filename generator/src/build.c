@@ -44,7 +44,13 @@ build_inputs_digest (const struct ptag *t, const char *base_ref, const struct st
   for (size_t i = 0; i < nl; i++)
     strbuf_addf (&sb, "layer %s %s\n", l[i].name, l[i].sha256);
   if (t->runtime)
-    strbuf_addf (&sb, "from %s\n", t->runtime->ref);
+    {
+      /* A devel image is stale when its runtime image was rebuilt: the runtime's ID counts. */
+      struct strbuf rid = STRBUF_INIT;
+      docker_image_id (t->runtime->ref, &rid);
+      strbuf_addf (&sb, "from %s %s\n", t->runtime->ref, rid.buf);
+      strbuf_release (&rid);
+    }
   sha256_hex (sb.buf, sb.len, d);
   strbuf_release (&sb);
   return xstrdup (d);

@@ -540,7 +540,7 @@ layers_json (const struct ptag *t)
   pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
   json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
                                    "CUDA runtime libraries"));
-  json_array_append_new (a, layer ("cudnn", xasprintf ("cudnn-%s-cu%d", t->variant->cudnn, t->cuda->major),
+  json_array_append_new (a, layer ("cudnn", xasprintf ("cudnn-%s-cuda%s", t->variant->cudnn, t->cuda->version),
                                    "cuDNN"));
   json_array_append_new (a, layer ("torch", xasprintf ("torch-%s-cu%d%d-py%s", t->torch->version, t->cuda->major,
                                                        t->cuda->minor, t->python),

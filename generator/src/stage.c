@@ -233,12 +233,15 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   return 0;
 }
 
-/* The cache key: the layer's name, the mapping's version and every input wheel's sha256. */
+/* The cache key: the layer's name, the mapping's version, where it maps to and every input
+   wheel's sha256. */
 static char *
-layer_key (const char *name, const char *role, const struct lockset *ts, const struct lockset *ds)
+layer_key (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
+           const struct lockset *ds)
 {
   struct strbuf sb = STRBUF_INIT;
-  strbuf_addf (&sb, "%s\n%d\n", name, STAGE_FORMAT);
+  /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
+  strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
   for (size_t i = 0; i < ts->n; i++)
     if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 : strcmp (ts->w[i].role, role) == 0)
       strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
@@ -254,7 +257,7 @@ static int
 make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
             const struct lockset *ds, struct staged_layer *out, struct strbuf *err)
 {
-  cleanup_free char *key = layer_key (name, role, ts, ds);
+  cleanup_free char *key = layer_key (name, role, t, ts, ds);
   cleanup_free char *dir = xasprintf ("%s/layers", cache_dir ());
   out->name = xstrdup (name);
   out->path = xasprintf ("%s/%s-%s.tar", dir, name, key);

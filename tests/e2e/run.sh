@@ -37,7 +37,7 @@ if [ -n "$rt" ]; then
   step "verifier: libcudnn* removed fails the cudnn check (exit 1)" bash -c \
     "out=\$(docker run --rm '$img' bash -c 'rm -f /usr/local/cuda-$cuda/lib/libcudnn*; pytorch-cuda-verify --json'); rc=\$?; \
      test \$rc -eq 1 && jq -e '[.checks[] | select(.status == \"fail\") | .name] | index(\"cudnn\") != null' <<<\"\$out\""
-  step "verifier: cuBLAS swapped for another version fails the cublas check (exit 1)" bash -c \
+  step "verifier: an image.env claiming another cuBLAS fails the cublas check (exit 1)" bash -c \
     "out=\$(docker run --rm '$img' bash -c 'sed -i s/^PC_CUBLAS=.*/PC_CUBLAS=12.1.3.1/ /etc/pytorch-cuda/image.env; pytorch-cuda-verify --json'); rc=\$?; \
      test \$rc -eq 1 && jq -e '[.checks[] | select(.status == \"fail\") | .name] == [\"cublas\"]' <<<\"\$out\""
 fi
