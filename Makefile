@@ -27,10 +27,11 @@ all: pcgen bin/pytorch-cuda-verify
 help:
 	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
 	@echo "make           build bin/pcgen"
-	@echo "make images    validate the matrix and render images/ (building them: issue #3)"
+	@echo "make images    render, lock, fetch, build and certify the matrix's images"
 	@echo "make check     unit, case, drift, compat and verifier tests (ASan+UBSan), no Docker"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage; writes bench/results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
@@ -124,6 +125,11 @@ fuzz: $(FUZZBIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus generator/tests/fuzz/seeds/$${name#fuzz_} \
 	    2>&1 | grep -E '^(stat::|==|SUMMARY|Done)' || exit 1; \
 	done
+
+# Speed and size, measured (BENCHMARKS.md quotes bench/results.txt): cold and no-op make images,
+# image sizes, bytes stored, the naive baseline. Slow: it empties the pcgen cache.
+bench: bin/pcgen bin/pytorch-cuda-verify
+	bench/images.sh
 
 clean:
 	rm -rf build bin
