@@ -94,15 +94,8 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
     {
       /* --refresh: replace the old set in place. */
       size_t i = (size_t) (have - lf->sets);
-      struct lockset old = lf->sets[i];
+      lockset_release (&lf->sets[i]);
       lf->sets[i] = s;
-      free (old.id);
-      for (size_t j = 0; j < old.n; j++)
-        {
-          free (old.w[j].name), free (old.w[j].version), free (old.w[j].file), free (old.w[j].sha256);
-          free (old.w[j].role);
-        }
-      free (old.w), free (old.source_kind), free (old.source_where);
     }
   else
     {

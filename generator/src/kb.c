@@ -23,17 +23,6 @@ struct kfile
   const struct ynode *sources;
 };
 
-static int
-is_version (const char *s)
-{
-  if (!isdigit ((unsigned char) *s))
-    return 0;
-  for (; *s; s++)
-    if (!isdigit ((unsigned char) *s) && !(*s == '.' && isdigit ((unsigned char) s[1])))
-      return 0;
-  return 1;
-}
-
 int
 kb_parse_cc (const char *s)
 {

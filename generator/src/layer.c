@@ -4,6 +4,7 @@
    members through the rules and streams their data into one staging file; pass two writes the
    sorted entries, copying each member's bytes back from the staging file. */
 #include "layer.h"
+#include "pip.h"
 #include "util.h"
 
 #include <archive.h>
@@ -413,27 +414,6 @@ wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err)
   return rc;
 }
 
-/* PEP 503: lowercase, runs of '-', '_', '.' as one '-'. */
-static char *
-normalize (const char *s, size_t n)
-{
-  struct strbuf sb = STRBUF_INIT;
-  int sep = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (s[i] == '-' || s[i] == '_' || s[i] == '.')
-        sep = 1;
-      else
-        {
-          if (sep && sb.len)
-            strbuf_addch (&sb, '-');
-          sep = 0;
-          strbuf_addch (&sb, tolower ((unsigned char) s[i]));
-        }
-    }
-  return strbuf_detach (&sb, NULL);
-}
-
 static char *
 trimmed (const char *s, size_t n)
 {
@@ -458,7 +438,8 @@ parse_requirement (const char *line, struct requirement *r)
     name_len++;
   if (name_len == 0)
     return -1;
-  r->name = normalize (line, name_len);
+  cleanup_free char *raw = xstrndup (line, name_len);
+  r->name = pep503_name (raw);
   const char *rest = line + name_len;
   size_t rest_len = body - name_len;
   if (rest_len && *rest == '[')

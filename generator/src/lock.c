@@ -37,7 +37,7 @@ wheel_release (struct locked_wheel *w)
   free (w->role);
 }
 
-static void
+void
 lockset_release (struct lockset *s)
 {
   for (size_t i = 0; i < s->n; i++)

@@ -41,6 +41,7 @@ int lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err);
 /* Sorted and indented, written atomically. */
 int lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err);
 void lockfile_release (struct lockfile *lf);
+void lockset_release (struct lockset *s);
 const struct lockset *lockfile_find (const struct lockfile *lf, const char *id);
 
 char *lock_torch_set_id (const struct ptag *t);

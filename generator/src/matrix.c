@@ -48,22 +48,11 @@ take (struct loader *l, const struct ynode *n, const char *what, struct mvalue *
 }
 
 static int
-is_version_text (const char *s)
-{
-  if (!isdigit ((unsigned char) *s))
-    return 0;
-  for (; *s; s++)
-    if (!isdigit ((unsigned char) *s) && !(*s == '.' && isdigit ((unsigned char) s[1])))
-      return 0;
-  return 1;
-}
-
-static int
 take_version (struct loader *l, const struct ynode *n, const char *what, struct mvalue *out)
 {
   if (take (l, n, what, out) < 0 || out->s == NULL)
     return -1;
-  if (!is_version_text (out->s))
+  if (!is_version (out->s))
     {
       diag_add (l->d, l->file, out->mark, "%s '%s' is not a version: expected digits and dots, like 12.4",
                 what, out->s);
@@ -260,7 +249,7 @@ load_aliases (struct loader *l, const struct ynode *seq)
       int bad = take (l, ymap_get (e, "name"), "an alias name", &a.name) < 0 || check_alias_name (l, &a.name) < 0;
       if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) < 0)
         bad = 1;
-      else if (strcmp (a.cuda.s, "pypi") != 0 && !is_version_text (a.cuda.s))
+      else if (strcmp (a.cuda.s, "pypi") != 0 && !is_version (a.cuda.s))
         {
           diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
           bad = 1;

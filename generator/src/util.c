@@ -92,6 +92,17 @@ starts_with (const char *s, const char *prefix)
 }
 
 int
+is_version (const char *s)
+{
+  if (!isdigit ((unsigned char) *s))
+    return 0;
+  for (; *s; s++)
+    if (!isdigit ((unsigned char) *s) && !(*s == '.' && isdigit ((unsigned char) s[1])))
+      return 0;
+  return 1;
+}
+
+int
 version_cmp (const char *a, const char *b)
 {
   while (*a || *b)

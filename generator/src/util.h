@@ -29,6 +29,9 @@ freep (void *p)
 int streq (const char *a, const char *b);
 int starts_with (const char *s, const char *prefix);
 
+/* Digits and single dots, starting and ending with a digit: "12.4", "525.60.13". */
+int is_version (const char *s);
+
 /* Compare dotted numeric versions ("12.4" < "12.10", "525.60.13" < "530.30.02");
    missing components count as 0. */
 int version_cmp (const char *a, const char *b);
