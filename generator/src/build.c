@@ -153,7 +153,7 @@ write_record (const struct ptag *t, const struct build_result *r, const char *in
 }
 
 int
-build_image (const struct plan *p, const struct ptag *t, const char *base_ref, const struct staged_layer *l,
+build_image (const struct ptag *t, const char *base_ref, const struct staged_layer *l,
              size_t nl, const char *inputs, struct build_result *r, struct strbuf *err)
 {
   struct timespec t0, t1;
@@ -193,7 +193,6 @@ build_image (const struct plan *p, const struct ptag *t, const char *base_ref, c
   clock_gettime (CLOCK_MONOTONIC, &t1);
   r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
   r->status = "built";
-  (void) p;
   return write_record (t, r, inputs, base_ref, l, nl, err);
 }
 

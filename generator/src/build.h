@@ -26,7 +26,7 @@ char *build_inputs_digest (const struct ptag *t, const char *base_ref, const str
 /* 1 if results/builds/<tag>.json says inputs_digest was built into the image the tag names now. */
 int build_up_to_date (const struct ptag *t, const char *inputs_digest, struct build_result *r);
 
-int build_image (const struct plan *p, const struct ptag *t, const char *base_ref,
+int build_image (const struct ptag *t, const char *base_ref,
                  const struct staged_layer *l, size_t nl, const char *inputs_digest,
                  struct build_result *r, struct strbuf *err);
 

@@ -95,5 +95,10 @@ cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
       strbuf_addf (err, "cannot move '%s' into the cache: %s", src, strerror (errno));
       return -1;
     }
+  /* Just hashed: remember it, so the next check does not hash it again. */
+  cleanup_free char *stamp_path = xasprintf ("%s.verified", dst);
+  cleanup_free char *stamp = stat_stamp (dst);
+  if (stamp)
+    write_file_atomic (stamp_path, stamp, strlen (stamp), 0644);
   return 0;
 }

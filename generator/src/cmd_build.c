@@ -95,7 +95,7 @@ build_one (const struct plan *p, const struct ptag *t, const struct lockfile *lf
     goto fail;
   if (build_up_to_date (t, inputs, r))
     fprintf (stderr, "build: %s: up to date\n", t->name);
-  else if (build_image (p, t, base_ref, layers, nl, inputs, r, &err) < 0)
+  else if (build_image (t, base_ref, layers, nl, inputs, r, &err) < 0)
     goto fail;
   staged_layers_free (layers, nl);
   strbuf_release (&err);

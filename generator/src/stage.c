@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -253,6 +254,19 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
   return xstrndup (hex, 24);
 }
 
+/* An interrupted layer_write leaves <tar>.tmp.<pid>: never used (only a complete tar is renamed
+   into place), but worth its disk space back. */
+static void
+remove_stale_temporaries (const char *tar)
+{
+  cleanup_free char *pattern = xasprintf ("%s.tmp.*", tar);
+  glob_t g;
+  if (glob (pattern, 0, NULL, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; i++)
+      unlink (g.gl_pathv[i]);
+  globfree (&g);
+}
+
 static int
 make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
             const struct lockset *ds, struct staged_layer *out, struct strbuf *err)
@@ -274,6 +288,7 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
   strbuf_release (&known);
   if (mkdir_p (dir, 0755) < 0)
     return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
+  remove_stale_temporaries (out->path);
   struct builder *b = xcalloc (1, sizeof *b);
   cleanup_free char *home = xasprintf ("usr/local/cuda-%s", t->cuda->version);
   b->cuda_home = home;
