@@ -209,7 +209,7 @@ split_tag (const char *src, size_t from, size_t to, struct tag *t)
     c++;
   while (ce > c && isspace ((unsigned char) ce[-1]))
     ce--;
-  if (c < ce && strchr ("#^/>!{&=", *c))
+  if (c < ce && *c != '\0' && strchr ("#^/>!{&=", *c))
     t->sigil = *c++;
   while (c < ce && isspace ((unsigned char) *c))
     c++;
@@ -302,7 +302,8 @@ check_tag (struct engine *en, const struct tag *t)
   if (t->sigil == '!')
     return 0;
   if (t->sigil == '{' || t->sigil == '&')
-    fail (en, en->file, t->mark, "'{{%c' is not supported: values are never escaped, write '{{name}}'", t->sigil);
+    fail (en, en->file, t->mark,
+          "'{{%c' is not supported: values are never escaped, write '{{name}}'", t->sigil);
   else if (t->sigil == '=')
     fail (en, en->file, t->mark, "set-delimiter tags '{{=' are not supported");
   else if (t->name_len == 0 && t->sigil == 0)
@@ -354,6 +355,8 @@ struct builder
   struct tnode *open[SECTION_MAX_DEPTH + 1];
   const struct tag *open_tag[SECTION_MAX_DEPTH + 1];
   size_t depth;
+  const struct tag *tags; /* all of them, and the one at hand */
+  size_t ntags, i;
   int structural; /* sections do not nest properly: the tree means nothing */
 };
 
@@ -370,9 +373,30 @@ add_text (struct builder *b, size_t to)
   b->pending_bol = 0;
 }
 
-/* A close tag: it must name the innermost open section. When it names one further out, the
-   sections in between end with it; when it names none, it is dropped. Either way one error,
-   not a cascade of them. */
+/* Does a later close tag at the current level name `name`? Then a close that names no open
+   section is a stray one, else it is most likely a misspelling of the innermost's name. Only
+   a window of tags is looked at, so that a template of many bad closes stays linear. */
+static int
+closed_later (const struct builder *b, const char *name)
+{
+  size_t level = 0;
+  for (size_t j = b->i + 1; j < b->ntags && j <= b->i + 256; j++)
+    {
+      const struct tag *t = &b->tags[j];
+      if (t->sigil == '#' || t->sigil == '^')
+        level++;
+      else if (t->sigil == '/' && level > 0)
+        level--;
+      else if (t->sigil == '/')
+        return strcmp (t->name, name) == 0;
+    }
+  return 0;
+}
+
+/* A close tag must name the innermost open section. When it names one further out, the
+   sections in between end with it; when it names none, it closes the innermost one (a
+   misspelling) unless that one is closed later (a stray close, dropped). Either way one
+   error, not a cascade of them. */
 static void
 close_section (struct engine *en, struct builder *b, const struct tag *t)
 {
@@ -398,6 +422,8 @@ close_section (struct engine *en, struct builder *b, const struct tag *t)
         b->depth = k - 1;
         return;
       }
+  if (!closed_later (b, in->text))
+    b->depth--;
 }
 
 /* Add the node of a variable, section, inverted section or partial tag. Returns -1 when
@@ -454,11 +480,13 @@ build_tag (struct engine *en, struct builder *b, const struct tag *t)
 static void
 build_tree (struct engine *en, struct builder *b, const struct tag *tags, size_t ntags, int complete)
 {
-  for (size_t i = 0; i < ntags; i++)
+  b->tags = tags;
+  b->ntags = ntags;
+  for (b->i = 0; b->i < ntags; b->i++)
     {
-      add_text (b, tags[i].cut0);
-      b->pos = tags[i].cut1;
-      if (build_tag (en, b, &tags[i]) < 0)
+      add_text (b, tags[b->i].cut0);
+      b->pos = tags[b->i].cut1;
+      if (build_tag (en, b, &tags[b->i]) < 0)
         {
           b->structural = 1;
           return;
@@ -799,6 +827,45 @@ render_nodes (struct engine *en, struct tnode *parent)
     }
 }
 
+/* Parsing reports bad tags before rendering reports unknown variables: put this render's
+   diagnostics back in the order of the files (each file where it first appears, then line
+   and column), the order a reader fixes them in. Insertion sort: stable, and d holds few. */
+static int
+diag_before (const struct diag *a, size_t rank_a, const struct diag *b, size_t rank_b)
+{
+  if (rank_a != rank_b)
+    return rank_a < rank_b;
+  if (a->mark.line != b->mark.line)
+    return a->mark.line < b->mark.line;
+  return a->mark.col < b->mark.col;
+}
+
+static void
+sort_diags (struct diags *d, size_t from)
+{
+  size_t n = d->n - from;
+  if (n < 2)
+    return; /* and d->v may be NULL */
+  struct diag *v = d->v + from;
+  size_t *rank = xcalloc (n, sizeof *rank);
+  for (size_t i = 0; i < n; i++)
+    while (strcmp (v[rank[i]].file, v[i].file) != 0)
+      rank[i]++;
+  for (size_t i = 1; i < n; i++)
+    {
+      struct diag x = v[i];
+      size_t rx = rank[i], j = i;
+      for (; j > 0 && diag_before (&x, rx, &v[j - 1], rank[j - 1]); j--)
+        {
+          v[j] = v[j - 1];
+          rank[j] = rank[j - 1];
+        }
+      v[j] = x;
+      rank[j] = rx;
+    }
+  free (rank);
+}
+
 static void
 engine_release (struct engine *en)
 {
@@ -814,6 +881,7 @@ template_render (const char *name, const char *text, size_t len, json_t *ctx,
                  const struct template_opts *opts, struct strbuf *out, struct diags *d)
 {
   struct engine en = { 0 };
+  size_t first_diag = d->n;
   en.opts = opts;
   en.d = d;
   en.out = out;
@@ -827,6 +895,7 @@ template_render (const char *name, const char *text, size_t len, json_t *ctx,
     render_nodes (&en, &root);
   tnode_release (&root);
   engine_release (&en);
+  sort_diags (d, first_diag);
   if (en.errors == 0)
     return 0;
   /* Half a Dockerfile is worse than none: drop what this render added. */
