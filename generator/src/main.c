@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +69,9 @@ finish_stdout (int rc)
 int
 main (int argc, char **argv)
 {
+  /* libarchive writes pax names through the locale's charset: a UTF-8 member name in the C
+     locale can fail. Only the character type is set; messages and numbers stay as they are. */
+  setlocale (LC_CTYPE, "C.UTF-8");
   if (argc < 2)
     {
       usage (stderr);
