@@ -126,6 +126,10 @@ now_utc (char *buf, size_t size)
 static void
 run_checks (struct ctx *c, struct check *checks)
 {
+  /* The python check's `import torch` is the slowest: start it first (its verdict comes last). */
+  for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
+    if (defs[i].run == check_python && checks[i].selected)
+      python_start (c);
   for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
     {
       checks[i].name = defs[i].name;

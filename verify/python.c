@@ -86,61 +86,88 @@ last_line (char *text)
   return nl ? nl + 1 : text;
 }
 
-/* Run PC_PYTHON -c script; its stdout into out. Returns 0, or -1 with the reason in err. */
-static int
-run_python (const char *python, struct stream *out, struct stream *errs, char *err, size_t errsize)
+/* `import torch` takes about two seconds, more than every other check together, so the
+   interpreter is started before the other checks (python_start) and its output collected when
+   the python check's turn comes: the two run side by side. Its output is a few lines, well
+   under a pipe's buffer, so it never waits for us. */
+static struct
 {
-  int po[2], pe[2], status = 0, rc = -1;
   pid_t pid;
+  int started;
+  struct stream out, errs; /* 128 KiB: kept off the stack */
+  char err[PCV_DETAIL_MAX];
+} py;
+
+void
+python_start (struct ctx *c)
+{
+  const char *python = c->img->python;
+  int po[2], pe[2];
   char *argv[] = { (char *) python, (char *) "-c", (char *) script, NULL };
   posix_spawn_file_actions_t fa;
+  memset (&py, 0, sizeof py);
+  py.out.fd = py.errs.fd = -1;
+  if (python == NULL || python[0] == '\0')
+    return;
+  py.started = 1;
   if (pipe2 (po, O_CLOEXEC) < 0)
     {
-      snprintf (err, errsize, "pipe: %s", strerror (errno));
-      return -1;
+      snprintf (py.err, sizeof py.err, "pipe: %s", strerror (errno));
+      return;
     }
   if (pipe2 (pe, O_CLOEXEC) < 0)
     {
-      snprintf (err, errsize, "pipe: %s", strerror (errno));
+      snprintf (py.err, sizeof py.err, "pipe: %s", strerror (errno));
       close (po[0]);
       close (po[1]);
-      return -1;
+      return;
     }
   posix_spawn_file_actions_init (&fa);
   posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2 (&fa, po[1], 1);
   posix_spawn_file_actions_adddup2 (&fa, pe[1], 2);
-  int r = posix_spawnp (&pid, python, &fa, NULL, argv, environ);
+  int r = posix_spawnp (&py.pid, python, &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   close (po[1]);
   close (pe[1]);
-  out->fd = po[0];
-  errs->fd = pe[0];
+  py.out.fd = po[0];
+  py.errs.fd = pe[0];
   if (r != 0)
     {
       close (po[0]);
       close (pe[0]);
-      snprintf (err, errsize, "cannot run '%s' (PC_PYTHON): %s", python, strerror (r));
-      return -1;
+      py.out.fd = py.errs.fd = -1;
+      py.pid = 0;
+      snprintf (py.err, sizeof py.err, "cannot run '%s' (PC_PYTHON): %s", python, strerror (r));
     }
-  if (collect (out, errs) < 0)
+}
+
+/* Wait for the interpreter python_start started. Returns 0, or -1 with the reason in py.err. */
+static int
+python_finish (const char *python)
+{
+  int status = 0, rc = -1;
+  if (py.pid == 0)
+    return -1;
+  if (collect (&py.out, &py.errs) < 0)
     {
-      kill (pid, SIGKILL);
-      snprintf (err, errsize, "'%s' did not finish within %d s", python, TIMEOUT_S);
+      kill (py.pid, SIGKILL);
+      snprintf (py.err, sizeof py.err, "'%s' did not finish within %d s", python, TIMEOUT_S);
     }
-  if (out->fd >= 0)
-    close (out->fd);
-  if (errs->fd >= 0)
-    close (errs->fd);
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+  if (py.out.fd >= 0)
+    close (py.out.fd);
+  if (py.errs.fd >= 0)
+    close (py.errs.fd);
+  while (waitpid (py.pid, &status, 0) < 0 && errno == EINTR)
     ;
-  if (err[0])
+  py.pid = 0;
+  if (py.err[0])
     return -1;
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     rc = 0;
   else
-    snprintf (err, errsize, "%s -c 'import torch ...' failed: %s", python,
-              errs->len ? last_line (errs->buf) : "no message");
+    snprintf (py.err, sizeof py.err, "%s -c 'import torch ...' failed: %s", python,
+              py.errs.len ? last_line (py.errs.buf) : "no message");
   return rc;
 }
 
@@ -202,20 +229,18 @@ verdict (struct ctx *c, struct check *out)
 void
 check_python (struct ctx *c, struct check *out)
 {
-  static struct stream so, se; /* 128 KiB: kept off the stack */
-  char err[PCV_DETAIL_MAX] = "";
   if (c->img->python == NULL || c->img->python[0] == '\0')
     {
       check_set (out, ST_SKIP, "no Python in this image (PC_PYTHON is empty)");
       return;
     }
-  memset (&so, 0, sizeof so);
-  memset (&se, 0, sizeof se);
-  if (run_python (c->img->python, &so, &se, err, sizeof err) < 0)
-    check_set (out, ST_FAIL, "%s", err);
+  if (!py.started)
+    python_start (c);
+  if (python_finish (c->img->python) < 0)
+    check_set (out, ST_FAIL, "%s", py.err);
   else
     {
-      parse (c, so.buf);
+      parse (c, py.out.buf);
       verdict (c, out);
     }
 }

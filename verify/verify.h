@@ -122,6 +122,8 @@ void check_cublas (struct ctx *c, struct check *out);
 void check_cudnn (struct ctx *c, struct check *out);
 void check_libtorch (struct ctx *c, struct check *out);
 void check_python (struct ctx *c, struct check *out);
+/* Start the python check's interpreter early, to run beside the other checks. */
+void python_start (struct ctx *c);
 
 /* cudnnGetVersion's number as MAJOR.MINOR.PATCH (cudnn.c). */
 void cudnn_decode (size_t v, char *buf, size_t size);
