@@ -17,7 +17,7 @@ FUZZ     := $(wildcard generator/tests/fuzz/fuzz_*.c)
 OBJ      := $(SRC:generator/src/%.c=build/obj/%.o)
 TOBJ     := $(SRC:generator/src/%.c=build/test/%.o)
 UNITBIN  := $(UNIT:generator/tests/unit/%.c=build/test/%)
-FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%)
+FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%) build/fuzz/fuzz_image
 
 .PHONY: all help deps pcgen images check test unit fuzz bench clean
 .DELETE_ON_ERROR:
@@ -92,6 +92,10 @@ bin/pytorch-cuda-verify: $(VERIFY_SRC) $(VERIFY_HDR)
 build/test/pytorch-cuda-verify: $(VERIFY_SRC) $(VERIFY_HDR)
 	@mkdir -p build/test
 	$(CC) $(WARN) -O1 -g $(SANITIZE) -o $@ $(VERIFY_SRC) -ldl
+# The verifier's image.env parser, fuzzed like pcgen's parsers (seeds: verify/fuzz/seeds).
+build/fuzz/fuzz_image: verify/fuzz/fuzz_image.c $(VERIFY_SRC) $(VERIFY_HDR) | build/.deps
+	@mkdir -p build/fuzz
+	clang $(filter-out -Wno-format-truncation,$(WARN)) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(filter-out verify/main.c,$(VERIFY_SRC)) -ldl
 verify-test: bin/pytorch-cuda-verify build/test/pytorch-cuda-verify $(FAKES)
 	verify/tests/run.sh bin/pytorch-cuda-verify
 	verify/tests/run.sh build/test/pytorch-cuda-verify
@@ -122,7 +126,8 @@ fuzz: $(FUZZBIN)
 	@for f in $(FUZZBIN); do \
 	  name=$$(basename $$f); corpus=build/fuzz/corpus-$$name; mkdir -p $$corpus; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$corpus generator/tests/fuzz/seeds/$${name#fuzz_} \
+	  seeds=generator/tests/fuzz/seeds/$${name#fuzz_}; [ -d $$seeds ] || seeds=verify/fuzz/seeds; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=2 $$corpus $$seeds \
 	    2>&1 | grep -E '^(stat::|==|SUMMARY|Done)' || exit 1; \
 	done
 
