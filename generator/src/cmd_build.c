@@ -66,7 +66,7 @@ parse (int argc, char **argv, struct build_opts *o)
 static const struct lockset *
 need_set (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
 {
-  cleanup_free char *id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *s = lockfile_find (lf, id);
   if (s == NULL)
     strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);

@@ -77,7 +77,7 @@ parse (int argc, char **argv, struct lock_opts *o)
 static int
 ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
 {
-  cleanup_free char *id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
   if (have && !o->refresh)
     return 0;
@@ -109,7 +109,7 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
 static int
 fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
 {
-  cleanup_free char *id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *s = lockfile_find (lf, id);
   if (s == NULL)
     return error ("%s: %s is not in %s: run 'pcgen lock'", t->name, id, o->lock);

@@ -27,6 +27,12 @@ lock_devel_set_id (const struct ptag *t)
   return xasprintf ("cuda-devel-%s-py%s", t->cuda->version, t->python);
 }
 
+char *
+lock_set_id (const struct ptag *t, int devel)
+{
+  return devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+}
+
 static void
 wheel_release (struct locked_wheel *w)
 {
@@ -370,7 +376,7 @@ int
 lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err)
 {
   memset (out, 0, sizeof *out);
-  out->id = devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  out->id = lock_set_id (t, devel);
   struct pip_source pypi = { "pypi", NULL };
   struct pip_source torch_src = { t->source_kind, t->source_where };
   out->source_kind = xstrdup (devel ? "pypi" : t->source_kind);

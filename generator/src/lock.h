@@ -46,6 +46,8 @@ const struct lockset *lockfile_find (const struct lockfile *lf, const char *id);
 
 char *lock_torch_set_id (const struct ptag *t);
 char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
+/* The torch set (devel 0) or the devel set (devel 1) of t. */
+char *lock_set_id (const struct ptag *t, int devel);
 
 /* Resolve a set by downloading its wheels (into the cache) and reading their METADATA;
    cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */

@@ -246,19 +246,16 @@ load_aliases (struct loader *l, const struct ynode *seq)
       if (schema_check (l->file, e, "an alias rule", alias_fields, l->d))
         continue;
       struct malias a = { .mark = e->mark };
-      int bad = take (l, ymap_get (e, "name"), "an alias name", &a.name) < 0 || check_alias_name (l, &a.name) < 0;
-      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) < 0)
-        bad = 1;
-      else if (strcmp (a.cuda.s, "pypi") != 0 && !is_version (a.cuda.s))
-        {
-          diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
-          bad = 1;
-        }
-      if (ymap_get (e, "flavor") && take_flavor (l, ymap_get (e, "flavor"), &a.flavor) < 0)
-        bad = 1;
-      if (ymap_get (e, "torch") && take_version (l, ymap_get (e, "torch"), "torch version", &a.torch) < 0)
-        bad = 1;
-      (void) bad;
+      /* Each field reports its own problem; the rule is kept, the plan never runs on errors. */
+      if (take (l, ymap_get (e, "name"), "an alias name", &a.name) == 0)
+        check_alias_name (l, &a.name);
+      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0 && strcmp (a.cuda.s, "pypi") != 0
+          && !is_version (a.cuda.s))
+        diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+      if (ymap_get (e, "flavor"))
+        take_flavor (l, ymap_get (e, "flavor"), &a.flavor);
+      if (ymap_get (e, "torch"))
+        take_version (l, ymap_get (e, "torch"), "torch version", &a.torch);
       m->aliases[m->naliases++] = a;
     }
 }

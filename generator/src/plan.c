@@ -22,7 +22,6 @@ static void
 list_known_torch (const struct kb *kb, const char *asked, struct strbuf *sb)
 {
   /* Prefer the releases of the same major.minor; else all of them. */
-  int same = 0;
   for (int pass = 0; pass < 2 && sb->len == 0; pass++)
     for (size_t i = 0; i < kb->ntorch; i++)
       {
@@ -31,9 +30,7 @@ list_known_torch (const struct kb *kb, const char *asked, struct strbuf *sb)
         if (pass == 0 && !(strncmp (v, asked, mm) == 0 && (asked[mm] == '.' || asked[mm] == '\0')))
           continue;
         strbuf_addf (sb, "%s%s", sb->len ? ", " : "", v);
-        same = pass == 0;
       }
-  (void) same;
 }
 
 static void
