@@ -10,8 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CERT_DIR "results/certificates"
+
+static void summarize (json_t *cert, struct certify_result *r);
 
 int
 certify_engine_has_gpus (void)
@@ -38,6 +41,37 @@ certificate_passed (const char *image_id)
   json_t *c = json_load_file (path, 0, NULL);
   int ok = c && streq (json_string_value (json_object_get (c, "result")), "certified")
            && streq (json_string_value (json_object_get (c, "image_id")), image_id);
+  json_decref (c);
+  return ok;
+}
+
+int
+certificate_check (const char *image_id, char **level, struct strbuf *why)
+{
+  cleanup_free char *path = certificate_path (image_id);
+  json_error_t je;
+  json_t *c = json_load_file (path, 0, &je);
+  int ok = 0;
+  *level = NULL;
+  if (c == NULL && access (path, F_OK) != 0)
+    strbuf_addf (why, "image %.19s has no certificate", image_id);
+  else if (c == NULL)
+    strbuf_addf (why, "its certificate %s is unreadable (%s)", path, je.text);
+  else if (!streq (json_string_value (json_object_get (c, "image_id")), image_id))
+    strbuf_addf (why, "its certificate %s is for another image", path);
+  else if (!streq (json_string_value (json_object_get (c, "result")), "certified"))
+    {
+      struct certify_result r = { 0 };
+      summarize (c, &r);
+      strbuf_addf (why, "its certificate %s says %s (failed checks: %s)", path, r.result,
+                   *r.failed_checks ? r.failed_checks : "-");
+      certify_result_release (&r);
+    }
+  else
+    {
+      ok = 1;
+      *level = xstrdup (json_string_value (json_object_get (c, "level")) ?: "?");
+    }
   json_decref (c);
   return ok;
 }

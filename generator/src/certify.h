@@ -27,6 +27,9 @@ int certify_image (const struct ptag *t, int gpus, struct certify_result *r, str
 /* The path of the certificate of an image ID (sha256:...), and whether it passed. */
 char *certificate_path (const char *image_id);
 int certificate_passed (const char *image_id);
+/* The same, with the reason when not (no certificate, another image's, a failed one) and the
+   certificate's level ("static", "gpu") when it passed (*level then to be freed). */
+int certificate_check (const char *image_id, char **level, struct strbuf *why);
 
 void certify_result_release (struct certify_result *r);
 
