@@ -27,11 +27,12 @@ static const struct command commands[] = {
   { "fetch", cmd_fetch, "download the pinned wheels into the cache, verified (--offline)" },
   { "build", cmd_build, "layers from the wheels, docker build, tags and aliases" },
   { "certify", cmd_certify, "run pytorch-cuda-verify in each image, keep its certificate" },
+  { "publish", cmd_publish, "push certified tags and their aliases to a registry (--to)" },
   { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
 };
 
 /* Subcommands of the fixed interface that later issues bring. */
-static const char *const planned[] = { "publish", "bake", NULL };
+static const char *const planned[] = { "bake", NULL };
 
 static void
 usage (FILE *out)
@@ -39,7 +40,7 @@ usage (FILE *out)
   fprintf (out, "usage: pcgen [--help] [--version] <command> [options]\n\ncommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nnot yet available: publish, bake\n"
+  fprintf (out, "\nnot yet available: bake\n"
                 "`pcgen <command> --help` describes a command.\n\n"
                 "exit codes:\n"
                 "  0  success (for checks: everything passed)\n"

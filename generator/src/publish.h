@@ -1,0 +1,36 @@
+/* publish.h: where certified images go and how they get there. The engine does the pushing
+   (`docker push` uploads every blob before it puts the manifest, and a registry refuses a
+   manifest whose blobs it lacks, so a tag never points at content that was not fully uploaded);
+   pcgen decides what may be pushed, names the destination and keeps credentials out of sight. */
+#ifndef PCGEN_PUBLISH_H
+#define PCGEN_PUBLISH_H
+
+#include "strbuf.h"
+
+struct publish_dest
+{
+  char *host; /* "localhost:5000", "ghcr.io" */
+  char *repo; /* "myrepo/pytorch-cuda" */
+};
+
+/* Parse --to REGISTRY[/REPO]. Without /REPO the repository is default_repo (the matrix's
+   `repository`, its own registry host dropped). Returns 0, or -1 with a one-line reason in
+   err naming the bad part and what would be valid. */
+int publish_parse_dest (const char *to, const char *default_repo, struct publish_dest *d, struct strbuf *err);
+void publish_dest_release (struct publish_dest *d);
+
+/* Credentials from PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD, when both are set: a
+   private Docker config folder (mode 0700, config.json 0600) holding them for host only, so
+   they never reach a command line, a log or the user's own config. *dir is NULL when the
+   variables are unset (docker's own config then applies). Returns 0, or -1 with err. */
+int publish_credentials (const char *host, char **dir, struct strbuf *err);
+/* Remove the folder publish_credentials made (also done at exit and on SIGINT/SIGTERM). */
+void publish_credentials_remove (void);
+
+/* Tag image_id as ref and push it (docker [--config dir] push); *digest gets the manifest
+   digest the registry stored ("sha256:..."), *uploaded and *present the layers docker
+   uploaded and found already there. Returns 0, or -1 with docker's reason in err. */
+int publish_push (const char *config_dir, const char *image_id, const char *ref, char **digest, int *uploaded,
+                  int *present, struct strbuf *err);
+
+#endif
