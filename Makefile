@@ -31,7 +31,7 @@ help:
 	@echo "make check     unit, case, drift, compat and verifier tests (ASan+UBSan), no Docker"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make bench     measure make images (cold, no-op), sizes, storage; writes bench/results.txt"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes; bench/results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
@@ -132,9 +132,11 @@ fuzz: $(FUZZBIN)
 	done
 
 # Speed and size, measured (BENCHMARKS.md quotes bench/results.txt): cold and no-op make images,
-# image sizes, bytes stored, the naive baseline. Slow: it empties the pcgen cache.
+# image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish.
+# Slow: it empties the pcgen cache.
 bench: bin/pcgen bin/pytorch-cuda-verify
 	bench/images.sh
+	bench/publish.sh
 
 clean:
 	rm -rf build bin

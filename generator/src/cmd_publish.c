@@ -139,6 +139,7 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
     }
   printf ("pushed  %-36s %s  %d layer%s uploaded, %d already there, %.0fs\n", t->name, digest, up, up == 1 ? "" : "s",
           had, now () - t0);
+  fflush (stdout); /* a line per push as it happens, also into a pipe */
   json_object_set_new (entry, "status", json_string ("pushed"));
   json_object_set_new (entry, "ref", json_string (ref));
   json_object_set_new (entry, "digest", json_string (digest));
@@ -161,6 +162,7 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
       else
         {
           printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], adigest, t->name);
+          fflush (stdout);
           json_object_set_new (a, "status", json_string ("pushed"));
           json_object_set_new (a, "digest", json_string (adigest));
         }
