@@ -19,7 +19,7 @@
 static int
 make_rootfs (const struct kb_base *b, const char *tar, struct strbuf *err)
 {
-  cleanup_free char *tmp = xasprintf ("%s.tmp", tar);
+  cleanup_free char *tmp = xasprintf ("%s.tmp.%ld", tar, (long) getpid ());
   const char *argv[] = { "mmdebstrap", "--quiet", "--variant=minbase", "--include=" BASE_PACKAGES,
                          "--format=tar", b->suite, tmp, NULL };
   const char *env[] = { "SOURCE_DATE_EPOCH=" BASE_EPOCH, NULL };

@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -255,15 +258,23 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
 }
 
 /* An interrupted layer_write leaves <tar>.tmp.<pid>: never used (only a complete tar is renamed
-   into place), but worth its disk space back. */
-static void
-remove_stale_temporaries (const char *tar)
+   into place), but worth its disk space back. The cache is shared by every pcgen on the machine,
+   so a temporary whose writer is still running is another build's work in progress: keep it. */
+void
+stage_remove_stale_temporaries (const char *tar)
 {
   cleanup_free char *pattern = xasprintf ("%s.tmp.*", tar);
+  size_t prefix = strlen (pattern) - 1;
   glob_t g;
   if (glob (pattern, 0, NULL, &g) == 0)
     for (size_t i = 0; i < g.gl_pathc; i++)
-      unlink (g.gl_pathv[i]);
+      {
+        char *end;
+        long pid = strtol (g.gl_pathv[i] + prefix, &end, 10);
+        bool writer_alive = *end == '\0' && pid > 0 && (kill ((pid_t) pid, 0) == 0 || errno == EPERM);
+        if (!writer_alive)
+          unlink (g.gl_pathv[i]);
+      }
   globfree (&g);
 }
 
@@ -288,7 +299,7 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
   strbuf_release (&known);
   if (mkdir_p (dir, 0755) < 0)
     return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
-  remove_stale_temporaries (out->path);
+  stage_remove_stale_temporaries (out->path);
   struct builder *b = xcalloc (1, sizeof *b);
   cleanup_free char *home = xasprintf ("usr/local/cuda-%s", t->cuda->version);
   b->cuda_home = home;

@@ -30,4 +30,8 @@ int stage_layers (const struct plan *p, const struct ptag *t, const struct locks
                   struct strbuf *err);
 void staged_layers_free (struct staged_layer *l, size_t n);
 
+/* Remove <tar>.tmp.<pid> files whose writer has exited (an interrupted build's); a temporary
+   of a live process is another pcgen's work in progress and stays. */
+void stage_remove_stale_temporaries (const char *tar);
+
 #endif

@@ -4,12 +4,15 @@
    The wheels are fixtures made here with libarchive's zip writer, beside the real ones the
    end-to-end test builds images from. */
 #include "check.h"
+#include "fsutil.h"
 #include "layer.h"
+#include "stage.h"
 #include "util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/pcgen-test-layer.XXXXXX";
@@ -226,12 +229,37 @@ test_requirements (void)
   requirements_free (r, n);
 }
 
+/* Temporaries of exited writers go; a live writer's (another pcgen staging the same layer in
+   the shared cache) stays, or its rename would fail half-way through that build. */
+static void
+test_stale_temporaries (void)
+{
+  pid_t dead = fork ();
+  if (dead == 0)
+    _exit (0);
+  CHECK (dead > 0);
+  waitpid (dead, NULL, 0);
+  cleanup_free char *tar = xasprintf ("%s/cuda-abc.tar", dir);
+  cleanup_free char *alive = xasprintf ("%s.tmp.%ld", tar, (long) getpid ());
+  cleanup_free char *gone = xasprintf ("%s.tmp.%ld", tar, (long) dead);
+  cleanup_free char *junk = xasprintf ("%s.tmp.x1", tar);
+  const char *temps[] = { alive, gone, junk };
+  for (size_t i = 0; i < 3; i++)
+    CHECK (write_file_atomic (temps[i], "x", 1, 0644) == 0);
+  stage_remove_stale_temporaries (tar);
+  CHECK (access (alive, F_OK) == 0);
+  CHECK (access (gone, F_OK) != 0);
+  CHECK (access (junk, F_OK) != 0);
+  unlink (alive);
+}
+
 int
 main (void)
 {
   CHECK (mkdtemp (dir) != NULL);
   test_layer ();
   test_requirements ();
+  test_stale_temporaries ();
   cleanup_free char *cmd = xasprintf ("rm -rf '%s'", dir);
   CHECK_INT (system (cmd), 0);
   return check_summary ("layer");
