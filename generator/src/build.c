@@ -208,7 +208,9 @@ build_image (const struct ptag *t, const char *base_ref, const struct staged_lay
   if (build_context (t, l, nl, &ctx, err) < 0)
     return -1;
   cleanup_free char *df = xasprintf ("%s/Dockerfile", ctx);
-  cleanup_free char *arg = xasprintf ("BASE_IMAGE=%s", base_ref);
+  /* Each Dockerfile's own ARG: a devel image is FROM its runtime image, whose repository is the
+     matrix's, not the one images/ was rendered with. */
+  cleanup_free char *arg = t->runtime ? xasprintf ("RUNTIME_IMAGE=%s", t->runtime->ref) : xasprintf ("BASE_IMAGE=%s", base_ref);
   const char *argv[] = { docker_bin (), "build", "--quiet", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
   const char *env[] = { "DOCKER_BUILDKIT=1", NULL };
   struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
