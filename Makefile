@@ -28,7 +28,7 @@ help:
 	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
 	@echo "make           build bin/pcgen"
 	@echo "make images    render, lock, fetch, build and certify the matrix's images"
-	@echo "make check     unit, case, drift, compat, workflow and verifier tests (ASan+UBSan), no Docker"
+	@echo "make check     unit, case, drift, compat, bake, workflow and verifier tests (ASan+UBSan), no Docker"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
 	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes; bench/results.txt"
