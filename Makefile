@@ -28,7 +28,7 @@ help:
 	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
 	@echo "make           build bin/pcgen"
 	@echo "make images    render, lock, fetch, build and certify the matrix's images"
-	@echo "make check     unit, case, drift, compat and verifier tests (ASan+UBSan), no Docker"
+	@echo "make check     unit, case, drift, compat, bake, workflow and verifier tests (ASan+UBSan), no Docker"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
 	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes; bench/results.txt"
@@ -36,7 +36,7 @@ help:
 
 # Debian packages the build and tests need; quick when everything is present.
 DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev clang libclang-rt-14-dev \
-            jq python3-pip
+            jq python3-pip python3-yaml
 deps: build/.deps
 build/.deps: Makefile
 	@mkdir -p build

@@ -44,17 +44,40 @@ make_rootfs (const struct kb_base *b, const char *tar, struct strbuf *err)
 }
 
 int
-base_ensure (const struct kb_base *b, struct strbuf *ref, struct strbuf *err)
+base_rootfs (const struct kb_base *b, int offline, char **tar, char *sha, struct strbuf *err)
 {
   cleanup_free char *dir = xasprintf ("%s/base", cache_dir ());
-  cleanup_free char *tar = xasprintf ("%s/%s.tar", dir, b->name);
-  if (mkdir_p (dir, 0755) < 0)
-    return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
-  if (access (tar, F_OK) != 0 && make_rootfs (b, tar, err) < 0)
-    return -1;
+  char *path = xasprintf ("%s/%s.tar", dir, b->name);
+  int rc = 0;
+  if (access (path, F_OK) != 0)
+    {
+      rc = -1;
+      if (offline)
+        strbuf_addf (err, "the %s base tar is not in the cache (%s): run without --offline", b->name, path);
+      else if (mkdir_p (dir, 0755) < 0)
+        strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno));
+      else
+        rc = make_rootfs (b, path, err);
+    }
+  if (rc == 0 && sha256_file (path, sha, NULL) < 0)
+    {
+      strbuf_addf (err, "cannot read '%s': %s", path, strerror (errno));
+      rc = -1;
+    }
+  if (rc < 0)
+    free (path);
+  else
+    *tar = path;
+  return rc;
+}
+
+int
+base_ensure (const struct kb_base *b, struct strbuf *ref, struct strbuf *err)
+{
+  cleanup_free char *tar = NULL;
   char sha[SHA256_HEX_LEN + 1];
-  if (sha256_file (tar, sha, NULL) < 0)
-    return strbuf_addf (err, "cannot read '%s': %s", tar, strerror (errno)), -1;
+  if (base_rootfs (b, 0, &tar, sha, err) < 0)
+    return -1;
   strbuf_reset (ref);
   strbuf_addf (ref, "pytorch-cuda/base:%s-%.12s", b->name, sha);
   if (docker_image_id (ref->buf, NULL) == 0)

@@ -9,6 +9,11 @@
 #include "kb.h"
 #include "strbuf.h"
 
+/* Make sure the root file system tar of `b` is in the cache (mmdebstrap; with offline, only
+   look); its path into *tar (the caller frees it), its sha256 (hex) into sha. Needs no engine:
+   `pcgen bake` builds the base from this tar on a BuildKit builder. Returns 0, or -1 with err. */
+int base_rootfs (const struct kb_base *b, int offline, char **tar, char *sha, struct strbuf *err);
+
 /* Make sure the base image of `b` exists; its reference into ref. Returns 0, or -1 with err. */
 int base_ensure (const struct kb_base *b, struct strbuf *ref, struct strbuf *err);
 

@@ -1,4 +1,5 @@
 /* build.c: see build.h. */
+#include "base.h"
 #include "build.h"
 #include "docker.h"
 #include "fsutil.h"
@@ -107,15 +108,60 @@ place (const char *src, const char *dst, struct strbuf *err)
   return 0;
 }
 
+static const struct lockset *
+need_set (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
+{
+  cleanup_free char *id = lock_set_id (t, devel);
+  const struct lockset *s = lockfile_find (lf, id);
+  if (s == NULL)
+    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
+  return s;
+}
+
+int
+build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock, int offline,
+              struct staged_layer **l, size_t *nl, struct strbuf *err)
+{
+  const struct lockset *ts = need_set (lf, t, 0, lock, err);
+  const struct lockset *ds = ts && t->runtime ? need_set (lf, t, 1, lock, err) : NULL;
+  if (ts == NULL || (t->runtime && ds == NULL))
+    return -1;
+  if (lock_fetch (ts, t->python, offline, err) < 0 || (ds && lock_fetch (ds, t->python, offline, err) < 0))
+    return -1;
+  return stage_layers (p, t, ts, ds, l, nl, err);
+}
+
+/* rm -rf dir, then mkdir -p dir/sub. */
 static int
-make_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx, struct strbuf *err)
+fresh_folder (const char *dir, const char *sub, struct strbuf *err)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", dir, sub);
+  const char *argv[] = { "rm", "-rf", dir, NULL };
+  struct run_opts o = { argv, NULL, NULL, NULL, NULL, 1 };
+  if (run_command (&o) != 0 || mkdir_p (path, 0755) < 0)
+    return strbuf_addf (err, "cannot make '%s': %s", path, strerror (errno)), -1;
+  return 0;
+}
+
+int
+build_base_context (const struct kb_base *b, int offline, char **ctx, struct strbuf *err)
+{
+  cleanup_free char *tar = NULL;
+  char sha[SHA256_HEX_LEN + 1];
+  *ctx = xasprintf (BASE_CONTEXT_FMT, b->name);
+  cleanup_free char *dst = xasprintf ("%s/" BASE_CONTEXT_TAR, *ctx);
+  if (base_rootfs (b, offline, &tar, sha, err) < 0 || fresh_folder (*ctx, ".", err) < 0)
+    return -1;
+  return place (tar, dst, err);
+}
+
+int
+build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx, struct strbuf *err)
 {
   *ctx = xasprintf ("build/context/%s", t->name);
   cleanup_free char *layers = xasprintf ("%s/layers", *ctx);
-  const char *argv[] = { "rm", "-rf", *ctx, NULL };
-  struct run_opts o = { argv, NULL, NULL, NULL, NULL, 1 };
-  if (run_command (&o) != 0 || mkdir_p (layers, 0755) < 0)
-    return strbuf_addf (err, "cannot make '%s': %s", layers, strerror (errno)), -1;
+  if (fresh_folder (*ctx, "layers", err) < 0)
+    return -1;
   cleanup_free char *df = xasprintf ("images/%s/Dockerfile", t->name);
   cleanup_free char *env = xasprintf ("images/%s/image.env", t->name);
   cleanup_free char *df2 = xasprintf ("%s/Dockerfile", *ctx);
@@ -159,10 +205,12 @@ build_image (const struct ptag *t, const char *base_ref, const struct staged_lay
   struct timespec t0, t1;
   clock_gettime (CLOCK_MONOTONIC, &t0);
   cleanup_free char *ctx = NULL;
-  if (make_context (t, l, nl, &ctx, err) < 0)
+  if (build_context (t, l, nl, &ctx, err) < 0)
     return -1;
   cleanup_free char *df = xasprintf ("%s/Dockerfile", ctx);
-  cleanup_free char *arg = xasprintf ("BASE_IMAGE=%s", base_ref);
+  /* Each Dockerfile's own ARG: a devel image is FROM its runtime image, whose repository is the
+     matrix's, not the one images/ was rendered with. */
+  cleanup_free char *arg = t->runtime ? xasprintf ("RUNTIME_IMAGE=%s", t->runtime->ref) : xasprintf ("BASE_IMAGE=%s", base_ref);
   const char *argv[] = { docker_bin (), "build", "--quiet", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
   const char *env[] = { "DOCKER_BUILDKIT=1", NULL };
   struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;

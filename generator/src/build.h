@@ -19,6 +19,22 @@ struct build_result
   char *why;          /* a failure's one-line reason */
 };
 
+/* Fetch t's pinned wheels (lock: the lock file's name, for messages; with offline, only the
+   cache) and make or reuse its layers (stage.h). Returns 0, or -1 with err. */
+int build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock,
+                  int offline, struct staged_layer **l, size_t *nl, struct strbuf *err);
+
+/* Assemble build/context/<tag>/ (emptied first): Dockerfile, image.env, the verifier and
+   layers/<name>.tar, hard-linked where the file system allows. *ctx receives the folder
+   (the caller frees it, also on failure). Returns 0, or -1 with err. */
+int build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx, struct strbuf *err);
+
+/* build/context/base-<name>/ with the base's root file system tar as rootfs.tar, for a
+   BuildKit builder that cannot see the engine's images (pcgen bake). Returns as above. */
+#define BASE_CONTEXT_FMT "build/context/base-%s"
+#define BASE_CONTEXT_TAR "rootfs.tar"
+int build_base_context (const struct kb_base *b, int offline, char **ctx, struct strbuf *err);
+
 /* The digest of everything that goes into the image, for the up-to-date check. */
 char *build_inputs_digest (const struct ptag *t, const char *base_ref, const struct staged_layer *l,
                            size_t nl, struct strbuf *err);

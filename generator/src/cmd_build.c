@@ -63,16 +63,6 @@ parse (int argc, char **argv, struct build_opts *o)
   return 0;
 }
 
-static const struct lockset *
-need_set (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
-{
-  cleanup_free char *id = lock_set_id (t, devel);
-  const struct lockset *s = lockfile_find (lf, id);
-  if (s == NULL)
-    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
-  return s;
-}
-
 /* Everything for one tag; the outcome goes into r. */
 static void
 build_one (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *base_ref,
@@ -82,13 +72,7 @@ build_one (const struct plan *p, const struct ptag *t, const struct lockfile *lf
   struct staged_layer *layers = NULL;
   size_t nl = 0;
   cleanup_free char *inputs = NULL;
-  const struct lockset *ts = need_set (lf, t, 0, o->lock, &err);
-  const struct lockset *ds = ts && t->runtime ? need_set (lf, t, 1, o->lock, &err) : NULL;
-  if (ts == NULL || (t->runtime && ds == NULL))
-    goto fail;
-  if (lock_fetch (ts, t->python, o->offline, &err) < 0 || (ds && lock_fetch (ds, t->python, o->offline, &err) < 0))
-    goto fail;
-  if (stage_layers (p, t, ts, ds, &layers, &nl, &err) < 0)
+  if (build_layers (p, t, lf, o->lock, o->offline, &layers, &nl, &err) < 0)
     goto fail;
   inputs = build_inputs_digest (t, base_ref, layers, nl, &err);
   if (inputs == NULL)

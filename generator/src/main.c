@@ -28,11 +28,9 @@ static const struct command commands[] = {
   { "build", cmd_build, "layers from the wheels, docker build, tags and aliases" },
   { "certify", cmd_certify, "run pytorch-cuda-verify in each image, keep its certificate" },
   { "publish", cmd_publish, "push certified tags and their aliases to a registry (--to)" },
+  { "bake", cmd_bake, "write docker-bake.json for docker buildx bake, contexts staged" },
   { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
 };
-
-/* Subcommands of the fixed interface that later issues bring. */
-static const char *const planned[] = { "bake", NULL };
 
 static void
 usage (FILE *out)
@@ -40,8 +38,7 @@ usage (FILE *out)
   fprintf (out, "usage: pcgen [--help] [--version] <command> [options]\n\ncommands:\n");
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\nnot yet available: bake\n"
-                "`pcgen <command> --help` describes a command.\n\n"
+  fprintf (out, "\n`pcgen <command> --help` describes a command.\n\n"
                 "exit codes:\n"
                 "  0  success (for checks: everything passed)\n"
                 "  1  invalid input (matrix.yaml, templates, knowledge base) or drift found\n"
@@ -92,12 +89,6 @@ main (int argc, char **argv)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
       return finish_stdout (commands[i].fn (argc - 1, argv + 1));
-  for (size_t i = 0; planned[i]; i++)
-    if (strcmp (planned[i], name) == 0)
-      {
-        error ("'%s' is not available in this version of pcgen yet", name);
-        return EXIT_USAGE;
-      }
   const char *names[ARRAY_SIZE (commands) + 1];
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     names[i] = commands[i].name;

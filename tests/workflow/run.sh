@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# tests/workflow/run.sh PCGEN: .github/workflows/images.yml is valid YAML with the structure
+# README's "CI" section describes, checked against the real pcgen binary:
+#   - jobs plan, build, publish; build needs plan, publish needs build and runs always()
+#   - the plan job runs `bin/pcgen plan --github`, writes it to $GITHUB_OUTPUT under the key its
+#     `outputs:` expose, and build's strategy.matrix is fromJSON(needs.plan.outputs.<that key>)
+#   - what `pcgen plan --github` prints on the repository's matrix.yaml is one line of JSON
+#     {"include": [...]} whose entries have every matrix.<field> the build job uses
+#   - build runs on vars.GPU_RUNNER (default ubuntu-latest), fail-fast false, caches
+#     ~/.cache/pytorch-cuda keyed on matrix.lock, uploads artifacts, publishes with --to
+#   - secrets appear only as values in env: blocks, never in run: scripts or elsewhere
+#   - every `bin/pcgen SUB` the workflow runs exists: `pcgen SUB --help` exits 0
+# The checks are also run on broken copies of the workflow, which must fail them.
+# Last line: "workflow: N passed, N failed". Needs Python 3 with PyYAML (python3-yaml).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+PCGEN=$(realpath "${1:-${PCGEN:-bin/pcgen}}")
+py=python3
+"$py" -c 'import yaml' 2>/dev/null || py=/usr/bin/python3
+if ! "$py" -c 'import yaml' 2>/dev/null; then
+  echo "FAIL: no Python with PyYAML (make deps installs python3-yaml)"
+  echo "workflow: 0 passed, 1 failed"
+  exit 1
+fi
+PCGEN="$PCGEN" PCGEN_DATA="${PCGEN_DATA:-$top/generator/data}" exec "$py" - .github/workflows/images.yml <<'EOF'
+import copy, json, os, re, subprocess, sys
+import yaml
+
+PCGEN = os.environ["PCGEN"]
+path = sys.argv[1]
+passed = failed = 0
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: " + what)
+    return cond
+
+def walk(node, where=()):
+    """Every string in the document with the path of keys leading to it."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk(v, where + (str(k),))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from walk(v, where + (i,))
+    elif isinstance(node, str):
+        yield where, node
+
+def runs(job):
+    return [s.get("run", "") for s in job.get("steps", []) if isinstance(s, dict)]
+
+def secrets_outside_env(doc):
+    """Places a secret is used other than as the whole value of a key in an env: block."""
+    bad = []
+    for where, s in walk(doc):
+        if "secrets." not in s:
+            continue
+        in_env = len(where) >= 2 and where[-2] == "env"
+        if not in_env or not re.fullmatch(r"\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}", s.strip()):
+            bad.append("/".join(map(str, where)))
+    return bad
+
+def pcgen_subcommands(doc):
+    subs = set()
+    for where, s in walk(doc):
+        if where and where[-1] == "run":
+            subs.update(re.findall(r"bin/pcgen\s+([a-z-]+)", s))
+    return subs
+
+def structure(doc):
+    """The structural checks; returns a list of what is wrong (empty: all good)."""
+    wrong = []
+    def need(cond, what):
+        if not cond:
+            wrong.append(what)
+        return cond
+    jobs = doc.get("jobs") or {}
+    for j in ("plan", "build", "publish"):
+        need(isinstance(jobs.get(j), dict), "job '%s' exists" % j)
+    if wrong:
+        return wrong
+    plan, build, publish = jobs["plan"], jobs["build"], jobs["publish"]
+    as_list = lambda n: n if isinstance(n, list) else [n]
+    need("plan" in as_list(build.get("needs", [])), "build needs plan")
+    need("build" in as_list(publish.get("needs", [])), "publish needs build")
+    need("always()" in str(publish.get("if", "")), "publish runs if: always()")
+    m = re.fullmatch(r"\$\{\{\s*fromJSON\(\s*needs\.plan\.outputs\.([A-Za-z0-9_-]+)\s*\)\s*\}\}",
+                     str((build.get("strategy") or {}).get("matrix", "")).strip())
+    if need(m, "build's strategy.matrix is ${{ fromJSON(needs.plan.outputs.KEY) }}"):
+        key = m.group(1)
+        out = str((plan.get("outputs") or {}).get(key, ""))
+        m2 = re.fullmatch(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}", out.strip())
+        if need(m2, "plan exposes output '%s' from a step output" % key):
+            sid, skey = m2.groups()
+            steps = [s for s in plan.get("steps", []) if isinstance(s, dict) and s.get("id") == sid]
+            run = steps[0].get("run", "") if steps else ""
+            need("bin/pcgen plan --github" in run, "plan step '%s' runs bin/pcgen plan --github" % sid)
+            need(re.search(r"echo\s+\"?%s=\$\(?\S*\"?\s*>>\s*\"?\$GITHUB_OUTPUT" % re.escape(skey), run)
+                 or re.search(r"%s=\$\(bin/pcgen plan --github\)" % re.escape(skey), run),
+                 "plan step '%s' writes %s=<pcgen plan --github> to $GITHUB_OUTPUT" % (sid, skey))
+    need((build.get("strategy") or {}).get("fail-fast") is False, "build has fail-fast: false")
+    need("vars.GPU_RUNNER" in str(build.get("runs-on", "")) and "ubuntu-latest" in str(build.get("runs-on", "")),
+         "build runs on ${{ vars.GPU_RUNNER || 'ubuntu-latest' }}")
+    steps = [s for s in build.get("steps", []) if isinstance(s, dict)]
+    uses = lambda a: [s for s in steps if str(s.get("uses", "")).startswith(a)]
+    caches = uses("actions/cache@")
+    need(caches and "~/.cache/pytorch-cuda" in str(caches[0].get("with", {}).get("path", ""))
+         and "hashFiles('matrix.lock')" in str(caches[0].get("with", {}).get("key", "")),
+         "build caches ~/.cache/pytorch-cuda keyed on hashFiles('matrix.lock')")
+    need(len(uses("actions/upload-artifact@")) >= 2, "build uploads results and the publish report")
+    text = "\n".join(runs(build))
+    for sub in ("lock", "fetch", "build", "certify"):
+        need(re.search(r"bin/pcgen %s\b" % sub, text), "build runs bin/pcgen %s" % sub)
+    pub = [s for s in steps if "bin/pcgen publish" in s.get("run", "")]
+    if need(pub, "build publishes with bin/pcgen publish"):
+        s = pub[0]
+        need("--to" in s["run"], "publish gives --to")
+        env = s.get("env") or {}
+        need("secrets." in str(env.get("PCGEN_REGISTRY_USER", "")) and "secrets." in str(env.get("PCGEN_REGISTRY_PASSWORD", "")),
+             "publish gets PCGEN_REGISTRY_USER/PASSWORD from secrets in env")
+        cond = str(s.get("if", ""))
+        need("refs/heads/main" in cond and "refs/tags/" in cond and "vars.REGISTRY" in cond,
+             "publish only on pushes to main or tags, with vars.REGISTRY set")
+    need("GITHUB_STEP_SUMMARY" in "\n".join(runs(publish)), "the publish job writes $GITHUB_STEP_SUMMARY")
+    need(any(str(s.get("uses", "")).startswith("actions/download-artifact@") for s in publish.get("steps", [])),
+         "the publish job downloads the reports")
+    bad = secrets_outside_env(doc)
+    need(not bad, "secrets only as env values: %s" % ", ".join(bad))
+    return wrong
+
+try:
+    doc = yaml.safe_load(open(path))
+except Exception as e:
+    check(False, "%s is not valid YAML: %s" % (path, e))
+    print("workflow: %d passed, %d failed" % (passed, failed))
+    sys.exit(1)
+check(isinstance(doc, dict) and (doc.get("on") or doc.get(True)), "%s has triggers (on:)" % path)
+wrong = structure(doc)
+for w in wrong:
+    check(False, w)
+check(not wrong, "structure")
+
+# What `pcgen plan --github` really prints on the repository's matrix.yaml.
+p = subprocess.run([PCGEN, "plan", "--github"], capture_output=True, text=True)
+check(p.returncode == 0, "pcgen plan --github exits 0 (exit %d: %s)" % (p.returncode, p.stderr.strip()))
+lines = p.stdout.splitlines()
+check(len(lines) == 1, "pcgen plan --github prints one line (GITHUB_OUTPUT takes key=value lines)")
+try:
+    matrix = json.loads(p.stdout)
+except ValueError:
+    matrix = None
+check(isinstance(matrix, dict) and list(matrix) == ["include"] and isinstance(matrix["include"], list)
+      and matrix["include"], "pcgen plan --github prints {\"include\": [...]} with entries")
+build = (doc.get("jobs") or {}).get("build") or {}
+# matrix.X in the build job's expressions (${{ }} and if:), quoted strings left out.
+exprs = [x for _, s in walk(build) for x in re.findall(r"\$\{\{(.*?)\}\}", s, re.S)]
+exprs += [s for w, s in walk(build) if w and w[-1] == "if"]
+fields = sorted({f for x in exprs for f in re.findall(r"\bmatrix\.([A-Za-z_][A-Za-z0-9_-]*)", re.sub(r"'[^']*'", "", x))})
+entries = matrix["include"] if isinstance(matrix, dict) and isinstance(matrix.get("include"), list) else []
+for f in fields:
+    check(entries and all(f in e for e in entries), "every plan --github entry has '%s' (the build job uses matrix.%s)" % (f, f))
+check("tag" in fields, "the build job uses matrix.tag")
+names = {e.get("tag") for e in entries}
+for e in entries:
+    if e.get("flavor") == "devel":
+        rt = re.sub(r"-devel$", "-runtime", e["tag"])
+        check(rt in names, "%s: its runtime %s (built in the same job) is a tag of the plan" % (e["tag"], rt))
+
+# Every pcgen subcommand the workflow runs exists.
+subs = pcgen_subcommands(doc)
+check(subs >= {"plan", "lock", "fetch", "build", "certify", "publish"}, "the workflow runs plan, lock, fetch, build, certify, publish")
+for sub in sorted(subs):
+    r = subprocess.run([PCGEN, sub, "--help"], capture_output=True, text=True)
+    check(r.returncode == 0, "bin/pcgen %s --help exits 0 (exit %d)" % (sub, r.returncode))
+
+# The checks catch what they are for: broken copies must fail them.
+def broken(mutate, what):
+    d = copy.deepcopy(doc)
+    mutate(d)
+    check(structure(d), "a workflow with %s is caught" % what)
+def inline_secret(d):
+    d["jobs"]["build"]["steps"].append({"run": "echo ${{ secrets.REGISTRY_PASSWORD }} | docker login"})
+def secret_in_with(d):
+    d["jobs"]["publish"]["steps"].append({"uses": "x/y@v1", "with": {"token": "${{ secrets.T }}"}})
+def other_output(d):
+    d["jobs"]["build"]["strategy"]["matrix"] = "${{ fromJSON(needs.plan.outputs.tags) }}"
+def no_needs(d):
+    d["jobs"]["publish"]["needs"] = "plan"
+broken(inline_secret, "a secret inlined in run:")
+broken(secret_in_with, "a secret in with:")
+broken(other_output, "a matrix from an output plan does not expose")
+broken(no_needs, "publish not needing build")
+d = copy.deepcopy(doc)
+d["jobs"]["build"]["steps"].append({"run": "bin/pcgen frobnicate"})
+r = subprocess.run([PCGEN, "frobnicate", "--help"], capture_output=True, text=True)
+check("frobnicate" in pcgen_subcommands(d) and r.returncode != 0, "an unknown subcommand in run: is caught")
+
+print("workflow: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
+EOF
