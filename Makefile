@@ -3,9 +3,9 @@
 
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
-WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN     := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson -lcrypto -larchive -ldl
+LIBS     := -lyaml -ljansson -lcrypto -larchive -ldl -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
