@@ -148,7 +148,7 @@ progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt
     {
       /* "TAG: phase[ 12s][: detail]" */
       char secs[32] = "";
-      if (is_final (phase) && r->started)
+      if (is_final (phase) && r->started && strcmp (phase, "skipped") != 0 && strcmp (phase, "cancelled") != 0)
         snprintf (secs, sizeof secs, " %.0fs", elapsed (r));
       fprintf (p->out, "%s: %s%s%s%s\n", r->name, phase, secs, r->detail[0] ? ": " : "", r->detail);
       fflush (p->out);
