@@ -109,7 +109,7 @@ draw_block (struct progress *p)
         }
       if (r->started && !r->queued)
         snprintf (secs, sizeof secs, "%.0fs", elapsed (r));
-      snprintf (line, width + 1, "%-*s  %-15s %-17s %5s  %s", p->name_width, r->name, r->phase, bytes, secs, r->detail);
+      snprintf (line, width + 1, "%-*s  %-15s %-15s %5s  %s", p->name_width, r->name, r->phase, bytes, secs, r->detail);
       fprintf (p->out, "\033[2K%s\n", line);
     }
   free (line);
@@ -139,6 +139,8 @@ progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt
       clock_gettime (CLOCK_MONOTONIC, &r->t0);
     }
   r->queued = strcmp (phase, "queued") == 0;
+  if (strcmp (phase, "skipped") == 0 || strcmp (phase, "cancelled") == 0)
+    r->started = 0; /* no work of its own: no time to show */
   if (is_final (phase) && !r->ended)
     {
       r->ended = 1;
