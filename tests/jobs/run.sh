@@ -163,6 +163,28 @@ sleep 0.3
 left=$(awk '$3 == "build-start" { print $2 }' "$tmp/s-int/calls.log" | while read -r p; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
 check "no fake docker left running ($left)" test -z "$left"
 
+# --- builds that ignore SIGTERM: a second Ctrl-C kills them
+name="SIGINT twice"
+FAKE_DOCKER_STATE="$tmp/s-kill" FAKE_DOCKER_SLEEP=30 FAKE_DOCKER_IGNORE_TERM=1 "$PCGEN" build -j 2 --offline >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do [ -e "$tmp/s-kill/calls.log" ] && [ "$(builds s-kill)" -ge 2 ] && break; sleep 0.1; done
+kill -INT "$pid"
+sleep 1
+check "still waiting for builds that ignore SIGTERM" kill -0 "$pid"
+t0=$SECONDS
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "exit 130 (got $rc)" test "$rc" -eq 130
+check "killed at once ($((SECONDS - t0))s)" test $((SECONDS - t0)) -lt 5
+for t in $RT1 $RT2; do
+  if image s-kill "$t"; then ko "$t has an image"; else ok; fi
+  has "results/logs/$t.build.log" "# pcgen: docker build exited 137"
+done
+sleep 0.3
+left=$(awk '$3 == "build-start" { print $2 }' "$tmp/s-kill/calls.log" | while read -r p; do kill -0 "$p" 2>/dev/null && echo "$p"; done)
+check "no fake docker left running ($left)" test -z "$left"
+
 # --- on a terminal: the live block (script(1) gives pcgen a pseudo-terminal)
 if command -v script >/dev/null; then
   name="terminal"
