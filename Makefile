@@ -3,9 +3,9 @@
 
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
-WARN     := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN     := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson -lcrypto -larchive -ldl
+LIBS     := -lyaml -ljansson -lcrypto -larchive -ldl -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
@@ -19,7 +19,7 @@ TOBJ     := $(SRC:generator/src/%.c=build/test/%.o)
 UNITBIN  := $(UNIT:generator/tests/unit/%.c=build/test/%)
 FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%) build/fuzz/fuzz_image
 
-.PHONY: all help deps pcgen images check test unit fuzz bench clean
+.PHONY: all help deps pcgen images check check-tsan test unit fuzz bench clean
 .DELETE_ON_ERROR:
 
 all: pcgen bin/pytorch-cuda-verify
@@ -28,7 +28,8 @@ help:
 	@echo "make deps      install the Debian packages pcgen needs (idempotent)"
 	@echo "make           build bin/pcgen"
 	@echo "make images    render, lock, fetch, build and certify the matrix's images"
-	@echo "make check     unit, case, drift, compat, bake, workflow and verifier tests (ASan+UBSan), no Docker"
+	@echo "make check     unit, case, drift, compat, bake, workflow, jobs and verifier tests (ASan+UBSan), no Docker"
+	@echo "make check-tsan  the build -j scheduler, unit and suite (tests/jobs), under ThreadSanitizer"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
 	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes; bench/results.txt"
@@ -121,6 +122,19 @@ check: build/test/pcgen build/test/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(F
 test: build/test/pcgen build/test/pytorch-cuda-verify bin/pcgen bin/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(FAKES)
 	@PCGEN=build/test/pcgen VERIFY=build/test/pytorch-cuda-verify FUZZ_BINS="$(FUZZBIN)" \
 	  UNIT_BINS="$(UNITBIN)" E2E=1 tests/run-tests
+
+# The threads of pcgen build -j under ThreadSanitizer (clang): the scheduler's unit test and
+# tests/jobs/run.sh (fake docker, no engine). A report fails the run (halt_on_error).
+TSAN := -fsanitize=thread -fno-omit-frame-pointer
+build/tsan/pcgen: generator/src/main.c $(SRC) $(HDR) | build/.deps
+	@mkdir -p build/tsan
+	clang $(filter-out -Wno-format-truncation,$(WARN)) -O1 -g $(TSAN) -o $@ generator/src/main.c $(SRC) $(LIBS)
+build/tsan/test_jobs: generator/tests/unit/test_jobs.c generator/tests/unit/check.h $(SRC) $(HDR) | build/.deps
+	@mkdir -p build/tsan
+	clang $(filter-out -Wno-format-truncation,$(WARN)) -O1 -g $(TSAN) -Igenerator/src -o $@ $< $(SRC) $(LIBS)
+check-tsan: build/tsan/pcgen build/tsan/test_jobs
+	TSAN_OPTIONS=halt_on_error=1 build/tsan/test_jobs
+	TSAN_OPTIONS=halt_on_error=1 tests/jobs/run.sh build/tsan/pcgen
 
 fuzz: $(FUZZBIN)
 	@for f in $(FUZZBIN); do \

@@ -6,8 +6,11 @@
 #include "run.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,8 +158,16 @@ build_base_context (const struct kb_base *b, int offline, char **ctx, struct str
   return place (tar, dst, err);
 }
 
+static unsigned long long
+file_size (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 ? (unsigned long long) st.st_size : 0;
+}
+
 int
-build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx, struct strbuf *err)
+build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx,
+               unsigned long long *bytes, struct strbuf *err)
 {
   *ctx = xasprintf ("build/context/%s", t->name);
   cleanup_free char *layers = xasprintf ("%s/layers", *ctx);
@@ -169,12 +180,16 @@ build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, ch
   cleanup_free char *ver2 = xasprintf ("%s/pytorch-cuda-verify", *ctx);
   if (place (df, df2, err) < 0 || place (env, env2, err) < 0 || place (VERIFIER_BINARY, ver2, err) < 0)
     return -1;
+  unsigned long long sum = file_size (df2) + file_size (env2) + file_size (ver2);
   for (size_t i = 0; i < nl; i++)
     {
       cleanup_free char *dst = xasprintf ("%s/%s.tar", layers, l[i].name);
       if (place (l[i].path, dst, err) < 0)
         return -1;
+      sum += file_size (dst);
     }
+  if (bytes)
+    *bytes = sum;
   return 0;
 }
 
@@ -198,39 +213,262 @@ write_record (const struct ptag *t, const struct build_result *r, const char *in
   return rc;
 }
 
+char *
+build_log_path (const struct ptag *t)
+{
+  return xasprintf ("results/logs/%s.build.log", t->name);
+}
+
+/* docker's output on its way to the log: split into lines that tell the phase, the bytes
+   sent and the step, and keep the line that best says why a build failed. */
+struct build_log
+{
+  int fd;
+  int write_failed;
+  const struct build_watch *w;
+  struct strbuf line;
+  char last_error[512]; /* the last line that starts with ERROR (BuildKit) or error */
+  char last_line[512];  /* the last line that is not empty */
+  char phase[24];
+};
+
+static void
+watch_phase (struct build_log *lg, const char *phase, const char *detail)
+{
+  if (strcmp (lg->phase, phase) == 0 && detail == NULL)
+    return;
+  snprintf (lg->phase, sizeof lg->phase, "%s", phase);
+  if (lg->w && lg->w->phase)
+    lg->w->phase (lg->w->ctx, phase, detail);
+}
+
+/* "1.23GB", "456.7MB", "12kB", "7B" (go-units, as docker prints sizes) -> bytes */
+static unsigned long long
+parse_size (const char *s)
+{
+  char *end;
+  double v = strtod (s, &end);
+  if (end == s || v < 0)
+    return 0;
+  while (*end == ' ')
+    end++;
+  double mult = 1;
+  switch (toupper ((unsigned char) *end))
+    {
+    case 'K':
+      mult = 1e3;
+      break;
+    case 'M':
+      mult = 1e6;
+      break;
+    case 'G':
+      mult = 1e9;
+      break;
+    case 'T':
+      mult = 1e12;
+      break;
+    }
+  if (end[0] && end[1] == 'i')
+    mult = mult == 1e3 ? 1024.0 : mult == 1e6 ? 1048576.0 : mult == 1e9 ? 1073741824.0 : mult;
+  return (unsigned long long) (v * mult);
+}
+
+static void
+copy_line (char *dst, size_t size, const char *s, size_t n)
+{
+  while (n > 0 && isspace ((unsigned char) *s))
+    s++, n--;
+  while (n > 0 && isspace ((unsigned char) s[n - 1]))
+    n--;
+  snprintf (dst, size, "%.*s", (int) n, s);
+}
+
+static void
+log_line (struct build_log *lg, const char *s, size_t n)
+{
+  cleanup_free char *line = xstrndup (s, n);
+  const char *body = line;
+  /* BuildKit's plain progress: "#7 [2/5] COPY ...", "#7 0.123 output", "#7 ERROR: ..." */
+  if (body[0] == '#' && isdigit ((unsigned char) body[1]))
+    {
+      body += strspn (body + 1, "0123456789") + 1;
+      body += strspn (body, " ");
+    }
+  if (strspn (line, " \t") == n)
+    return;
+  copy_line (lg->last_line, sizeof lg->last_line, line, n);
+  if (strncmp (body, "ERROR", 5) == 0 || strncmp (body, "error", 5) == 0 || strncmp (body, "Error", 5) == 0)
+    copy_line (lg->last_error, sizeof lg->last_error, line, n);
+  const char *p;
+  int k, m;
+  if ((p = strstr (body, "transferring context: ")) != NULL)
+    {
+      unsigned long long sent = parse_size (p + strlen ("transferring context: "));
+      watch_phase (lg, "sending context", NULL);
+      if (sent && lg->w && lg->w->bytes)
+        lg->w->bytes (lg->w->ctx, sent, 0);
+    }
+  else if ((p = strstr (body, "Sending build context to Docker daemon")) != NULL)
+    {
+      unsigned long long sent = parse_size (p + strlen ("Sending build context to Docker daemon"));
+      watch_phase (lg, "sending context", NULL);
+      if (sent && lg->w && lg->w->bytes)
+        lg->w->bytes (lg->w->ctx, sent, 0);
+    }
+  else if ((sscanf (body, "[%d/%d]", &k, &m) == 2 || sscanf (body, "Step %d/%d", &k, &m) == 2) && k > 0 && m > 0)
+    {
+      watch_phase (lg, "building", NULL);
+      if (lg->w && lg->w->detail)
+        {
+          char d[32];
+          snprintf (d, sizeof d, "step %d/%d", k, m);
+          lg->w->detail (lg->w->ctx, d);
+        }
+    }
+  else if (strstr (body, "exporting to image") || strncmp (body, "Successfully built", 18) == 0)
+    watch_phase (lg, "exporting", NULL);
+}
+
+static void
+log_output (void *ctx, const char *buf, size_t n)
+{
+  struct build_log *lg = ctx;
+  for (size_t off = 0; off < n && !lg->write_failed;)
+    {
+      ssize_t k = write (lg->fd, buf + off, n - off);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        lg->write_failed = errno ? errno : EIO;
+      else
+        off += (size_t) k;
+    }
+  strbuf_add (&lg->line, buf, n);
+  size_t start = 0;
+  for (size_t i = 0; i < lg->line.len; i++)
+    if (lg->line.buf[i] == '\n' || lg->line.buf[i] == '\r')
+      {
+        log_line (lg, lg->line.buf + start, i - start);
+        start = i + 1;
+      }
+  /* keep the unfinished line; a line longer than 64 KiB is taken as it is */
+  if (start == 0 && lg->line.len > 65536)
+    start = lg->line.len;
+  if (start)
+    {
+      memmove (lg->line.buf, lg->line.buf + start, lg->line.len - start);
+      lg->line.len -= start;
+      lg->line.buf[lg->line.len] = '\0';
+    }
+}
+
+static void
+log_printf (int fd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+log_printf (int fd, const char *fmt, ...)
+{
+  struct strbuf sb = STRBUF_INIT;
+  va_list ap;
+  va_start (ap, fmt);
+  strbuf_vaddf (&sb, fmt, ap);
+  va_end (ap);
+  for (size_t off = 0; off < sb.len;)
+    {
+      ssize_t k = write (fd, sb.buf + off, sb.len - off);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        break;
+      off += (size_t) k;
+    }
+  strbuf_release (&sb);
+}
+
+static double
+since (const struct timespec *t0)
+{
+  struct timespec t1;
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  return (double) (t1.tv_sec - t0->tv_sec) + (double) (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* docker build with its output into the log. Returns docker's exit status (-1: not started). */
+static int
+docker_build (const struct ptag *t, const char *const *argv, const struct build_watch *w, struct build_log *lg,
+              struct strbuf *err)
+{
+  cleanup_free char *path = build_log_path (t);
+  cleanup_free char *part = xasprintf ("%s.part", path);
+  if (mkdir_p ("results/logs", 0755) < 0)
+    return strbuf_addf (err, "cannot create 'results/logs': %s", strerror (errno)), -1;
+  lg->fd = open (part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (lg->fd < 0)
+    return strbuf_addf (err, "cannot write '%s': %s", part, strerror (errno)), -1;
+  lg->w = w;
+  struct strbuf cmd = STRBUF_INIT;
+  run_describe (argv, &cmd);
+  log_printf (lg->fd, "# pcgen build %s: %s\n", t->name, cmd.buf);
+  strbuf_release (&cmd);
+  const char *env[] = { "DOCKER_BUILDKIT=1", NULL };
+  struct run_stream_opts o = { argv, env, log_output, lg };
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  int rc = run_stream (&o);
+  int e = errno;
+  if (lg->line.len)
+    log_line (lg, lg->line.buf, lg->line.len);
+  if (rc < 0)
+    log_printf (lg->fd, "# pcgen: docker did not start: %s\n", strerror (e));
+  else
+    log_printf (lg->fd, "# pcgen: docker build exited %d after %.1fs\n", rc, since (&t0));
+  int bad = lg->write_failed || close (lg->fd) < 0;
+  lg->fd = -1;
+  if (rename (part, path) < 0)
+    bad = 1;
+  if (rc < 0)
+    return strbuf_addf (err, "docker build of %s did not start: %s", t->name,
+                        e == ECANCELED ? "interrupted" : strerror (e)), -1;
+  if (rc != 0)
+    strbuf_addf (err, "docker build failed (exit %d): %s (log: %s)", rc,
+                 lg->last_error[0] ? lg->last_error : lg->last_line[0] ? lg->last_line : "no output", path);
+  else if (bad)
+    strbuf_addf (err, "cannot write '%s': %s", path, strerror (lg->write_failed ? lg->write_failed : errno)), rc = -1;
+  return rc;
+}
+
 int
 build_image (const struct ptag *t, const char *base_ref, const struct staged_layer *l,
-             size_t nl, const char *inputs, struct build_result *r, struct strbuf *err)
+             size_t nl, const char *inputs, const struct build_watch *w, struct build_result *r,
+             struct strbuf *err)
 {
-  struct timespec t0, t1;
+  struct timespec t0;
   clock_gettime (CLOCK_MONOTONIC, &t0);
   cleanup_free char *ctx = NULL;
-  if (build_context (t, l, nl, &ctx, err) < 0)
+  unsigned long long ctx_bytes = 0;
+  if (build_context (t, l, nl, &ctx, &ctx_bytes, err) < 0)
     return -1;
+  if (w && w->bytes)
+    w->bytes (w->ctx, 0, ctx_bytes);
   cleanup_free char *df = xasprintf ("%s/Dockerfile", ctx);
   /* Each Dockerfile's own ARG: a devel image is FROM its runtime image, whose repository is the
      matrix's, not the one images/ was rendered with. */
   cleanup_free char *arg = t->runtime ? xasprintf ("RUNTIME_IMAGE=%s", t->runtime->ref) : xasprintf ("BASE_IMAGE=%s", base_ref);
-  const char *argv[] = { docker_bin (), "build", "--quiet", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
-  const char *env[] = { "DOCKER_BUILDKIT=1", NULL };
-  struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
-  struct run_opts o = { argv, NULL, env, &out, &perr, 1 };
-  fprintf (stderr, "build: %s: docker build ...\n", t->name);
-  int rc = run_command (&o);
+  /* -t tags only when the build succeeded: a failed or stopped build leaves no tag. */
+  const char *argv[] = { docker_bin (), "build", "--progress=plain", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
+  struct build_log lg = { -1, 0, NULL, STRBUF_INIT, "", "", "" };
+  lg.w = w;
+  watch_phase (&lg, "building", NULL);
+  int rc = docker_build (t, argv, w, &lg, err);
+  strbuf_release (&lg.line);
   if (rc != 0)
-    {
-      strbuf_addf (err, "docker build of %s failed (exit %d):\n%s", t->name, rc, perr.buf);
-      strbuf_release (&out);
-      strbuf_release (&perr);
-      return -1;
-    }
-  strbuf_release (&out);
-  strbuf_release (&perr);
+    return -1;
   struct strbuf id = STRBUF_INIT;
   docker_image_id (t->ref, &id);
   r->image_id = strbuf_detach (&id, NULL);
   r->size = docker_image_size (t->ref);
   const char *repo_end = strrchr (t->ref, ':');
+  if (t->naliases && w && w->phase)
+    w->phase (w->ctx, "tagging", NULL);
   for (size_t i = 0; i < t->naliases; i++)
     {
       cleanup_free char *alias = xasprintf ("%.*s:%s", (int) (repo_end - t->ref), t->ref, t->aliases[i]);
@@ -238,8 +476,7 @@ build_image (const struct ptag *t, const char *base_ref, const struct staged_lay
       if (docker_run (tag_argv, NULL, err) < 0)
         return -1;
     }
-  clock_gettime (CLOCK_MONOTONIC, &t1);
-  r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  r->seconds = since (&t0);
   r->status = "built";
   return write_record (t, r, inputs, base_ref, l, nl, err);
 }

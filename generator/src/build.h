@@ -3,7 +3,11 @@
    verifier, and layers/<name>.tar hard-linked from the cache. `docker build -t` tags only on
    success, so a failed or interrupted build leaves no tag; aliases are added after it.
    results/builds/<tag>.json records the image ID and the digests of every input, and a tag
-   whose inputs and image are unchanged is not built again. */
+   whose inputs and image are unchanged is not built again.
+   docker's output (BuildKit's plain progress) goes to results/logs/<tag>.build.log: written as
+   it comes to <tag>.build.log.part, renamed into place when docker has ended, so the log at
+   that path is always a whole one. Builds of different tags may run at once (jobs.h): a build
+   touches only its own context, log and record. */
 #ifndef PCGEN_BUILD_H
 #define PCGEN_BUILD_H
 
@@ -26,8 +30,10 @@ int build_layers (const struct plan *p, const struct ptag *t, const struct lockf
 
 /* Assemble build/context/<tag>/ (emptied first): Dockerfile, image.env, the verifier and
    layers/<name>.tar, hard-linked where the file system allows. *ctx receives the folder
-   (the caller frees it, also on failure). Returns 0, or -1 with err. */
-int build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx, struct strbuf *err);
+   (the caller frees it, also on failure); *bytes, unless NULL, the size of what it holds.
+   Returns 0, or -1 with err. */
+int build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx,
+                   unsigned long long *bytes, struct strbuf *err);
 
 /* build/context/base-<name>/ with the base's root file system tar as rootfs.tar, for a
    BuildKit builder that cannot see the engine's images (pcgen bake). Returns as above. */
@@ -42,9 +48,26 @@ char *build_inputs_digest (const struct ptag *t, const char *base_ref, const str
 /* 1 if results/builds/<tag>.json says inputs_digest was built into the image the tag names now. */
 int build_up_to_date (const struct ptag *t, const char *inputs_digest, struct build_result *r);
 
+/* What a running build shows (progress.h), from the thread that builds; every member may be NULL. */
+struct build_watch
+{
+  void *ctx;
+  /* "building", "sending context", "exporting", "tagging"; detail may be NULL */
+  void (*phase) (void *ctx, const char *phase, const char *detail);
+  /* bytes of the build context sent (docker says so), of total (the context's size; 0: unchanged) */
+  void (*bytes) (void *ctx, unsigned long long sent, unsigned long long total);
+  /* a detail of the phase: "step 3/7" */
+  void (*detail) (void *ctx, const char *detail);
+};
+
+/* The log of t's last docker build: results/logs/<tag>.build.log. */
+char *build_log_path (const struct ptag *t);
+
+/* docker build, then the aliases. On failure err is one line: what failed, docker's last error
+   line and the log's path. w may be NULL. */
 int build_image (const struct ptag *t, const char *base_ref,
                  const struct staged_layer *l, size_t nl, const char *inputs_digest,
-                 struct build_result *r, struct strbuf *err);
+                 const struct build_watch *w, struct build_result *r, struct strbuf *err);
 
 void build_result_release (struct build_result *r);
 

@@ -194,7 +194,7 @@ stage (const struct plan *p, const int *sel, const struct bake_opts *o)
         }
       if (rc == EXIT_OK
           && (build_layers (p, t, &lf, o->lock, o->offline, &layers, &nl, &err) < 0
-              || build_context (t, layers, nl, &ctx, &err) < 0))
+              || build_context (t, layers, nl, &ctx, NULL, &err) < 0))
         rc = EXIT_ENV;
       if (rc == EXIT_OK)
         fprintf (stderr, "bake: %s: staged %s\n", t->name, ctx);

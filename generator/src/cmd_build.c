@@ -1,45 +1,73 @@
-/* cmd_build.c: `pcgen build`: fetch -> layers -> docker build -> tags, for every selected tag,
-   with a line per step and a summary table at the end. */
+/* cmd_build.c: `pcgen build`: fetch -> layers (serial, this thread) -> docker builds (up to
+   -j at once, jobs.h) -> tags, for every selected tag, with a progress line per tag
+   (progress.h) and a summary table at the end. */
 #include "base.h"
 #include "build.h"
 #include "cmd.h"
 #include "docker.h"
 #include "exitcode.h"
+#include "jobs.h"
 #include "lock.h"
+#include "progress.h"
 #include "project.h"
+#include "run.h"
 #include "stage.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char build_usage[]
-    = "usage: pcgen build [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen build [-j N] [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Build the images of the tags (default: every tag whose torch wheel has a source): fetch and\n"
       "verify the pinned wheels, make the deterministic layers (cached, shared by tags), docker\n"
       "build images/<tag>/Dockerfile, tag the image with its name and aliases. A tag whose inputs\n"
       "and image are unchanged is not built again. Needs a Docker engine (make deps starts one).\n"
-      "  --offline   use only the cache\n"
-      "exit: 0 every selected tag built or up to date, 1 invalid input, 2 usage, 3 a build failed\n";
+      "Wheels and layers are made first, one tag after another; then up to N docker builds run at\n"
+      "once, a devel image after its runtime image (skipped when that failed). docker's output\n"
+      "goes to results/logs/<tag>.build.log. On a terminal one line per tag is redrawn in place,\n"
+      "otherwise a line \"TAG: phase\" is printed as each phase starts. Ctrl-C stops the builds\n"
+      "and tags nothing more.\n"
+      "  -j, --jobs N  run up to N docker builds at once (1 to 64, default 1)\n"
+      "  --offline     use only the cache\n"
+      "exit: 0 every selected tag built or up to date, 1 invalid input, 2 usage, 3 a build failed,\n"
+      "130 interrupted (SIGINT or SIGTERM)\n";
 
 struct build_opts
 {
   int offline;
+  int jobs;
   const char *matrix, *lock;
   char **patterns;
   size_t npatterns;
 };
 
 static int
+parse_jobs (const char *s, int *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol (s, &end, 10);
+  if (errno || end == s || *end || v < 1 || v > JOBS_MAX)
+    return error ("--jobs '%s' is not a number from 1 to %d", s, JOBS_MAX);
+  *out = (int) v;
+  return 0;
+}
+
+static int
 parse (int argc, char **argv, struct build_opts *o)
 {
   static const struct option opts[] = { { "offline", no_argument, NULL, 'o' }, { "matrix", required_argument, NULL, 'm' },
-                                        { "lock", required_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+                                        { "lock", required_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' },
+                                        { "help", no_argument, NULL, 'h' }, { 0 } };
   int c;
   optind = 1;
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "hj:", opts, NULL)) != -1)
     switch (c)
       {
       case 'o':
@@ -50,6 +78,13 @@ parse (int argc, char **argv, struct build_opts *o)
         break;
       case 'l':
         o->lock = optarg;
+        break;
+      case 'j':
+        if (parse_jobs (optarg, &o->jobs) < 0)
+          {
+            fputs (build_usage, stderr);
+            return -1;
+          }
         break;
       case 'h':
         fputs (build_usage, stdout);
@@ -63,57 +98,205 @@ parse (int argc, char **argv, struct build_opts *o)
   return 0;
 }
 
-/* Everything for one tag; the outcome goes into r. */
-static void
-build_one (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *base_ref,
-           const struct build_opts *o, struct build_result *r)
+/* One job per selected tag; row j of the progress display is job j. */
+struct build_ctx
 {
-  struct strbuf err = STRBUF_INIT;
-  struct staged_layer *layers = NULL;
-  size_t nl = 0;
-  cleanup_free char *inputs = NULL;
-  if (build_layers (p, t, lf, o->lock, o->offline, &layers, &nl, &err) < 0)
-    goto fail;
-  inputs = build_inputs_digest (t, base_ref, layers, nl, &err);
-  if (inputs == NULL)
-    goto fail;
-  if (build_up_to_date (t, inputs, r))
-    fprintf (stderr, "build: %s: up to date\n", t->name);
-  else if (build_image (t, base_ref, layers, nl, inputs, r, &err) < 0)
-    goto fail;
-  staged_layers_free (layers, nl);
-  strbuf_release (&err);
-  return;
-fail:
-  r->status = "failed";
-  r->why = strbuf_detach (&err, NULL);
-  error ("%s: %s", t->name, r->why);
-  staged_layers_free (layers, nl);
+  const struct plan *p;
+  const char *base_ref;
+  size_t *tag;                  /* job -> index in p->tags */
+  size_t *job;                  /* index in p->tags -> job, or JOBS_NO_DEP */
+  struct staged_layer **layers; /* per job */
+  size_t *nlayers;
+  struct build_result *res;     /* per job */
+  struct progress prog;
+};
+
+/* SIGINT and SIGTERM while builds run: counted here, acted on by the main thread. */
+static volatile sig_atomic_t signals_seen;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  signals_seen++;
+}
+
+/* Fetch the wheels and make the layers of job j, in the main thread. Returns 0 or -1 with err. */
+static int
+stage_one (struct build_ctx *c, size_t j, const struct lockfile *lf, const struct build_opts *o, struct strbuf *err)
+{
+  const struct ptag *t = &c->p->tags[c->tag[j]];
+  return build_layers (c->p, t, lf, o->lock, o->offline, &c->layers[j], &c->nlayers[j], err);
+}
+
+struct job_watch
+{
+  struct build_ctx *c;
+  size_t j;
+};
+
+static void
+watch_phase (void *ctx, const char *phase, const char *detail)
+{
+  struct job_watch *w = ctx;
+  if (detail)
+    progress_phase (&w->c->prog, w->j, phase, "%s", detail);
+  else
+    progress_phase (&w->c->prog, w->j, phase, NULL);
 }
 
 static void
-summary (const struct plan *p, const int *sel, const struct build_result *res)
+watch_bytes (void *ctx, unsigned long long sent, unsigned long long total)
+{
+  struct job_watch *w = ctx;
+  progress_bytes (&w->c->prog, w->j, sent, total);
+}
+
+static void
+watch_detail (void *ctx, const char *detail)
+{
+  struct job_watch *w = ctx;
+  progress_detail (&w->c->prog, w->j, "%s", detail);
+}
+
+/* A worker thread: the up-to-date check (a devel tag's inputs include its runtime's image ID,
+   known only now), then docker build and the aliases. */
+static int
+build_job (void *arg, size_t j)
+{
+  struct build_ctx *c = arg;
+  const struct ptag *t = &c->p->tags[c->tag[j]];
+  struct build_result *r = &c->res[j];
+  struct strbuf err = STRBUF_INIT;
+  struct timespec t0, t1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  struct job_watch jw = { c, j };
+  struct build_watch w = { &jw, watch_phase, watch_bytes, watch_detail };
+  cleanup_free char *inputs = build_inputs_digest (t, c->base_ref, c->layers[j], c->nlayers[j], &err);
+  if (inputs == NULL)
+    goto fail;
+  if (build_up_to_date (t, inputs, r))
+    {
+      progress_phase (&c->prog, j, "up to date", NULL);
+      strbuf_release (&err);
+      return 0;
+    }
+  if (build_image (t, c->base_ref, c->layers[j], c->nlayers[j], inputs, &w, r, &err) < 0)
+    goto fail;
+  progress_phase (&c->prog, j, "done", "image %.12s", r->image_id && strlen (r->image_id) > 7 ? r->image_id + 7 : "-");
+  strbuf_release (&err);
+  return 0;
+fail:
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  r->status = signals_seen ? "interrupted" : "failed";
+  r->why = strbuf_detach (&err, NULL);
+  progress_phase (&c->prog, j, r->status, NULL);
+  if (!signals_seen)
+    progress_note (&c->prog, stderr, "pcgen: error: %s: %s", t->name, r->why);
+  return 1;
+}
+
+static void
+build_skipped (void *arg, size_t j, size_t dep, enum job_state why)
+{
+  struct build_ctx *c = arg;
+  const char *rt = c->p->tags[c->tag[dep]].name;
+  c->res[j].status = why == JOB_CANCELLED ? "cancelled" : why == JOB_SKIPPED ? "skipped: runtime skipped"
+                                                                               : "skipped: runtime failed";
+  if (why == JOB_CANCELLED)
+    progress_phase (&c->prog, j, "cancelled", NULL);
+  else
+    progress_phase (&c->prog, j, "skipped", "runtime %s %s", rt, job_state_name (why));
+}
+
+/* Run the jobs; the main thread redraws the progress every 200 ms and acts on Ctrl-C: no new
+   build starts, the running docker builds are stopped (SIGTERM to their process groups, SIGKILL
+   10 s later or at a second signal). Returns the number of signals seen. */
+static int
+run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_state *initial, int max)
+{
+  struct sigaction sa, old_int, old_term;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset (&sa.sa_mask);
+  signals_seen = 0;
+  sigaction (SIGINT, &sa, &old_int);
+  sigaction (SIGTERM, &sa, &old_term);
+  struct jobs_spec spec = { nj, max, dep, initial, build_job, build_skipped, c };
+  progress_live (&c->prog);
+  struct jobs *js = jobs_start (&spec);
+  int seen = 0;
+  if (js == NULL)
+    {
+      progress_note (&c->prog, stderr, "pcgen: error: cannot start a thread: %s", strerror (errno));
+      for (size_t j = 0; j < nj; j++)
+        if (initial[j] == JOB_PENDING)
+          c->res[j].status = "failed";
+    }
+  else
+    {
+      int acted = 0, killed = 0;
+      struct timespec stop_at = { 0, 0 }, now;
+      while (!jobs_wait (js, 200))
+        {
+          int n = signals_seen;
+          clock_gettime (CLOCK_MONOTONIC, &now);
+          if (n > acted)
+            {
+              if (acted == 0)
+                {
+                  jobs_cancel (js);
+                  int k = run_stop_all (SIGTERM);
+                  progress_note (&c->prog, stderr, "pcgen: interrupted: starting no more builds, stopping %d running", k);
+                  stop_at = now;
+                  stop_at.tv_sec += 10;
+                }
+              else if (!killed)
+                killed = 1, run_stop_all (SIGKILL);
+              acted = n;
+            }
+          if (acted && !killed && now.tv_sec >= stop_at.tv_sec)
+            killed = 1, run_stop_all (SIGKILL);
+          progress_draw (&c->prog);
+        }
+      for (size_t j = 0; j < nj; j++)
+        if (jobs_state (js, j) == JOB_CANCELLED && c->res[j].status == NULL)
+          {
+            c->res[j].status = "cancelled";
+            progress_phase (&c->prog, j, "cancelled", NULL);
+          }
+      jobs_finish (js);
+      seen = signals_seen;
+    }
+  progress_end (&c->prog);
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  return seen;
+}
+
+static void
+summary (const struct build_ctx *c, size_t nj)
 {
   printf ("%-36s %-19s %9s %8s  %s\n", "TAG", "IMAGE ID", "SIZE", "TIME", "STATUS");
-  for (size_t i = 0; i < p->ntags; i++)
+  for (size_t j = 0; j < nj; j++)
     {
-      if (!sel[i])
-        continue;
-      const struct build_result *r = &res[i];
+      const struct build_result *r = &c->res[j];
       const char *id = r->image_id && strlen (r->image_id) > 7 ? r->image_id + 7 : "-";
       char size[32] = "-", secs[32] = "-";
       if (r->size)
         snprintf (size, sizeof size, "%.2f GB", (double) r->size / 1e9);
       if (r->seconds > 0)
         snprintf (secs, sizeof secs, "%.0fs", r->seconds);
-      printf ("%-36s %-19.12s %9s %8s  %s\n", p->tags[i].name, id, size, secs, r->status ? r->status : "-");
+      printf ("%-36s %-19.12s %9s %8s  %s\n", c->p->tags[c->tag[j]].name, id, size, secs, r->status ? r->status : "-");
     }
 }
 
 int
 cmd_build (int argc, char **argv)
 {
-  struct build_opts o = { 0, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  struct build_opts o = { 0, 1, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
   int r = parse (argc, argv, &o);
   if (r)
     return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -122,11 +305,14 @@ cmd_build (int argc, char **argv)
   struct lockfile lf = { 0 };
   struct strbuf err = STRBUF_INIT, base = STRBUF_INIT;
   int *sel = NULL;
-  struct build_result *res = NULL;
+  struct build_ctx c;
+  memset (&c, 0, sizeof c);
+  size_t nj = 0, *dep = NULL;
+  enum job_state *initial = NULL;
+  const char **names = NULL;
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  res = xcalloc (p.plan.ntags + 1, sizeof *res);
   if (plan_select (&p.plan, o.patterns, o.npatterns, sel) < 0)
     {
       rc = EXIT_USAGE;
@@ -144,36 +330,83 @@ cmd_build (int argc, char **argv)
       rc = EXIT_ENV;
       goto out;
     }
-  size_t failed = 0;
+  c.p = &p.plan;
+  c.base_ref = base.buf;
+  c.tag = xcalloc (p.plan.ntags + 1, sizeof *c.tag);
+  c.job = xcalloc (p.plan.ntags + 1, sizeof *c.job);
   for (size_t i = 0; i < p.plan.ntags; i++)
     {
-      const struct ptag *t = &p.plan.tags[i];
-      if (!sel[i])
-        continue;
+      c.job[i] = sel[i] ? nj : JOBS_NO_DEP;
+      if (sel[i])
+        c.tag[nj++] = i;
+    }
+  c.layers = xcalloc (nj + 1, sizeof *c.layers);
+  c.nlayers = xcalloc (nj + 1, sizeof *c.nlayers);
+  c.res = xcalloc (nj + 1, sizeof *c.res);
+  dep = xcalloc (nj + 1, sizeof *dep);
+  initial = xcalloc (nj + 1, sizeof *initial);
+  names = xcalloc (nj + 1, sizeof *names);
+  for (size_t j = 0; j < nj; j++)
+    {
+      const struct ptag *t = &p.plan.tags[c.tag[j]];
+      names[j] = t->name;
+      /* A devel image builds on its runtime image: after it, when both are selected. */
+      dep[j] = t->runtime ? c.job[t->runtime - p.plan.tags] : JOBS_NO_DEP;
+    }
+  progress_init (&c.prog, stdout, names, nj, isatty (STDOUT_FILENO));
+
+  /* Wheels and layers: one tag after another, in this thread, before any build starts (layers
+     are shared by tags: two jobs never write the same cache entry). */
+  for (size_t j = 0; j < nj; j++)
+    {
+      const struct ptag *t = &p.plan.tags[c.tag[j]];
       if (strcmp (t->source_kind, "unavailable") == 0)
         {
-          res[i].status = "skipped: no source";
+          c.res[j].status = "skipped: no source";
+          initial[j] = JOB_SKIPPED;
           cleanup_free char *hint = plan_source_hint (t);
-          fprintf (stderr, "build: %s: skipped: %s\n", t->name, hint);
+          progress_phase (&c.prog, j, "skipped", "no source");
+          progress_note (&c.prog, stderr, "build: %s: skipped: %s", t->name, hint);
           continue;
         }
-      /* A devel image builds on its runtime image: not without it. */
-      size_t rt = t->runtime ? (size_t) (t->runtime - p.plan.tags) : i;
-      if (t->runtime && res[rt].status && strcmp (res[rt].status, "built") && strcmp (res[rt].status, "up to date"))
+      progress_phase (&c.prog, j, "staging", NULL);
+      strbuf_reset (&err);
+      if (stage_one (&c, j, &lf, &o, &err) < 0)
         {
-          res[i].status = "skipped: runtime failed";
-          failed++;
+          c.res[j].status = "failed";
+          c.res[j].why = strbuf_detach (&err, NULL);
+          initial[j] = JOB_FAILED;
+          progress_phase (&c.prog, j, "failed", NULL);
+          progress_note (&c.prog, stderr, "pcgen: error: %s: %s", t->name, c.res[j].why);
           continue;
         }
-      build_one (&p.plan, t, &lf, base.buf, &o, &res[i]);
-      failed += strcmp (res[i].status, "failed") == 0;
+      initial[j] = JOB_PENDING;
+      progress_phase (&c.prog, j, "queued", NULL);
     }
-  summary (&p.plan, sel, res);
-  rc = failed ? EXIT_ENV : EXIT_OK;
+
+  int signals = run_jobs (&c, nj, dep, initial, o.jobs);
+  summary (&c, nj);
+  size_t failed = 0;
+  for (size_t j = 0; j < nj; j++)
+    failed += c.res[j].status == NULL || strcmp (c.res[j].status, "failed") == 0
+              || strcmp (c.res[j].status, "interrupted") == 0 || strcmp (c.res[j].status, "cancelled") == 0
+              || starts_with (c.res[j].status, "skipped: runtime");
+  rc = signals ? EXIT_INTERRUPTED : failed ? EXIT_ENV : EXIT_OK;
+  progress_release (&c.prog);
 out:
-  for (size_t i = 0; res && i < p.plan.ntags; i++)
-    build_result_release (&res[i]);
-  free (res);
+  for (size_t j = 0; j < nj; j++)
+    {
+      build_result_release (&c.res[j]);
+      staged_layers_free (c.layers[j], c.nlayers[j]);
+    }
+  free (c.res);
+  free (c.layers);
+  free (c.nlayers);
+  free (c.tag);
+  free (c.job);
+  free (dep);
+  free (initial);
+  free (names);
   free (sel);
   strbuf_release (&err);
   strbuf_release (&base);

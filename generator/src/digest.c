@@ -43,16 +43,18 @@ sha256_file (const char *path, char out[SHA256_HEX_LEN + 1], unsigned long long 
   EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL) != 1)
     die ("sha256 failed in libcrypto");
-  static unsigned char chunk[1 << 20];
+  /* Not static: pcgen build -j hashes files on several threads at once. */
+  unsigned char *chunk = xmalloc (1 << 20);
   size_t n;
   unsigned long long total = 0;
-  while ((n = fread (chunk, 1, sizeof chunk, f)) > 0)
+  while ((n = fread (chunk, 1, 1 << 20, f)) > 0)
     {
       EVP_DigestUpdate (ctx, chunk, n);
       total += n;
     }
   int bad = ferror (f);
   fclose (f);
+  free (chunk);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex (ctx, md, &len);

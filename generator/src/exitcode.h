@@ -9,6 +9,7 @@ enum
   EXIT_USAGE = 2,   /* bad command line */
   EXIT_ENV = 3,     /* the environment failed: I/O, a missing program, the engine, the network */
   EXIT_REFUSED = 5, /* compat: no tag of the plan runs on the host described */
+  EXIT_INTERRUPTED = 130, /* build: stopped by SIGINT or SIGTERM (128 + SIGINT, as shells say) */
 };
 
 #endif

@@ -45,7 +45,8 @@ usage (FILE *out)
                 "  2  usage error\n"
                 "  3  environment error (I/O, missing program, engine, network)\n"
                 "  4  internal error (out of memory)\n"
-                "  5  compat: no tag runs on the host described\n\n"
+                "  5  compat: no tag runs on the host described\n"
+                "  130 build: interrupted (SIGINT or SIGTERM); nothing was left half-tagged\n\n"
                 "environment:\n"
                 "  PCGEN_DATA  folder of the knowledge base (default: generator/data)\n");
 }

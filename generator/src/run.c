@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -104,6 +106,112 @@ run_command (const struct run_opts *o)
   if (WIFSIGNALED (status))
     return 128 + WTERMSIG (status);
   return WEXITSTATUS (status);
+}
+
+/* The programs run_stream () runs now, by process group; stopping: run_stop_all () was called. */
+static pthread_mutex_t streams_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t *streams;
+static size_t nstreams, streams_alloc;
+static int stopping;
+
+int
+run_stream (const struct run_stream_opts *o)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return -1;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, p[1], 1);
+  posix_spawn_file_actions_adddup2 (&fa, p[1], 2);
+  posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
+  /* Its own process group, every signal unblocked and INT/TERM/PIPE at their defaults, whatever
+     the thread that starts it has. */
+  posix_spawnattr_t at;
+  posix_spawnattr_init (&at);
+  sigset_t none, dfl;
+  sigemptyset (&none);
+  sigemptyset (&dfl);
+  sigaddset (&dfl, SIGINT);
+  sigaddset (&dfl, SIGTERM);
+  sigaddset (&dfl, SIGPIPE);
+  posix_spawnattr_setpgroup (&at, 0);
+  posix_spawnattr_setsigmask (&at, &none);
+  posix_spawnattr_setsigdefault (&at, &dfl);
+  posix_spawnattr_setflags (&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  char **env = make_env (o->env);
+  pid_t pid = -1;
+  int r;
+  /* Started under the lock: run_stop_all () either sees it or comes first and it never starts. */
+  pthread_mutex_lock (&streams_mu);
+  if (stopping)
+    r = ECANCELED;
+  else
+    r = posix_spawnp (&pid, o->argv[0], &fa, &at, (char *const *) o->argv, env);
+  if (r == 0)
+    {
+      ARRAY_GROW (streams, nstreams + 1, streams_alloc);
+      streams[nstreams++] = pid;
+    }
+  pthread_mutex_unlock (&streams_mu);
+  free (env);
+  posix_spawnattr_destroy (&at);
+  posix_spawn_file_actions_destroy (&fa);
+  close (p[1]);
+  if (r != 0)
+    {
+      close (p[0]);
+      errno = r;
+      return -1;
+    }
+  char chunk[65536];
+  for (;;)
+    {
+      ssize_t n = read (p[0], chunk, sizeof chunk);
+      if (n > 0 && o->output)
+        o->output (o->ctx, chunk, (size_t) n);
+      else if (n == 0 || (n < 0 && errno != EINTR))
+        break;
+    }
+  close (p[0]);
+  /* Wait without reaping, forget the pid, then reap: run_stop_all () never signals a pid that
+     was reaped (and could be another process's by now). */
+  siginfo_t si;
+  while (waitid (P_PID, (id_t) pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+    ;
+  pthread_mutex_lock (&streams_mu);
+  for (size_t i = 0; i < nstreams; i++)
+    if (streams[i] == pid)
+      {
+        streams[i] = streams[--nstreams];
+        break;
+      }
+  if (nstreams == 0)
+    {
+      free (streams);
+      streams = NULL;
+      streams_alloc = 0;
+    }
+  pthread_mutex_unlock (&streams_mu);
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
+int
+run_stop_all (int sig)
+{
+  int n = 0;
+  pthread_mutex_lock (&streams_mu);
+  stopping = 1;
+  for (size_t i = 0; sig && i < nstreams; i++)
+    n += kill (-streams[i], sig) == 0;
+  pthread_mutex_unlock (&streams_mu);
+  return n;
 }
 
 void

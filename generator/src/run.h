@@ -19,6 +19,26 @@ struct run_opts
    set when it could not be started. */
 int run_command (const struct run_opts *o);
 
+/* A program whose output is streamed as it comes and that another thread may stop: it runs in
+   its own process group (pid = group id), so that stopping it stops what it started too (the
+   docker CLI starts its buildx plugin). */
+struct run_stream_opts
+{
+  const char *const *argv; /* argv[0] is looked up in PATH */
+  const char *const *env;  /* extra "KEY=VALUE" entries, NULL-terminated, or NULL */
+  /* stdout and stderr together, in chunks as they arrive; stdin is /dev/null */
+  void (*output) (void *ctx, const char *buf, size_t n);
+  void *ctx;
+};
+
+/* Like run_command (). After run_stop_all () it starts nothing: -1 with errno ECANCELED. */
+int run_stream (const struct run_stream_opts *o);
+
+/* Send sig to the process group of every program run_stream () runs now, and make later
+   run_stream () calls refuse to start (sig 0: only refuse). Safe from any thread; not from a
+   signal handler. Returns how many were signalled. */
+int run_stop_all (int sig);
+
 /* "a b 'c d'": the command for messages (never for a shell). */
 void run_describe (const char *const *argv, struct strbuf *out);
 
