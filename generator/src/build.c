@@ -163,7 +163,18 @@ build_image (const struct ptag *t, const char *base_ref, const struct staged_lay
     return -1;
   cleanup_free char *df = xasprintf ("%s/Dockerfile", ctx);
   cleanup_free char *arg = xasprintf ("BASE_IMAGE=%s", base_ref);
-  const char *argv[] = { docker_bin (), "build", "--quiet", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
+  /* A devel image builds on the runtime image of this plan's repository, which need not be the
+     one the committed Dockerfile names (a matrix with another repository: same Dockerfile). */
+  cleanup_free char *rarg = xasprintf ("RUNTIME_IMAGE=%s", t->runtime ? t->runtime->ref : "");
+  const char *argv[13] = { docker_bin (), "build", "--quiet", "--build-arg", arg, "-t", t->ref, "-f", df };
+  size_t argc = 9;
+  if (t->runtime)
+    {
+      argv[argc++] = "--build-arg";
+      argv[argc++] = rarg;
+    }
+  argv[argc++] = ctx;
+  argv[argc] = NULL;
   const char *env[] = { "DOCKER_BUILDKIT=1", NULL };
   struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
   struct run_opts o = { argv, NULL, env, &out, &perr, 1 };

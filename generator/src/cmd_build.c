@@ -181,6 +181,9 @@ cmd_build (int argc, char **argv)
           failed++;
           continue;
         }
+      cleanup_free char *note = plan_nvcc_note (t);
+      if (note)
+        fprintf (stderr, "build: %s: %s\n", t->name, note);
       build_one (&p.plan, t, &lf, base.buf, &o, &res[i]);
       failed += strcmp (res[i].status, "failed") == 0;
     }
