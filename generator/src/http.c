@@ -29,6 +29,7 @@ struct progress
   int quarter; /* the last quarter reported (plain output) */
   struct timespec last;
   int printed;
+  curl_off_t shown; /* bytes in the last line drawn (terminal) */
 };
 
 static int
@@ -43,9 +44,12 @@ on_progress (void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
       struct timespec now;
       clock_gettime (CLOCK_MONOTONIC, &now);
       double dt = (double) (now.tv_sec - p->last.tv_sec) + (double) (now.tv_nsec - p->last.tv_nsec) / 1e9;
-      if (dt < 0.25 && !(total > 0 && (double) dlnow >= total))
+      /* At most 4 redraws a second, the final count once. */
+      int done = total > 0 && (double) dlnow >= total;
+      if ((p->printed && dlnow == p->shown) || (dt < 0.25 && !done))
         return 0;
       p->last = now;
+      p->shown = dlnow;
       if (total > 0)
         fprintf (stderr, "\rfetch: %s: %.1f / %.1f MB (%.0f%%)  ", p->label, (double) dlnow / 1e6, total / 1e6,
                  100.0 * (double) dlnow / total);
@@ -87,7 +91,7 @@ http_download (const char *url, const char *dst, unsigned long long expect_size,
       return strbuf_addstr (err, "cannot initialize libcurl"), -1;
     }
   char cerr[CURL_ERROR_SIZE] = "";
-  struct progress p = { label, expect_size, isatty (STDERR_FILENO), 0, { 0, 0 }, 0 };
+  struct progress p = { label, expect_size, isatty (STDERR_FILENO), 0, { 0, 0 }, 0, -1 };
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, f); /* libcurl's default writer: fwrite */
   curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
