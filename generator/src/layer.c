@@ -285,13 +285,15 @@ deb_members_memory (const void *data, size_t size, struct strbuf *out, struct st
         rc = -1, strbuf_addf (err, "cannot read data.tar: %s", archive_error_string (a) ? archive_error_string (a) : "unknown error");
       struct archive_entry *ae;
       int r = ARCHIVE_OK;
+      /* Not o.buf: the inner archive's bytes live there (found by fuzz_deb). */
+      cleanup_free char *sink = xmalloc (CHUNK);
       while (rc == 0 && ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN))
         {
           const char *p = archive_entry_pathname (ae);
           while (p && p[0] == '.' && p[1] == '/')
             p += 2;
           strbuf_addf (out, "%s\n", p ? p : "");
-          while ((r = (int) archive_read_data (a, o.buf, CHUNK)) > 0)
+          while ((r = (int) archive_read_data (a, sink, CHUNK)) > 0)
             ;
           if (r < 0)
             break;
