@@ -462,6 +462,12 @@ components_json (const struct ptag *t)
   if (strcmp (t->flavor, "devel") == 0)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->cuda->nnvcc_debs; i++)
+    {
+      const struct kb_deb *d = &t->cuda->nvcc_debs[i];
+      json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version,
+                                           "kind", "deb", "role", "nvcc", "sha256", d->sha256));
+    }
   return a;
 }
 

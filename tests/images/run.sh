@@ -71,7 +71,10 @@ sys.exit(0 if got == want else 1)"
        && ls /usr/local/cuda-$cuda/nvvm/libdevice/libdevice.10.bc && test -L /usr/local/cuda-$cuda/lib/libcudart.so"
     has_nvcc_layer=$(jq -r '[.devel_layers[] | select(.role == "nvcc")] | length' <<<"$t")
     if [ "$has_nvcc_layer" -gt 0 ] || docker run --rm "$image" sh -c 'command -v nvcc' >/dev/null 2>&1; then
-      check "nvcc --version reports CUDA $cuda" bash -c "docker run --rm '$image' nvcc --version | grep -q 'release $cuda'"
+      # release X.Y is the tag's CUDA; VX.Y.Z the build the image's io.pytorch-cuda.nvcc label names.
+      nvcc_label=$(jq -r '.["io.pytorch-cuda.nvcc"] // ""' <<<"$labels")
+      check "nvcc --version reports CUDA $cuda${nvcc_label:+ (V$nvcc_label)}" bash -c \
+        "v=\$(docker run --rm '$image' nvcc --version) && echo \"\$v\" && grep -q 'release $cuda,' <<<\"\$v\" && grep -q 'V$nvcc_label' <<<\"\$v\""
       check "nvcc compiles and links a .cu file" \
         docker run --rm -v "$here:/src:ro" "$image" bash -c 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy'
       check "CMake find_package(Torch) builds and runs a CPU matmul" \
