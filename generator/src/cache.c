@@ -75,6 +75,22 @@ cache_check (const char *sha256, const char *file, struct strbuf *err)
 }
 
 int
+cache_adopt (const char *src, const char *file, const char *sha256, struct strbuf *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
+  cleanup_free char *dst = xasprintf ("%s/%s", dir, file);
+  if (mkdir_p (dir, 0755) < 0)
+    return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
+  if (rename (src, dst) < 0)
+    return strbuf_addf (err, "cannot move '%s' into the cache: %s", src, strerror (errno)), -1;
+  cleanup_free char *stamp_path = xasprintf ("%s.verified", dst);
+  cleanup_free char *stamp = stat_stamp (dst);
+  if (stamp)
+    write_file_atomic (stamp_path, stamp, strlen (stamp), 0644);
+  return 0;
+}
+
+int
 cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
            unsigned long long *size, struct strbuf *err)
 {

@@ -25,4 +25,8 @@ int cache_check (const char *sha256, const char *file, struct strbuf *err);
 int cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
                unsigned long long *size, struct strbuf *err);
 
+/* Move src into the cache as (sha256, file) when the caller has just hashed it to that digest
+   (a verified download); src is gone afterwards. Returns 0, or -1 with err set. */
+int cache_adopt (const char *src, const char *file, const char *sha256, struct strbuf *err);
+
 #endif

@@ -380,6 +380,9 @@ cmd_build (int argc, char **argv)
           progress_note (&c.prog, stderr, "pcgen: error: %s: %s", t->name, c.res[j].why);
           continue;
         }
+      cleanup_free char *note = plan_nvcc_note (t);
+      if (note)
+        progress_note (&c.prog, stderr, "build: %s: %s", t->name, note);
       initial[j] = JOB_PENDING;
       progress_phase (&c.prog, j, "queued", NULL);
     }

@@ -13,14 +13,18 @@
 static const char lock_usage[]
     = "usage: pcgen lock [--refresh] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Pin every wheel the tags need (torch, its Python dependencies, the nvidia-* wheels it pins,\n"
-      "nvcc for devel) in matrix.lock: name, version, file, sha256, size. Wheels come through\n"
-      "`pip download` and are kept in the cache; the nvidia-* pins read from the torch wheel are\n"
-      "checked against the knowledge base. Sets already locked are kept unless --refresh.\n"
+      "ptxas/nvvm/headers for devel) in matrix.lock: name, version, file, sha256, size. Wheels come\n"
+      "through `pip download` and are kept in the cache; the nvidia-* pins read from the torch wheel\n"
+      "are checked against the knowledge base. Devel sets also pin the Debian packages nvcc comes\n"
+      "from, as generator/data/cuda.yaml names them (with their pool path); pcgen fetch downloads\n"
+      "them. Sets already locked are kept unless --refresh.\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]
     = "usage: pcgen fetch [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Download every wheel matrix.lock pins for the tags into the cache and verify its sha256.\n"
+      "Debian packages (nvcc) come from $PCGEN_DEBIAN_MIRROR (default http://deb.debian.org/debian)\n"
+      "through libcurl and enter the cache only when their sha256 is the pinned one.\n"
       "  --offline   download nothing: fail naming what the cache lacks\n"
       "exit: 0 all present and verified, 1 invalid matrix or lock, 2 usage, 3 a download or check failed\n";
 
@@ -80,7 +84,12 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
   if (have && !o->refresh)
-    return 0;
+    {
+      /* The nvcc packages come from the knowledge base, not from pip: kept in step with it. */
+      if (devel && lock_nvcc_debs (t, &lf->sets[have - lf->sets]))
+        fprintf (stderr, "lock: %s: nvcc packages pinned from generator/data/cuda.yaml\n", id);
+      return 0;
+    }
   struct lockset s;
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)
@@ -90,6 +99,8 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
       return -1;
     }
   strbuf_release (&err);
+  if (devel)
+    lock_nvcc_debs (t, &s);
   if (have)
     {
       /* --refresh: replace the old set in place. */

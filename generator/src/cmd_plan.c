@@ -53,6 +53,13 @@ print_table (const struct plan *p)
         cleanup_free char *hint = plan_source_hint (&p->tags[i]);
         printf ("note: %s: %s\n", p->tags[i].name, hint);
       }
+  for (size_t i = 0; i < p->ntags; i++)
+    if (strcmp (p->tags[i].source_kind, "unavailable") != 0)
+      {
+        cleanup_free char *note = plan_nvcc_note (&p->tags[i]);
+        if (note)
+          printf ("note: %s: %s\n", p->tags[i].name, note);
+      }
 }
 
 int

@@ -172,7 +172,12 @@ parse_archs (struct kfile *f, const struct ynode *v, struct kb_cuda *c, struct d
 static const struct field cuda_fields[]
     = { { "version", Y_SCALAR, 1 },     { "min_driver", Y_SCALAR, 1 }, { "archs", Y_SCALAR, 1 },
         { "devel", Y_MAP, 0 },          { "source", Y_SCALAR, 1 },     { "archs_source", Y_SCALAR, 1 },
-        { "devel_source", Y_SCALAR, 0 }, { NULL, 0, 0 } };
+        { "devel_source", Y_SCALAR, 0 }, { "nvcc", Y_MAP, 0 }, { NULL, 0, 0 } };
+static const struct field nvcc_fields[]
+    = { { "version", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+static const struct field deb_fields[]
+    = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "path", Y_SCALAR, 1 },
+        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field major_fields[]
     = { { "major", Y_SCALAR, 1 }, { "compat_floor", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 
@@ -187,6 +192,56 @@ floor_for_major (struct kfile *f, int major)
         return ystr (majors->kids[i], "compat_floor");
     }
   return NULL;
+}
+
+/* nvcc: { version, source, debs: [{name, version, path, sha256, size}] } */
+static void
+read_nvcc (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct diags *d)
+{
+  if (n == NULL || schema_check (f->path, n, "an nvcc source", nvcc_fields, d))
+    return;
+  if (need_version (f, n, "version", "nvcc version", d) < 0)
+    return;
+  c->nvcc_source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
+  const struct ynode *debs = ymap_get (n, "debs");
+  c->nvcc_debs = xcalloc (debs->n + 1, sizeof *c->nvcc_debs);
+  for (size_t i = 0; i < debs->n; i++)
+    {
+      const struct ynode *e = debs->kids[i];
+      if (schema_check (f->path, e, "a Debian package", deb_fields, d))
+        continue;
+      const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size"), *path = ymap_get (e, "path");
+      const struct ynode *name = ymap_get (e, "name");
+      if (strlen (sha->str) != 64 || strspn (sha->str, "0123456789abcdef") != 64)
+        {
+          diag_add (d, f->path, sha->mark, "sha256 must be 64 lowercase hex digits");
+          continue;
+        }
+      if (*size->str == '\0' || strspn (size->str, "0123456789") != strlen (size->str) || strlen (size->str) > 15)
+        {
+          diag_add (d, f->path, size->mark, "size must be a number of bytes");
+          continue;
+        }
+      if (!starts_with (path->str, "pool/") || !ends_with (path->str, ".deb") || strstr (path->str, "..")
+          || strspn (path->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+~-")
+                 != strlen (path->str))
+        {
+          diag_add (d, f->path, path->mark, "path must be a Debian pool path (pool/.../NAME_VERSION_ARCH.deb)");
+          continue;
+        }
+      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789.+-") != strlen (name->str))
+        {
+          diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str);
+          continue;
+        }
+      struct kb_deb *b = &c->nvcc_debs[c->nnvcc_debs++];
+      b->name = xstrdup (name->str);
+      b->version = xstrdup (ystr (e, "version"));
+      b->path = xstrdup (path->str);
+      b->sha256 = xstrdup (sha->str);
+      b->size = strtoull (size->str, NULL, 10);
+    }
+  c->nvcc_version = xstrdup (ystr (n, "version"));
 }
 
 static int
@@ -225,6 +280,7 @@ load_cuda (const char *dir, struct kb *kb, struct diags *d)
                   c->version, c->major);
       c->compat_floor = dup_or_null (floor);
       c->ndevel = read_pins (&f, ymap_get (e, "devel"), &c->devel, d);
+      read_nvcc (&f, ymap_get (e, "nvcc"), c, d);
       kb->ncuda++;
       parse_archs (&f, ymap_get (e, "archs"), c, d);
     }
@@ -392,6 +448,16 @@ kb_release (struct kb *kb)
       free (c->compat_floor);
       free (c->archs);
       pins_free (c->devel, c->ndevel);
+      for (size_t j = 0; j < c->nnvcc_debs; j++)
+        {
+          free (c->nvcc_debs[j].name);
+          free (c->nvcc_debs[j].version);
+          free (c->nvcc_debs[j].path);
+          free (c->nvcc_debs[j].sha256);
+        }
+      free (c->nvcc_debs);
+      free (c->nvcc_version);
+      free (c->nvcc_source);
       free (c->source);
       free (c->archs_source);
     }

@@ -13,6 +13,16 @@ struct kb_pin
   char *version; /* 12.4.127 */
 };
 
+/* A Debian package a devel image takes nvcc from (no PyPI wheel carries the nvcc driver). */
+struct kb_deb
+{
+  char *name;    /* nvidia-cuda-toolkit */
+  char *version; /* 12.4.131~12.4.1-2 */
+  char *path;    /* pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-2_amd64.deb */
+  char *sha256;
+  unsigned long long size;
+};
+
 struct kb_cuda
 {
   char *version;      /* "12.4" */
@@ -23,7 +33,10 @@ struct kb_cuda
   size_t narchs;
   struct kb_pin *devel; /* wheels a devel image takes nvcc and headers from */
   size_t ndevel;
-  char *source, *archs_source;
+  struct kb_deb *nvcc_debs; /* where nvcc comes from; none: devel images have no nvcc */
+  size_t nnvcc_debs;
+  char *nvcc_version; /* what `nvcc --version` says: 12.4.131 */
+  char *source, *archs_source, *nvcc_source;
 };
 
 struct kb_variant

@@ -1,4 +1,4 @@
-/* layer.c: deterministic layer tars from wheels, with libarchive (see layer.h).
+/* layer.c: deterministic layer tars from wheels and .deb packages, with libarchive (see layer.h).
    Sorting needs every path before the first byte is written, and wheels are too large to hold
    in memory (torch: 770 MB zipped, 2.5 GB unpacked): pass one reads each wheel once, maps its
    members through the rules and streams their data into one staging file; pass two writes the
@@ -120,6 +120,63 @@ stage_data (struct job *j, struct archive *a, struct entry *e, const char *wheel
   return 0;
 }
 
+/* Map and stage every member of an open archive (a wheel, or a .deb's data.tar). */
+static int
+read_members (struct job *j, const struct layer_input *in, struct archive *a, const char *what)
+{
+  int rc = 0;
+  struct archive_entry *ae;
+  while (rc == 0)
+    {
+      int r = archive_read_next_header (a, &ae);
+      if (r == ARCHIVE_EOF)
+        break;
+      if (r < ARCHIVE_WARN)
+        return fail_archive (j, a, "cannot read", in->wheel);
+      const char *member = archive_entry_pathname (ae);
+      /* A .deb's data.tar names its members ./usr/...: compare without the "./". */
+      while (member && member[0] == '.' && member[1] == '/')
+        member += 2;
+      if (member == NULL || *member == '\0' || archive_entry_filetype (ae) == AE_IFDIR)
+        continue; /* folders are made explicitly, for every file's parents */
+      if (!safe_path (member))
+        return strbuf_addf (j->err, "%s '%s' has an unsafe member path '%s'", what, in->wheel, member), -1;
+      char *path = map_path (in, member);
+      if (path == NULL)
+        continue;
+      if (!safe_path (path))
+        {
+          strbuf_addf (j->err, "a rule maps '%s' of '%s' to the unsafe path '%s'", member, in->wheel, path);
+          free (path);
+          return -1;
+        }
+      if (archive_entry_hardlink (ae))
+        {
+          strbuf_addf (j->err, "%s '%s': '%s' is a hard link, which layers do not keep: map its target instead",
+                       what, in->wheel, member);
+          free (path);
+          return -1;
+        }
+      if (archive_entry_filetype (ae) == AE_IFLNK)
+        {
+          struct entry *e = add (j, path, E_LINK, in->wheel);
+          e->target = xstrdup (archive_entry_symlink (ae) ? archive_entry_symlink (ae) : "");
+          continue;
+        }
+      if (archive_entry_filetype (ae) != AE_IFREG)
+        {
+          strbuf_addf (j->err, "%s '%s': '%s' is neither a file, a folder nor a symbolic link", what, in->wheel,
+                       member);
+          free (path);
+          return -1;
+        }
+      struct entry *e = add (j, path, E_FILE, in->wheel);
+      e->mode = (archive_entry_perm (ae) & 0111) ? 0755 : 0644;
+      rc = stage_data (j, a, e, in->wheel);
+    }
+  return rc;
+}
+
 static int
 read_wheel (struct job *j, const struct layer_input *in)
 {
@@ -128,48 +185,132 @@ read_wheel (struct job *j, const struct layer_input *in)
   int rc = 0;
   if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
     rc = fail_archive (j, a, "cannot open wheel", in->wheel);
-  struct archive_entry *ae;
-  while (rc == 0)
-    {
-      int r = archive_read_next_header (a, &ae);
-      if (r == ARCHIVE_EOF)
-        break;
-      if (r < ARCHIVE_WARN)
-        {
-          rc = fail_archive (j, a, "cannot read wheel", in->wheel);
-          break;
-        }
-      const char *member = archive_entry_pathname (ae);
-      if (member == NULL || archive_entry_filetype (ae) == AE_IFDIR)
-        continue; /* folders are made explicitly, for every file's parents */
-      if (!safe_path (member))
-        {
-          strbuf_addf (j->err, "wheel '%s' has an unsafe member path '%s'", in->wheel, member);
-          rc = -1;
-          break;
-        }
-      char *path = map_path (in, member);
-      if (path == NULL)
-        continue;
-      if (!safe_path (path))
-        {
-          strbuf_addf (j->err, "a rule maps '%s' of '%s' to the unsafe path '%s'", member, in->wheel, path);
-          free (path);
-          rc = -1;
-          break;
-        }
-      if (archive_entry_filetype (ae) == AE_IFLNK)
-        {
-          struct entry *e = add (j, path, E_LINK, in->wheel);
-          e->target = xstrdup (archive_entry_symlink (ae) ? archive_entry_symlink (ae) : "");
-          continue;
-        }
-      struct entry *e = add (j, path, E_FILE, in->wheel);
-      e->mode = (archive_entry_perm (ae) & 0111) ? 0755 : 0644;
-      rc = stage_data (j, a, e, in->wheel);
-    }
+  if (rc == 0)
+    rc = read_members (j, in, a, "wheel");
   archive_read_free (a);
   return rc;
+}
+
+/* ---- .deb packages: an ar archive of debian-binary, control.tar.* and data.tar.* --------- */
+
+/* The inner archive reads its bytes from the outer one's current member. */
+struct outer
+{
+  struct archive *ar;
+  char *buf;
+};
+
+static la_ssize_t
+outer_read (struct archive *inner, void *data, const void **out)
+{
+  (void) inner;
+  struct outer *o = data;
+  la_ssize_t n = archive_read_data (o->ar, o->buf, CHUNK);
+  *out = o->buf;
+  return n < 0 ? ARCHIVE_FATAL : n;
+}
+
+static int
+deb_open_data (struct archive *ar, const char *deb, struct strbuf *err)
+{
+  struct archive_entry *ae;
+  int r;
+  while ((r = archive_read_next_header (ar, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+    {
+      const char *name = archive_entry_pathname (ae);
+      if (name && starts_with (name, "data.tar"))
+        return 0;
+    }
+  if (r == ARCHIVE_EOF)
+    strbuf_addf (err, "'%s' is not a Debian package: it has no data.tar member", deb);
+  else
+    strbuf_addf (err, "cannot read the package '%s': %s", deb,
+                 archive_error_string (ar) ? archive_error_string (ar) : "unknown error");
+  return -1;
+}
+
+static int
+read_deb (struct job *j, const struct layer_input *in)
+{
+  struct archive *ar = archive_read_new ();
+  archive_read_support_format_ar (ar);
+  int rc = 0;
+  if (archive_read_open_filename (ar, in->wheel, CHUNK) != ARCHIVE_OK)
+    rc = fail_archive (j, ar, "cannot open package", in->wheel);
+  if (rc == 0)
+    rc = deb_open_data (ar, in->wheel, j->err);
+  if (rc == 0)
+    {
+      struct outer o = { ar, xmalloc (CHUNK) };
+      struct archive *a = archive_read_new ();
+      archive_read_support_format_tar (a);
+      archive_read_support_filter_xz (a);
+      archive_read_support_filter_zstd (a);
+      archive_read_support_filter_gzip (a);
+      archive_read_support_filter_bzip2 (a);
+      if (archive_read_open (a, &o, NULL, outer_read, NULL) != ARCHIVE_OK)
+        rc = fail_archive (j, a, "cannot read the data.tar of", in->wheel);
+      if (rc == 0)
+        rc = read_members (j, in, a, "package");
+      archive_read_free (a);
+      free (o.buf);
+    }
+  archive_read_free (ar);
+  return rc;
+}
+
+int
+deb_members_memory (const void *data, size_t size, struct strbuf *out, struct strbuf *err)
+{
+  struct archive *ar = archive_read_new ();
+  archive_read_support_format_ar (ar);
+  int rc = 0;
+  if (archive_read_open_memory (ar, data, size) != ARCHIVE_OK)
+    {
+      strbuf_addf (err, "not a Debian package: %s", archive_error_string (ar) ? archive_error_string (ar) : "unknown error");
+      rc = -1;
+    }
+  if (rc == 0)
+    rc = deb_open_data (ar, "(memory)", err);
+  if (rc == 0)
+    {
+      struct outer o = { ar, xmalloc (CHUNK) };
+      struct archive *a = archive_read_new ();
+      archive_read_support_format_tar (a);
+      archive_read_support_filter_xz (a);
+      archive_read_support_filter_zstd (a);
+      archive_read_support_filter_gzip (a);
+      archive_read_support_filter_bzip2 (a);
+      if (archive_read_open (a, &o, NULL, outer_read, NULL) != ARCHIVE_OK)
+        rc = -1, strbuf_addf (err, "cannot read data.tar: %s", archive_error_string (a) ? archive_error_string (a) : "unknown error");
+      struct archive_entry *ae;
+      int r = ARCHIVE_OK;
+      /* Not o.buf: the inner archive's bytes live there (found by fuzz_deb). */
+      cleanup_free char *sink = xmalloc (CHUNK);
+      while (rc == 0 && ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN))
+        {
+          const char *p = archive_entry_pathname (ae);
+          while (p && p[0] == '.' && p[1] == '/')
+            p += 2;
+          strbuf_addf (out, "%s\n", p ? p : "");
+          while ((r = (int) archive_read_data (a, sink, CHUNK)) > 0)
+            ;
+          if (r < 0)
+            break;
+        }
+      if (rc == 0 && r != ARCHIVE_EOF)
+        rc = -1, strbuf_addf (err, "cannot read data.tar: %s", archive_error_string (a) ? archive_error_string (a) : "unknown error");
+      archive_read_free (a);
+      free (o.buf);
+    }
+  archive_read_free (ar);
+  return rc;
+}
+
+static int
+read_input (struct job *j, const struct layer_input *in)
+{
+  return ends_with (in->wheel, ".deb") ? read_deb (j, in) : read_wheel (j, in);
 }
 
 static int
@@ -314,7 +455,7 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
     }
   int rc = 0;
   for (size_t i = 0; i < spec->ninputs && rc == 0; i++)
-    rc = read_wheel (&j, &spec->inputs[i]);
+    rc = read_input (&j, &spec->inputs[i]);
   for (size_t i = 0; i < spec->nlinks && rc == 0; i++)
     {
       if (!safe_path (spec->links[i].path))

@@ -1,4 +1,4 @@
-/* layer.h: deterministic layer tars made from wheels with libarchive.
+/* layer.h: deterministic layer tars made from wheels and .deb packages with libarchive.
    The same inputs give the same bytes: entries sorted by path, explicit parent folders,
    uid/gid 0 and empty owner names, one fixed mtime (SOURCE_DATE_EPOCH), no atime/ctime
    (pax_restricted), normalized modes (0755 folders and executables, 0644 other files). */
@@ -20,9 +20,13 @@ struct layer_rule
   const char *to;
 };
 
+/* An input is a wheel (a zip), or a Debian package when its name ends in ".deb" (an ar archive
+   whose data.tar.{xz,zst,gz,bz2} is read; its members' leading "./" is dropped before the rules
+   apply, so a rule's `from` reads "usr/bin/"). Hard links and device files in a mapped member are
+   refused. */
 struct layer_input
 {
-  const char *wheel; /* path of a .whl (a zip) */
+  const char *wheel; /* path of a .whl or a .deb */
   const struct layer_rule *rules;
   size_t nrules;
 };
@@ -68,6 +72,10 @@ int layer_write (const struct layer_spec *spec, const char *out_tar, char sha256
 
 /* Every member path of a wheel, one per line, into out. Returns 0, or -1 with err. */
 int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);
+
+/* The member paths of a .deb's data.tar (without "./"), one per line, reading every member's
+   data (the fuzz target's entry). Returns 0, or -1 with err. */
+int deb_members_memory (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
 
 /* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
 int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);

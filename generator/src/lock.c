@@ -2,6 +2,7 @@
 #include "lock.h"
 #include "cache.h"
 #include "fsutil.h"
+#include "http.h"
 #include "layer.h"
 #include "marker.h"
 #include "util.h"
@@ -41,6 +42,7 @@ wheel_release (struct locked_wheel *w)
   free (w->file);
   free (w->sha256);
   free (w->role);
+  free (w->path);
 }
 
 void
@@ -101,9 +103,14 @@ read_set (json_t *js, struct lockset *s, struct strbuf *err)
     w->sha256 = get_str (jw, "sha256");
     w->role = get_str (jw, "role");
     w->size = (unsigned long long) json_integer_value (json_object_get (jw, "size"));
+    w->path = get_str (jw, "path");
     if (!w->name || !w->version || !w->file || !w->sha256 || !w->role || strlen (w->sha256) != 64
         || strchr (w->file, '/'))
       return strbuf_addf (err, "set '%s': wheel %zu lacks name, version, file, sha256 or role", s->id, i + 1), -1;
+    if (strcmp (w->role, "nvcc") == 0
+        && (w->path == NULL || strstr (w->path, "..") || w->path[0] == '/' || !ends_with (w->path, w->file)))
+      return strbuf_addf (err, "set '%s': package %zu (%s) lacks a pool path ending in its file name", s->id, i + 1,
+                          w->name), -1;
   }
   return 0;
 }
@@ -156,18 +163,24 @@ cmp_wheel (const void *a, const void *b)
 int
 lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
 {
-  qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
+  if (lf->n) /* qsort of NULL is undefined, even for no elements */
+    qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
   json_t *sets = json_array ();
   for (size_t i = 0; i < lf->n; i++)
     {
       struct lockset *s = &lf->sets[i];
-      qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
+      if (s->n)
+        qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
       json_t *ws = json_array ();
       for (size_t j = 0; j < s->n; j++)
-        json_array_append_new (ws, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", s->w[j].name,
-                                              "version", s->w[j].version, "role", s->w[j].role, "file",
-                                              s->w[j].file, "size", (json_int_t) s->w[j].size, "sha256",
-                                              s->w[j].sha256));
+        {
+          json_t *jw = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", s->w[j].name, "version",
+                                  s->w[j].version, "role", s->w[j].role, "file", s->w[j].file, "size",
+                                  (json_int_t) s->w[j].size, "sha256", s->w[j].sha256);
+          if (s->w[j].path)
+            json_object_set_new (jw, "path", json_string (s->w[j].path));
+          json_array_append_new (ws, jw);
+        }
       json_array_append_new (sets, json_pack ("{s:s, s:{s:s, s:s?}, s:o}", "id", s->id, "source", "kind",
                                               s->source_kind, "where", s->source_where, "wheels", ws));
     }
@@ -305,7 +318,7 @@ collect (const char *dir, struct lockset *s, int devel, const char *python, stru
       unsigned long long size;
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       struct locked_wheel *w = &s->w[s->n++];
-      *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)) };
+      *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)), NULL };
       rc = cache_put (src, e->d_name, sha, &size, err);
       w->sha256 = xstrdup (rc == 0 ? sha : "");
       w->size = size;
@@ -403,6 +416,72 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
   return rc;
 }
 
+int
+lock_nvcc_debs (const struct ptag *t, struct lockset *s)
+{
+  const struct kb_cuda *c = t->cuda;
+  int changed = 0;
+  /* Drop nvcc entries the knowledge base no longer names (exactly: same name, version, digest). */
+  for (size_t i = 0; i < s->n;)
+    {
+      int keep = strcmp (s->w[i].role, "nvcc") != 0;
+      for (size_t k = 0; !keep && k < c->nnvcc_debs; k++)
+        keep = strcmp (s->w[i].name, c->nvcc_debs[k].name) == 0 && strcmp (s->w[i].version, c->nvcc_debs[k].version) == 0
+               && strcmp (s->w[i].sha256, c->nvcc_debs[k].sha256) == 0 && s->w[i].path
+               && strcmp (s->w[i].path, c->nvcc_debs[k].path) == 0;
+      if (keep)
+        {
+          i++;
+          continue;
+        }
+      wheel_release (&s->w[i]);
+      memmove (&s->w[i], &s->w[i + 1], (s->n - i - 1) * sizeof *s->w);
+      s->n--;
+      changed = 1;
+    }
+  for (size_t k = 0; k < c->nnvcc_debs; k++)
+    {
+      const struct kb_deb *d = &c->nvcc_debs[k];
+      int have = 0;
+      for (size_t i = 0; i < s->n && !have; i++)
+        have = strcmp (s->w[i].role, "nvcc") == 0 && strcmp (s->w[i].name, d->name) == 0;
+      if (have)
+        continue;
+      const char *slash = strrchr (d->path, '/');
+      ARRAY_GROW (s->w, s->n + 1, s->alloc);
+      s->w[s->n++] = (struct locked_wheel) { xstrdup (d->name), xstrdup (d->version), xstrdup (slash ? slash + 1 : d->path),
+                                             xstrdup (d->sha256), d->size, xstrdup ("nvcc"), xstrdup (d->path) };
+      changed = 1;
+    }
+  return changed;
+}
+
+/* A Debian package: downloaded with libcurl into dir, verified, then moved into the cache. */
+static int
+fetch_deb (const struct locked_wheel *w, const char *dir, struct strbuf *err)
+{
+  cleanup_free char *mirror = debian_mirror ();
+  cleanup_free char *url = xasprintf ("%s/%s", mirror, w->path);
+  cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
+  fprintf (stderr, "fetch: %s (%.1f MB) from %s\n", w->file, (double) w->size / 1e6, mirror);
+  int rc = http_download (url, got, w->size, w->file, err);
+  char sha[SHA256_HEX_LEN + 1];
+  unsigned long long size = 0;
+  if (rc == 0 && sha256_file (got, sha, &size) < 0)
+    rc = -1, strbuf_addf (err, "cannot read '%s': %s", got, strerror (errno));
+  if (rc == 0 && strcmp (sha, w->sha256) != 0)
+    {
+      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but matrix.lock pins %s (%llu bytes): refused, "
+                        "not cached (a different file at that path, or a broken mirror)",
+                   w->file, url, sha, size, w->sha256, w->size);
+      rc = -1;
+    }
+  if (rc == 0)
+    rc = cache_adopt (got, w->file, w->sha256, err);
+  unlink (got);
+  return rc;
+}
+
 char *
 lock_wheel_path (const struct locked_wheel *w)
 {
@@ -423,6 +502,17 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
       if (offline)
         return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
                             w->file, cache_dir ()), -1;
+      if (strcmp (w->role, "nvcc") == 0)
+        {
+          char *ddir = download_dir (err);
+          int r = ddir ? fetch_deb (w, ddir, err) : -1;
+          if (ddir)
+            rmdir (ddir);
+          free (ddir);
+          if (r < 0)
+            return -1;
+          continue;
+        }
       struct pip_source src = { "pypi", NULL };
       if (strcmp (w->name, "torch") == 0)
         src = (struct pip_source) { s->source_kind, s->source_where };

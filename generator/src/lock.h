@@ -16,7 +16,8 @@ struct locked_wheel
   char *file;    /* the wheel's file name */
   char *sha256;
   unsigned long long size;
-  char *role;    /* torch, cuda, cudnn, devel */
+  char *role;    /* torch, cuda, cudnn, devel, nvcc */
+  char *path;    /* nvcc: a Debian package, at this path under the Debian mirror; NULL for wheels */
 };
 
 struct lockset
@@ -53,7 +54,14 @@ char *lock_set_id (const struct ptag *t, int devel);
    cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
 int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);
 
+/* Pin, in a devel set, the Debian packages the knowledge base names as t's nvcc source (role
+   "nvcc", with their pool path), replacing any other nvcc entries; none when it names none.
+   Returns 1 when the set changed, else 0. */
+int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
+
 /* Make every wheel of the set present and verified in the cache; with offline, only check.
+   Debian packages (role nvcc) are downloaded from debian_mirror() with libcurl into a temporary
+   file and enter the cache only when their sha256 is the pinned one.
    Returns 0, or -1 with err naming the wheel and what to do. */
 int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
 

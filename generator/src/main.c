@@ -48,7 +48,10 @@ usage (FILE *out)
                 "  5  compat: no tag runs on the host described\n"
                 "  130 build: interrupted (SIGINT or SIGTERM); nothing was left half-tagged\n\n"
                 "environment:\n"
-                "  PCGEN_DATA  folder of the knowledge base (default: generator/data)\n");
+                "  PCGEN_DATA  folder of the knowledge base (default: generator/data)\n"
+                "  PCGEN_CACHE  download and layer cache (default: ~/.cache/pytorch-cuda)\n"
+                "  PCGEN_DEBIAN_MIRROR  where fetch downloads nvcc's Debian packages\n"
+                "                       (default: http://deb.debian.org/debian)\n");
 }
 
 /* git's run_builtin(): a full disk or a closed pipe on stdout is an error, not silence. */

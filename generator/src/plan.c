@@ -462,6 +462,12 @@ components_json (const struct ptag *t)
   if (strcmp (t->flavor, "devel") == 0)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->cuda->nnvcc_debs; i++)
+    {
+      const struct kb_deb *d = &t->cuda->nvcc_debs[i];
+      json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version,
+                                           "kind", "deb", "role", "nvcc", "sha256", d->sha256));
+    }
   return a;
 }
 
@@ -545,6 +551,16 @@ layers_json (const struct ptag *t)
   return a;
 }
 
+char *
+plan_nvcc_note (const struct ptag *t)
+{
+  if (strcmp (t->flavor, "devel") != 0 || t->cuda->nnvcc_debs)
+    return NULL;
+  return xasprintf ("no nvcc for CUDA %s: no PyPI wheel carries the nvcc driver and generator/data/cuda.yaml "
+                    "names no Debian package of it; the devel image has ptxas, nvvm and the headers only "
+                    "(docs/nvcc.md)", t->cuda->version);
+}
+
 /* What a devel image adds on top of its runtime image (NVIDIA's chain: devel builds on runtime). */
 static json_t *
 devel_layers_json (const struct ptag *t)
@@ -555,7 +571,22 @@ devel_layers_json (const struct ptag *t)
     {
       pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
       json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
-                                       "nvcc and CUDA headers"));
+                                       "ptxas, nvvm and CUDA headers"));
+      if (t->cuda->nnvcc_debs)
+        {
+          /* Named by the packages' digests: a new package gives a new layer name. */
+          struct strbuf sb = STRBUF_INIT;
+          char hex[SHA256_HEX_LEN + 1];
+          for (size_t i = 0; i < t->cuda->nnvcc_debs; i++)
+            strbuf_addf (&sb, "%s\n", t->cuda->nvcc_debs[i].sha256);
+          sha256_hex (sb.buf, sb.len, hex);
+          strbuf_reset (&sb);
+          strbuf_addf (&sb, "nvcc %s from Debian's", t->cuda->nvcc_version);
+          for (size_t i = 0; i < t->cuda->nnvcc_debs; i++)
+            strbuf_addf (&sb, "%s %s %s", i ? " and" : "", t->cuda->nvcc_debs[i].name, t->cuda->nvcc_debs[i].version);
+          json_array_append_new (a, layer ("nvcc", xasprintf ("nvcc-%s-%.8s", t->cuda->nvcc_version, hex), sb.buf));
+          strbuf_release (&sb);
+        }
     }
   return a;
 }

@@ -58,6 +58,9 @@ const char *plan_cublas (const struct ptag *t);
 
 /* The setting that would make an unavailable tag's torch wheel reachable. */
 char *plan_source_hint (const struct ptag *t);
+/* For a devel tag whose CUDA has no nvcc source in the knowledge base: one line saying so
+   (owned by the caller); NULL otherwise. */
+char *plan_nvcc_note (const struct ptag *t);
 
 #define PLAN_SCHEMA_VERSION 1
 

@@ -33,6 +33,8 @@ labels_json (const struct plan *p, const struct ptag *t)
   add_label (l, "io.pytorch-cuda.python", t->python);
   add_label (l, "io.pytorch-cuda.min-driver", t->cuda->min_driver);
   add_label (l, "io.pytorch-cuda.arch-list", t->variant->arch_list);
+  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nnvcc_debs)
+    add_label (l, "io.pytorch-cuda.nvcc", t->cuda->nvcc_version);
   for (size_t i = 0; i < t->variant->npins; i++)
     {
       cleanup_free char *k = xasprintf ("io.pytorch-cuda.pin.%s", t->variant->pins[i].name);
@@ -51,6 +53,9 @@ render_context (const struct plan *p, const struct ptag *t)
   json_object_set_new (ctx, "repository", json_string (p->m->repository.s));
   json_object_set_new (ctx, "runtime", json_boolean (strcmp (t->flavor, "runtime") == 0));
   json_object_set_new (ctx, "devel", json_boolean (strcmp (t->flavor, "devel") == 0));
+  /* The nvcc a devel image has (docs/nvcc.md), or null: none for this CUDA, or a runtime tag. */
+  json_object_set_new (ctx, "nvcc", strcmp (t->flavor, "devel") == 0 && t->cuda->nnvcc_debs
+                                        ? json_string (t->cuda->nvcc_version) : json_null ());
   return ctx;
 }
 

@@ -186,6 +186,50 @@ add_devel_wheel (struct builder *b, const struct locked_wheel *w, int is_runtime
   return 0;
 }
 
+/* nvcc.profile for /usr/local/cuda-X.Y/bin: Debian's points at /usr paths, this one at the
+   CUDA folder the image has (include/ and lib/ directly under it, nvvm/ beside bin/). */
+static const char nvcc_profile[]
+    = "# nvcc.profile, written by pcgen for this image's layout (docs/nvcc.md)\n"
+      "TOP              = $(_HERE_)/..\n"
+      "NVVMIR_LIBRARY_DIR = $(TOP)/nvvm/libdevice\n"
+      "LD_LIBRARY_PATH += $(TOP)/lib:\n"
+      "PATH            += $(TOP)/nvvm/bin:$(_HERE_):\n"
+      "INCLUDES        +=  \"-I$(TOP)/include\" $(_SPACE_)\n"
+      "LIBRARIES        =+ $(_SPACE_) \"-L$(TOP)/lib/stubs\" \"-L$(TOP)/lib\"\n"
+      "CUDAFE_FLAGS    +=\n"
+      "PTXAS_FLAGS     +=\n";
+
+/* What a devel image takes from Debian's packages (the files nvcc needs that no wheel has),
+   from Debian's paths to the CUDA folder. Everything else in the packages is left out. */
+static int
+add_nvcc_deb (struct builder *b, const struct locked_wheel *w, struct strbuf *err)
+{
+  struct pool *p = &b->pool;
+  const char *h = b->cuda_home;
+  add_input (b, w);
+  if (strcmp (w->name, "nvidia-cuda-toolkit") == 0)
+    {
+      static const char *const tools[] = { "cudafe++", "fatbinary", "nvlink", "bin2c" };
+      /* A link to /etc/nvcc.profile: ours is written below. */
+      rule (b, "usr/lib/nvidia-cuda-toolkit/bin/nvcc.profile", NULL);
+      rule (b, "usr/lib/nvidia-cuda-toolkit/bin/nvcc", keep (p, xasprintf ("%s/bin/nvcc", h)));
+      rule (b, "usr/lib/nvidia-cuda-toolkit/bin/crt/", keep (p, xasprintf ("%s/bin/crt/", h)));
+      rule (b, "usr/lib/nvidia-cuda-toolkit/bin/cicc", keep (p, xasprintf ("%s/nvvm/bin/cicc", h)));
+      for (size_t i = 0; i < ARRAY_SIZE (tools); i++)
+        rule (b, keep (p, xasprintf ("usr/bin/%s", tools[i])), keep (p, xasprintf ("%s/bin/%s", h, tools[i])));
+      return 0;
+    }
+  if (strcmp (w->name, "nvidia-cuda-dev") == 0)
+    {
+      static const char *const libs[] = { "libcudart_static.a", "libcudadevrt.a", "libculibos.a", "stubs/libcuda.so" };
+      for (size_t i = 0; i < ARRAY_SIZE (libs); i++)
+        rule (b, keep (p, xasprintf ("usr/lib/x86_64-linux-gnu/%s", libs[i])), keep (p, xasprintf ("%s/lib/%s", h, libs[i])));
+      return 0;
+    }
+  return strbuf_addf (err, "no mapping for the Debian package '%s' (stage.c knows nvidia-cuda-toolkit and "
+                           "nvidia-cuda-dev)", w->name), -1;
+}
+
 /* Fill b with the inputs of one layer role. */
 static int
 describe_layer (struct builder *b, const char *role, const struct ptag *t, const struct lockset *ts,
@@ -195,12 +239,25 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   if (strcmp (role, "devel") == 0)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
-        if (add_devel_wheel (b, &ds->w[i], 0, err) < 0)
+        if (strcmp (ds->w[i].role, "nvcc") != 0 && add_devel_wheel (b, &ds->w[i], 0, err) < 0)
           return -1;
       for (size_t i = 0; i < ts->n; i++)
         if ((strcmp (ts->w[i].role, "cuda") == 0 || strcmp (ts->w[i].role, "cudnn") == 0)
             && add_devel_wheel (b, &ts->w[i], 1, err) < 0)
           return -1;
+      return 0;
+    }
+  if (strcmp (role, "nvcc") == 0)
+    {
+      size_t n = 0;
+      for (size_t i = 0; ds && i < ds->n; i++)
+        if (strcmp (ds->w[i].role, "nvcc") == 0 && (n++, add_nvcc_deb (b, &ds->w[i], err) < 0))
+          return -1;
+      if (n == 0)
+        return strbuf_addf (err, "%s: the lock pins no nvcc packages for CUDA %s: run 'pcgen lock'", t->name,
+                            t->cuda->version), -1;
+      b->files[b->nfiles++] = (struct layer_file) { keep (&b->pool, xasprintf ("%s/bin/nvcc.profile", b->cuda_home)),
+                                                    nvcc_profile, 0644 };
       return 0;
     }
   for (size_t i = 0; i < ts->n; i++)
@@ -246,11 +303,24 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
   struct strbuf sb = STRBUF_INIT;
   /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
   strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
+  if (strcmp (role, "nvcc") == 0)
+    {
+      /* Only the packages and the profile: the same for every devel tag of this CUDA. */
+      strbuf_addf (&sb, "%s", nvcc_profile);
+      for (size_t i = 0; ds && i < ds->n; i++)
+        if (strcmp (ds->w[i].role, "nvcc") == 0)
+          strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
+      char hex[SHA256_HEX_LEN + 1];
+      sha256_hex (sb.buf, sb.len, hex);
+      strbuf_release (&sb);
+      return xstrndup (hex, 24);
+    }
   for (size_t i = 0; i < ts->n; i++)
     if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 : strcmp (ts->w[i].role, role) == 0)
       strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
   for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
-    strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
+    if (strcmp (ds->w[i].role, "nvcc") != 0)
+      strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
   char hex[SHA256_HEX_LEN + 1];
   sha256_hex (sb.buf, sb.len, hex);
   strbuf_release (&sb);
@@ -311,7 +381,7 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
       struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
       struct layer_stats stats;
       time_t t0 = time (NULL);
-      fprintf (stderr, "layer: %s (%zu wheels) ...\n", name, b->nin);
+      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "packages" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {

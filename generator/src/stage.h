@@ -4,8 +4,11 @@
              folders link to /usr/local/cuda-X.Y/lib: every library is stored once
      cudnn   the same for cuDNN
      torch   torch, triton and the pure-Python dependencies in site-packages; /opt/libtorch links
-     devel   nvcc, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y
-   A layer is cached under a key made of its name and the sha256 of every wheel in it, so the
+     devel   ptxas, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y
+     nvcc    nvcc, cicc, cudafe++, fatbinary, nvlink, bin2c, crt/{link,prelink}.stub, the static runtime and
+             the libcuda.so stub from Debian's nvidia-cuda-toolkit/-dev packages, and a generated
+             bin/nvcc.profile (devel tags whose CUDA has an nvcc source: docs/nvcc.md)
+   A layer is cached under a key made of its name and the sha256 of every input in it, so the
    same inputs give the same tar, built once and shared by every tag that needs it. */
 #ifndef PCGEN_STAGE_H
 #define PCGEN_STAGE_H

@@ -92,6 +92,13 @@ starts_with (const char *s, const char *prefix)
 }
 
 int
+ends_with (const char *s, const char *suffix)
+{
+  size_t n = strlen (s), m = strlen (suffix);
+  return n >= m && strcmp (s + n - m, suffix) == 0;
+}
+
+int
 is_version (const char *s)
 {
   if (!isdigit ((unsigned char) *s))

@@ -28,6 +28,7 @@ freep (void *p)
 
 int streq (const char *a, const char *b);
 int starts_with (const char *s, const char *prefix);
+int ends_with (const char *s, const char *suffix);
 
 /* Digits and single dots, starting and ending with a digit: "12.4", "525.60.13". */
 int is_version (const char *s);

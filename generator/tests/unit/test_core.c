@@ -1,6 +1,7 @@
 /* test_core.c: the pieces under the matrix loader: versions, edit distance, the YAML tree
    with its marks, the knowledge base, and the plan built from a matrix. */
 #include "check.h"
+#include "fsutil.h"
 #include "kb.h"
 #include "matrix.h"
 #include "plan.h"
@@ -106,6 +107,70 @@ test_kb (void)
   const struct kb_variant *v = kb_variant_find (kb_torch_find (&kb, "2.6.0"), "12.4");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cublas-cu12"), "12.4.5.8");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cudnn-cu12"), "9.1.0.70");
+  /* nvcc's source: Debian's packages for 12.4, none for 12.1 and 11.8 (docs/nvcc.md). */
+  const struct kb_cuda *c124 = kb_cuda_find (&kb, "12.4");
+  CHECK_INT (c124->nnvcc_debs, 2);
+  CHECK_STR (c124->nvcc_version, "12.4.131");
+  CHECK_STR (c124->nvcc_source, "debian-trixie-non-free");
+  CHECK_STR (c124->nvcc_debs[0].name, "nvidia-cuda-toolkit");
+  CHECK_STR (c124->nvcc_debs[0].version, "12.4.131~12.4.1-2");
+  CHECK_INT (c124->nvcc_debs[0].size, 87240108);
+  CHECK_STR (c124->nvcc_debs[1].sha256, "d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0");
+  CHECK_INT (c124->nvcc_debs[1].size, 933853452ULL);
+  CHECK_INT (kb_cuda_find (&kb, "12.1")->nnvcc_debs, 0);
+  CHECK_INT (kb_cuda_find (&kb, "11.8")->nnvcc_debs, 0);
+}
+
+/* A knowledge base whose 12.4 nvcc entry is broken twice: both problems reported. */
+static void
+test_kb_nvcc_errors (void)
+{
+  char tmp[] = "/tmp/pcgen-test-kb.XXXXXX";
+  CHECK (mkdtemp (tmp) != NULL);
+  cleanup_free char *cp = xasprintf ("cp generator/data/*.yaml '%s'/", tmp);
+  CHECK_INT (system (cp), 0);
+  cleanup_free char *path = xasprintf ("%s/cuda.yaml", tmp);
+  struct strbuf y = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&y, path, 1 << 20), 0);
+  struct strbuf b = STRBUF_INIT;
+  const char *at = strstr (y.buf, "          sha256: cd5fe85a");
+  CHECK (at != NULL);
+  if (at)
+    {
+      /* A sha256 cut short, and (below) a source the file does not define. */
+      strbuf_add (&b, y.buf, (size_t) (at - y.buf));
+      strbuf_addstr (&b, "          sha256: cd5fe85a\n");
+      const char *rest = strchr (at, '\n') + 1;
+      strbuf_addstr (&b, rest);
+    }
+  cleanup_free char *text = strbuf_detach (&b, NULL);
+  strbuf_release (&y);
+  struct strbuf t2 = STRBUF_INIT;
+  const char *src = strstr (text, "source: debian-trixie-non-free");
+  CHECK (src != NULL);
+  if (src)
+    {
+      strbuf_add (&t2, text, (size_t) (src - text));
+      strbuf_addstr (&t2, "source: debian-sid");
+      strbuf_addstr (&t2, src + strlen ("source: debian-trixie-non-free"));
+    }
+  CHECK_INT (write_file_atomic (path, t2.buf, t2.len, 0644), 0);
+  strbuf_release (&t2);
+  struct kb k2;
+  struct diags d = DIAGS_INIT;
+  CHECK_INT (kb_load (tmp, &k2, &d), -1);
+  int saw_sha = 0, saw_source = 0;
+  for (size_t i = 0; i < d.n; i++)
+    {
+      saw_sha |= strcmp (d.v[i].msg, "sha256 must be 64 lowercase hex digits") == 0;
+      saw_source |= strstr (d.v[i].msg, "cites source 'debian-sid'") != NULL;
+    }
+  CHECK (saw_sha);
+  CHECK (saw_source);
+  diags_release (&d);
+  kb_release (&k2);
+  cleanup_free char *rm = xasprintf ("rm -rf '%s'", tmp);
+  CHECK_INT (system (rm), 0);
 }
 
 static const char *const head = "repository: r/p\nbase: debian-bookworm\npython: \"3.11\"\n";
@@ -160,6 +225,7 @@ main (void)
   test_nearest ();
   test_ytree_marks ();
   test_kb ();
+  test_kb_nvcc_errors ();
   test_plan ();
   kb_release (&kb);
   return check_summary ("core");

@@ -253,6 +253,201 @@ test_stale_temporaries (void)
   unlink (alive);
 }
 
+/* ---- .deb inputs: an ar archive (debian-binary, control.tar.gz, data.tar.{xz,gz}) made here ---- */
+
+struct member
+{
+  const char *path; /* as dpkg-deb writes them: "./usr/bin/nvcc" */
+  int type;         /* AE_IFREG, AE_IFDIR, AE_IFLNK; 'h' for a hard link */
+  int mode;
+  const char *data; /* file content, or a link's target */
+};
+
+/* A tar of members, compressed with filter, into a malloc'd buffer. */
+static char *
+make_tar (const struct member *m, int filter, size_t *len)
+{
+  size_t cap = 1 << 20;
+  char *buf = xmalloc (cap);
+  struct archive *a = archive_write_new ();
+  archive_write_set_format_gnutar (a);
+  if (filter == 'x')
+    archive_write_add_filter_xz (a);
+  else if (filter == 'g')
+    archive_write_add_filter_gzip (a);
+  else
+    archive_write_add_filter_none (a);
+  CHECK_INT (archive_write_open_memory (a, buf, cap, len), ARCHIVE_OK);
+  for (size_t i = 0; m[i].path; i++)
+    {
+      struct archive_entry *e = archive_entry_new ();
+      archive_entry_set_pathname (e, m[i].path);
+      archive_entry_set_mtime (e, 1711657740, 0);
+      archive_entry_set_uname (e, "root");
+      archive_entry_set_perm (e, m[i].mode);
+      if (m[i].type == AE_IFLNK)
+        {
+          archive_entry_set_filetype (e, AE_IFLNK);
+          archive_entry_set_symlink (e, m[i].data);
+        }
+      else if (m[i].type == 'h')
+        {
+          archive_entry_set_filetype (e, AE_IFREG);
+          archive_entry_set_hardlink (e, m[i].data);
+        }
+      else
+        {
+          archive_entry_set_filetype (e, (unsigned) m[i].type);
+          archive_entry_set_size (e, m[i].type == AE_IFREG ? (la_int64_t) strlen (m[i].data) : 0);
+        }
+      CHECK (archive_write_header (a, e) >= ARCHIVE_WARN);
+      if (m[i].type == AE_IFREG)
+        archive_write_data (a, m[i].data, strlen (m[i].data));
+      archive_entry_free (e);
+    }
+  CHECK_INT (archive_write_close (a), ARCHIVE_OK);
+  archive_write_free (a);
+  return buf;
+}
+
+static void
+ar_add (struct archive *a, const char *name, const void *data, size_t len)
+{
+  struct archive_entry *e = archive_entry_new ();
+  archive_entry_set_pathname (e, name);
+  archive_entry_set_filetype (e, AE_IFREG);
+  archive_entry_set_perm (e, 0644);
+  archive_entry_set_size (e, (la_int64_t) len);
+  archive_entry_set_mtime (e, 1711657740, 0);
+  CHECK (archive_write_header (a, e) >= ARCHIVE_WARN);
+  CHECK_INT (archive_write_data (a, data, len), (long long) len);
+  archive_entry_free (e);
+}
+
+/* name.deb in dir: data.tar.xz (filter 'x') or data.tar.gz ('g') of m; with data 0, no data.tar. */
+static char *
+make_deb (const char *name, const struct member *m, int filter, int data)
+{
+  static const struct member control[] = { { "./control", AE_IFREG, 0644, "Package: x\n" }, { NULL, 0, 0, NULL } };
+  char *path = xasprintf ("%s/%s", dir, name);
+  size_t clen, dlen = 0;
+  cleanup_free char *ctar = make_tar (control, 'g', &clen);
+  cleanup_free char *dtar = data ? make_tar (m, filter, &dlen) : NULL;
+  struct archive *a = archive_write_new ();
+  archive_write_set_format_ar_svr4 (a);
+  CHECK_INT (archive_write_open_filename (a, path), ARCHIVE_OK);
+  ar_add (a, "debian-binary", "2.0\n", 4);
+  ar_add (a, "control.tar.gz", ctar, clen);
+  if (data)
+    ar_add (a, filter == 'x' ? "data.tar.xz" : "data.tar.gz", dtar, dlen);
+  archive_write_close (a);
+  archive_write_free (a);
+  return path;
+}
+
+static const struct member toolkit[] = {
+  { "./", AE_IFDIR, 0755, NULL },
+  { "./usr/", AE_IFDIR, 0755, NULL },
+  { "./usr/bin/", AE_IFDIR, 0755, NULL },
+  { "./usr/bin/fatbinary", AE_IFREG, 0755, "ELF-fatbinary" },
+  { "./usr/bin/nvdisasm", AE_IFREG, 0755, "ELF-nvdisasm" },
+  { "./usr/lib/nvidia-cuda-toolkit/bin/nvcc", AE_IFREG, 0755, "ELF-nvcc" },
+  { "./usr/lib/nvidia-cuda-toolkit/bin/nvcc.profile", AE_IFLNK, 0777, "/etc/nvcc.profile" },
+  { "./usr/lib/nvidia-cuda-toolkit/bin/crt/link.stub", AE_IFREG, 0644, "stub" },
+  { "./usr/lib/nvidia-cuda-toolkit/libdevice", AE_IFLNK, 0777, "../cuda/libdevice" },
+  { "./usr/share/doc/nvidia-cuda-toolkit/copyright", AE_IFREG, 0644, "(c)" },
+  { NULL, 0, 0, NULL },
+};
+
+static struct layer_rule toolkit_rules[] = {
+  { "usr/lib/nvidia-cuda-toolkit/bin/nvcc.profile", NULL },
+  { "usr/lib/nvidia-cuda-toolkit/bin/nvcc", "usr/local/cuda-12.4/bin/nvcc" },
+  { "usr/lib/nvidia-cuda-toolkit/bin/crt/", "usr/local/cuda-12.4/bin/crt/" },
+  { "usr/lib/nvidia-cuda-toolkit/libdevice", "usr/local/cuda-12.4/nvvm/libdevice" },
+  { "usr/bin/fatbinary", "usr/local/cuda-12.4/bin/fatbinary" },
+};
+
+static void
+test_deb (void)
+{
+  cleanup_free char *xz = make_deb ("tk_1_amd64.deb", toolkit, 'x', 1);
+  cleanup_free char *gz = make_deb ("tkgz_1_amd64.deb", toolkit, 'g', 1);
+  static const struct layer_file profile[] = { { "usr/local/cuda-12.4/bin/nvcc.profile", "TOP = $(_HERE_)/..\n", 0644 } };
+  struct layer_input in[] = { { xz, toolkit_rules, ARRAY_SIZE (toolkit_rules) } };
+  struct layer_spec spec = { in, 1, NULL, 0, profile, 1, 1700000000, dir };
+  cleanup_free char *t1 = xasprintf ("%s/deb1.tar", dir), *t2 = xasprintf ("%s/deb2.tar", dir);
+  char s1[65], s2[65];
+  struct strbuf err = STRBUF_INIT;
+  CHECK_INT (layer_write (&spec, t1, s1, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  /* The same files from a data.tar.gz: the same layer, byte for byte. */
+  in[0].wheel = gz;
+  CHECK_INT (layer_write (&spec, t2, s2, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  CHECK_STR (s1, s2);
+  /* The regression value, as for the wheel fixture above: a change means every nvcc layer changes. */
+  CHECK_STR (s1, "4bf9f5ae069a84003732a24787321efcff6c8415b654f61a9084f2af8d82f0c9");
+
+  struct seen e[32];
+  size_t n = read_back (t1, e, 32);
+  static const char *const want[] = {
+    "usr/", "usr/local/", "usr/local/cuda-12.4/", "usr/local/cuda-12.4/bin/", "usr/local/cuda-12.4/bin/crt/",
+    "usr/local/cuda-12.4/bin/crt/link.stub", "usr/local/cuda-12.4/bin/fatbinary", "usr/local/cuda-12.4/bin/nvcc",
+    "usr/local/cuda-12.4/bin/nvcc.profile", "usr/local/cuda-12.4/nvvm/", "usr/local/cuda-12.4/nvvm/libdevice",
+  };
+  CHECK_INT (n, ARRAY_SIZE (want));
+  for (size_t i = 0; i < n && i < ARRAY_SIZE (want); i++)
+    {
+      CHECK_STR (e[i].path, want[i]);
+      CHECK_INT (e[i].uid, 0);
+      CHECK_STR (e[i].uname, "");
+      CHECK_INT (e[i].mtime, 1700000000);
+    }
+  CHECK_INT (e[5].mode, 0644);
+  CHECK_INT (e[5].size, 4);
+  CHECK_INT (e[7].mode, 0755);
+  CHECK_INT (e[7].size, 8);
+  CHECK_INT (e[8].size, 19);
+  CHECK_INT (e[10].type, AE_IFLNK);
+  CHECK_STR (e[10].link, "../cuda/libdevice");
+
+  /* The members as the fuzz target sees them. */
+  struct strbuf raw = STRBUF_INIT, list = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&raw, xz, 1 << 20), 0);
+  CHECK_INT (deb_members_memory (raw.buf, raw.len, &list, &err), 0);
+  CHECK (strstr (list.buf, "\nusr/lib/nvidia-cuda-toolkit/bin/nvcc\n") != NULL);
+  CHECK (strstr (list.buf, "./") == NULL);
+  strbuf_release (&raw);
+  strbuf_release (&list);
+
+  /* A package without data.tar, a hard link where a rule maps it, a path escaping the root. */
+  cleanup_free char *nodata = make_deb ("nodata_1_amd64.deb", toolkit, 'x', 0);
+  in[0].wheel = nodata;
+  CHECK_INT (layer_write (&spec, t2, s2, NULL, &err), -1);
+  CHECK (strstr (err.buf, "has no data.tar member") != NULL);
+  strbuf_reset (&err);
+  static const struct member hard[] = { { "./usr/bin/fatbinary", AE_IFREG, 0755, "x" },
+                                        { "./usr/bin/nvlink", 'h', 0755, "./usr/bin/fatbinary" },
+                                        { NULL, 0, 0, NULL } };
+  static struct layer_rule usr_bin[] = { { "usr/bin/", "usr/local/cuda-12.4/bin/" } };
+  cleanup_free char *hl = make_deb ("hard_1_amd64.deb", hard, 'g', 1);
+  struct layer_input hin[] = { { hl, usr_bin, 1 } };
+  struct layer_spec hspec = { hin, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  CHECK_INT (layer_write (&hspec, t2, s2, NULL, &err), -1);
+  CHECK (strstr (err.buf, "'usr/bin/nvlink' is a hard link") != NULL);
+  strbuf_reset (&err);
+  static const struct member evil[] = { { "./usr/../../etc/passwd", AE_IFREG, 0644, "x" }, { NULL, 0, 0, NULL } };
+  cleanup_free char *ev = make_deb ("evil_1_amd64.deb", evil, 'g', 1);
+  hin[0].wheel = ev;
+  CHECK_INT (layer_write (&hspec, t2, s2, NULL, &err), -1);
+  CHECK (strstr (err.buf, "unsafe member path") != NULL);
+  strbuf_reset (&err);
+  /* Not a package at all. */
+  CHECK_INT (deb_members_memory ("!<arch>\nxx", 10, &list, &err), -1);
+  strbuf_release (&list);
+  strbuf_release (&err);
+}
+
 int
 main (void)
 {
@@ -260,6 +455,7 @@ main (void)
   test_layer ();
   test_requirements ();
   test_stale_temporaries ();
+  test_deb ();
   cleanup_free char *cmd = xasprintf ("rm -rf '%s'", dir);
   CHECK_INT (system (cmd), 0);
   return check_summary ("layer");

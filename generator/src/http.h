@@ -1,0 +1,21 @@
+/* http.h: plain downloads with libcurl, for inputs that are not wheels (the Debian packages
+   nvcc comes from). Integrity is the caller's: every such file is pinned by sha256, which is
+   what makes plain http from a mirror safe. */
+#ifndef PCGEN_HTTP_H
+#define PCGEN_HTTP_H
+
+#include "strbuf.h"
+
+#define DEFAULT_DEBIAN_MIRROR "http://deb.debian.org/debian"
+
+/* $PCGEN_DEBIAN_MIRROR without a trailing '/', else DEFAULT_DEBIAN_MIRROR (owned by the caller). */
+char *debian_mirror (void);
+
+/* Download url into dst (created or truncated). Progress on stderr, labelled with `label`:
+   received/total bytes rewritten in place on a terminal, a line per quarter otherwise.
+   expect_size (0: unknown) sizes the progress when the server does not. A non-2xx status,
+   a short transfer or a write error fails. Returns 0, or -1 with err. */
+int http_download (const char *url, const char *dst, unsigned long long expect_size, const char *label,
+                   struct strbuf *err);
+
+#endif

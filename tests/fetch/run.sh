@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# tests/fetch/run.sh PCGEN: `pcgen lock` and `pcgen fetch` of the Debian packages nvcc comes from,
+# against a local mirror (python3 -m http.server on 127.0.0.1) serving a small fixture package
+# under the pool path the lock names: pinned from the knowledge base, downloaded with libcurl,
+# verified before it enters the cache, a wrong digest refused naming both, a missing file, the
+# offline check, a second fetch downloading nothing. No Docker. Last line: "fetch: N passed, N failed".
+set -u
+PCGEN=$(realpath "${1:?usage: tests/fetch/run.sh PCGEN}")
+top=$(cd "$(dirname "$0")/../.." && pwd)
+export PCGEN_DATA=${PCGEN_DATA:-$top/generator/data}
+passed=0 failed=0
+ok() { passed=$((passed + 1)); }
+ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
+expect() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+
+work=$(mktemp -d /tmp/pcgen-fetch.XXXXXX)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; }
+trap cleanup EXIT
+cd "$work"
+export PCGEN_CACHE="$work/cache"
+
+pool=pool/non-free/n/nvidia-cuda-toolkit
+file=nvidia-cuda-toolkit_12.4.131~12.4.1-2_amd64.deb
+mkdir -p "mirror/debian/$pool"
+# Any bytes do: fetch checks digests, not contents.
+head -c 300000 /dev/urandom > "mirror/debian/$pool/$file"
+sha=$(sha256sum "mirror/debian/$pool/$file" | cut -d' ' -f1)
+size=$(stat -c %s "mirror/debian/$pool/$file")
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 -m http.server --bind 127.0.0.1 --directory mirror "$port" >server.log 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+export PCGEN_DEBIAN_MIRROR="http://127.0.0.1:$port/debian/"
+
+cat > matrix.yaml <<'YAML'
+repository: fetchtest/pytorch-cuda
+base: debian-bookworm
+python: "3.11"
+torch: ["2.6.0"]
+cuda: ["12.4"]
+flavors: [runtime, devel]
+YAML
+# A lock whose torch and devel sets are already resolved (no wheels: nothing for pip to do), so
+# that `pcgen lock` only pins the packages of the knowledge base.
+cat > matrix.lock <<'JSON'
+{"schema": 1, "generated_by": "test", "sets": [
+ {"id": "torch-2.6.0-cu124-py3.11", "source": {"kind": "pypi"}, "wheels": []},
+ {"id": "cuda-devel-12.4-py3.11", "source": {"kind": "pypi"}, "wheels": []}]}
+JSON
+"$PCGEN" lock >lock.out 2>&1; rc=$?
+expect "lock exits 0 (got $rc: $(tail -n 3 lock.out))" [ "$rc" -eq 0 ]
+expect "lock says it pinned the packages" grep -q 'nvcc packages pinned from generator/data/cuda.yaml' lock.out
+n=$(jq '[.sets[] | select(.id == "cuda-devel-12.4-py3.11") | .wheels[] | select(.role == "nvcc")] | length' matrix.lock)
+expect "lock pins the 2 packages of CUDA 12.4 (got $n)" [ "$n" = 2 ]
+expect "the toolkit is pinned with its pool path" jq -e --arg f "$file" \
+  '.sets[].wheels[] | select(.file == $f) | .path == "pool/non-free/n/nvidia-cuda-toolkit/" + $f and .size == 87240108' matrix.lock >/dev/null
+cp matrix.lock pinned.lock
+"$PCGEN" lock >/dev/null 2>&1
+expect "a second lock changes nothing" cmp -s matrix.lock pinned.lock
+
+# Keep only the toolkit and pin the fixture's digest: a real download, then a refused one.
+jq --arg sha "$sha" --argjson size "$size" --arg f "$file" \
+  '.sets |= map(.wheels |= map(select(.role != "nvcc" or .file == $f) | if .role == "nvcc" then .sha256 = $sha | .size = $size else . end))' \
+  pinned.lock > good.lock
+"$PCGEN" fetch --offline --lock good.lock >offline.out 2>&1; rc=$?
+expect "fetch --offline with an empty cache exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "fetch --offline names the package" grep -q "$file is not in the cache" offline.out
+
+"$PCGEN" fetch --lock good.lock >fetch.out 2>&1; rc=$?
+expect "fetch exits 0 (got $rc: $(tail -n 3 fetch.out))" [ "$rc" -eq 0 ]
+expect "fetch names the mirror without its trailing /" grep -qF "from http://127.0.0.1:$port/debian" fetch.out
+expect "the package is in the cache under its digest" cmp -s "cache/sha256/$sha/$file" "mirror/debian/$pool/$file"
+expect "plain progress off a terminal: no carriage return" bash -c "! grep -q $'\r' fetch.out"
+expect "no temporary file left" bash -c "[ -z \"\$(find cache/tmp -type f 2>/dev/null)\" ]"
+requests=$(grep -c "GET /debian/$pool/" server.log)
+"$PCGEN" fetch --lock good.lock >again.out 2>&1; rc=$?
+expect "a second fetch exits 0" [ "$rc" -eq 0 ]
+expect "a second fetch downloads nothing" [ "$(grep -c "GET /debian/$pool/" server.log)" = "$requests" ]
+
+# The mirror serves other bytes than were pinned: refused, both digests named, nothing cached.
+bad=$(printf '%064d' 0 | tr 0 a)
+jq --arg bad "$bad" '.sets |= map(.wheels |= map(if .role == "nvcc" then .sha256 = $bad else . end))' good.lock > bad.lock
+"$PCGEN" fetch --lock bad.lock >bad.out 2>&1; rc=$?
+expect "a wrong digest exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "the refusal names both digests" bash -c "grep -q 'sha256 $sha' bad.out && grep -q 'pins $bad' bad.out && grep -q refused bad.out"
+expect "nothing entered the cache under the pinned digest" [ ! -e "cache/sha256/$bad" ]
+expect "no temporary file left after a refusal" bash -c "[ -z \"\$(find cache/tmp -type f 2>/dev/null)\" ]"
+
+# A path the mirror does not have.
+jq '.sets |= map(.wheels |= map(if .role == "nvcc" then .path = "pool/non-free/n/nvidia-cuda-toolkit/missing_1_amd64.deb" | .file = "missing_1_amd64.deb" | .sha256 = "'"$bad"'" else . end))' \
+  good.lock > missing.lock
+"$PCGEN" fetch --lock missing.lock >missing.out 2>&1; rc=$?
+expect "a missing file exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "a missing file says the URL and the status" grep -q "cannot download http://127.0.0.1:$port/debian/pool/.*missing_1_amd64.deb: .*404" missing.out
+
+# A lock whose package entry has no pool path is refused when read.
+jq '.sets |= map(.wheels |= map(if .role == "nvcc" then del(.path) else . end))' good.lock > nopath.lock
+"$PCGEN" fetch --lock nopath.lock >nopath.out 2>&1; rc=$?
+expect "a package without a pool path is refused (exit 1, got $rc)" [ "$rc" -eq 1 ]
+expect "the refusal says what is missing" grep -q 'lacks a pool path' nopath.out
+
+grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
+if [ "$failed" -eq 0 ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
+echo "fetch: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
