@@ -156,12 +156,15 @@ cmp_wheel (const void *a, const void *b)
 int
 lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
 {
-  qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
+  /* qsort's pointer must not be NULL, even for no elements (C11 7.22.5): an empty lock is one. */
+  if (lf->n > 1)
+    qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
   json_t *sets = json_array ();
   for (size_t i = 0; i < lf->n; i++)
     {
       struct lockset *s = &lf->sets[i];
-      qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
+      if (s->n > 1)
+        qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
       json_t *ws = json_array ();
       for (size_t j = 0; j < s->n; j++)
         json_array_append_new (ws, json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", s->w[j].name,
