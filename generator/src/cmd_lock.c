@@ -73,6 +73,17 @@ parse (int argc, char **argv, struct lock_opts *o)
   return 0;
 }
 
+/* The setting that decides where a set comes from, for an error's last words. */
+static char *
+source_setting (const struct ptag *t, int devel)
+{
+  if (devel || strcmp (t->source_kind, "pypi") == 0)
+    return xasprintf ("the source is pip's own index (PIP_INDEX_URL, pip.conf)%s", devel ? "" : "; matrix.yaml "
+                      "'sources' can name another");
+  return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, t->source_kind,
+                    t->source_where);
+}
+
 /* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
 static int
 ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
@@ -85,7 +96,8 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)
     {
-      error ("%s: cannot lock %s: %s", t->name, id, err.buf);
+      cleanup_free char *setting = source_setting (t, devel);
+      error ("%s: cannot lock %s: %s; %s", t->name, id, err.buf, setting);
       strbuf_release (&err);
       return -1;
     }
@@ -115,7 +127,12 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const str
     return error ("%s: %s is not in %s: run 'pcgen lock'", t->name, id, o->lock);
   struct strbuf err = STRBUF_INIT;
   int rc = lock_fetch (s, t->python, o->offline, &err);
-  if (rc < 0)
+  if (rc < 0 && !o->offline)
+    {
+      cleanup_free char *setting = source_setting (t, devel);
+      error ("%s: %s; %s", t->name, err.buf, setting);
+    }
+  else if (rc < 0)
     error ("%s: %s", t->name, err.buf);
   strbuf_release (&err);
   return rc;

@@ -249,8 +249,8 @@ check_pins (const struct ptag *t, const struct requirement *r, size_t n, struct 
       const char *kb = kb_pin_find (t->variant->pins, t->variant->npins, r[i].name);
       if (kb && strcmp (kb, r[i].version) != 0)
         {
-          strbuf_addf (err, "torch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s\n",
-                       t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
+          strbuf_addf (err, "%storch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s",
+                       bad ? "; " : "", t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
           bad = 1;
         }
     }
@@ -349,7 +349,7 @@ download_round (struct lockset *s, const struct pip_source *src, const char *pyt
     {
       fprintf (stderr, "lock: %s: %zu wheel%s: %s%s\n", s->id, n, n == 1 ? "" : "s", specs[0], n > 1 ? " ..." : "");
       char *dir = download_dir (err);
-      rc = dir ? pip_download ((const char *const *) specs, n, src, python, dir, err) : -1;
+      rc = dir ? pip_download ((const char *const *) specs, n, src, python, dir, NULL, err) : -1;
       if (rc == 0)
         rc = collect (dir, s, devel, python, queue, t, err);
       if (dir)
@@ -436,7 +436,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
         return -1;
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
       cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
-      int rc = pip_download (specs, 1, &src, python, dir, err);
+      int rc = pip_download (specs, 1, &src, python, dir, NULL, err);
       char sha[SHA256_HEX_LEN + 1];
       unsigned long long size;
       if (rc == 0 && access (got, F_OK) != 0)

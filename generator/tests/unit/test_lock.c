@@ -38,6 +38,55 @@ test_empty_lock (void)
   strbuf_release (&err);
 }
 
+/* pip's multi-line reports, as pip 23 prints them, become one line and a class. */
+static void
+test_pip_explain (void)
+{
+  struct strbuf l = STRBUF_INIT;
+  char *missing = NULL;
+  const char *hash
+      = "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the "
+        "package versions, please update the hashes. Otherwise, examine the package contents carefully; someone "
+        "may have tampered with them.\n"
+        "    filelock==4.2.11 from http://127.0.0.1:18765/packages/filelock-4.2.11-py3-none-any.whl#sha256=020e:\n"
+        "        Expected sha256 020e\n"
+        "             Got        701d\n\n";
+  CHECK_INT (pip_explain (hash, &l, &missing), PIP_HASH);
+  CHECK_STR (l.buf, "http://127.0.0.1:18765/packages/filelock-4.2.11-py3-none-any.whl has sha256 701d, but the "
+                    "index lists 020e: refused");
+  strbuf_reset (&l);
+  const char *down
+      = "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection object at 0x7f67>: Failed "
+        "to establish a new connection: [Errno 111] Connection refused')': /simple/filelock/\n"
+        "ERROR: Could not find a version that satisfies the requirement filelock==4.2.11 (from versions: none)\n"
+        "ERROR: No matching distribution found for filelock==4.2.11\n";
+  CHECK_INT (pip_explain (down, &l, &missing), PIP_UNREACHABLE);
+  CHECK_STR (l.buf, "cannot reach the index: connection refused");
+  CHECK (missing == NULL);
+  strbuf_reset (&l);
+  const char *none = "ERROR: Could not find a version that satisfies the requirement nosuch==1.0 (from versions: "
+                     "0.9, 1.1)\nERROR: No matching distribution found for nosuch==1.0\n";
+  CHECK_INT (pip_explain (none, &l, &missing), PIP_NOT_FOUND);
+  CHECK_STR (l.buf, "no wheel of nosuch==1.0 for this platform and Python there (versions there: 0.9, 1.1)");
+  CHECK_STR (missing, "nosuch==1.0");
+  free (missing);
+  strbuf_reset (&l);
+  const char *gone = "WARNING: Location '/srv/wheels' is ignored: it is either a non-existing path or lacks a "
+                     "specific scheme.\nERROR: Could not find a version that satisfies the requirement torch==2.6.0 "
+                     "(from versions: none)\nERROR: No matching distribution found for torch==2.6.0\n";
+  CHECK_INT (pip_explain (gone, &l, &missing), PIP_UNREACHABLE);
+  CHECK_STR (l.buf, "wheelhouse '/srv/wheels' does not exist");
+  strbuf_reset (&l);
+  CHECK_INT (pip_explain ("Traceback\n  something\nOSError:   disk   full  \n\n", &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "OSError: disk full");
+  strbuf_reset (&l);
+  CHECK_INT (pip_explain ("ERROR: one\nline two\nERROR: Exception:\n  detail\n", &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "Exception:");
+  CHECK (strchr (l.buf, '\n') == NULL);
+  strbuf_release (&l);
+}
+
 int
 main (void)
 {
@@ -46,6 +95,7 @@ main (void)
   cleanup_free char *cache = xasprintf ("%s/cache", tmp);
   setenv ("PCGEN_CACHE", cache, 1);
   test_empty_lock ();
+  test_pip_explain ();
   int rc = check_summary ("lock");
   if (rc == 0)
     {
