@@ -75,13 +75,19 @@ cache_check (const char *sha256, const char *file, struct strbuf *err)
 }
 
 int
-cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
+cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
            unsigned long long *size, struct strbuf *err)
 {
   if (sha256_file (src, sha256, size) < 0)
     {
       strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));
       return -1;
+    }
+  if (want && strcmp (sha256, want) != 0)
+    {
+      strbuf_addf (err, "%s has sha256 %s, not %s: refused, not cached", file, sha256, want);
+      unlink (src);
+      return -2;
     }
   cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
   cleanup_free char *dst = xasprintf ("%s/%s", dir, file);

@@ -309,7 +309,7 @@ collect (const char *dir, struct lockset *s, int devel, const char *python, stru
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       struct locked_wheel *w = &s->w[s->n++];
       *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)) };
-      rc = cache_put (src, e->d_name, sha, &size, err);
+      rc = cache_put (src, e->d_name, NULL, sha, &size, err);
       w->sha256 = xstrdup (rc == 0 ? sha : "");
       w->size = size;
       if (rc == 0 && !devel)
@@ -412,6 +412,54 @@ lock_wheel_path (const struct locked_wheel *w)
   return cache_path (w->sha256, w->file);
 }
 
+/* Remove a download folder and whatever pip left in it (a failed run). */
+static void
+remove_download_dir (char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    if (e->d_name[0] != '.')
+      {
+        cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
+        unlink (f);
+      }
+  if (d)
+    closedir (d);
+  rmdir (dir);
+  free (dir);
+}
+
+/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. */
+static int
+fetch_one (const struct locked_wheel *w, const struct pip_source *src, const char *python, struct strbuf *err)
+{
+  cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
+  const char *specs[] = { spec };
+  const char *where = src->where ? src->where : "pip's index";
+  char *dir = download_dir (err);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
+  int rc = pip_download (specs, 1, src, python, dir, NULL, err);
+  if (rc == 0 && access (got, F_OK) != 0)
+    {
+      strbuf_addf (err, "pip did not download %s from %s (a different build of %s?)", w->file, where, spec);
+      rc = -1;
+    }
+  char sha[SHA256_HEX_LEN + 1];
+  unsigned long long size;
+  if (rc == 0)
+    {
+      rc = cache_put (got, w->file, w->sha256, sha, &size, err);
+      if (rc == -2)
+        strbuf_addf (err, " (%s serves other bytes than matrix.lock pins; if they are right, run pcgen lock --refresh)",
+                     where);
+    }
+  remove_download_dir (dir);
+  return rc;
+}
+
 int
 lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err)
 {
@@ -429,32 +477,8 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
       struct pip_source src = { "pypi", NULL };
       if (strcmp (w->name, "torch") == 0)
         src = (struct pip_source) { s->source_kind, s->source_where };
-      cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
-      const char *specs[] = { spec };
-      char *dir = download_dir (err);
-      if (dir == NULL)
-        return -1;
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
-      cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
-      int rc = pip_download (specs, 1, &src, python, dir, NULL, err);
-      char sha[SHA256_HEX_LEN + 1];
-      unsigned long long size;
-      if (rc == 0 && access (got, F_OK) != 0)
-        rc = -1, strbuf_addf (err, "pip did not download %s (a different build of %s?)", w->file, spec);
-      if (rc == 0)
-        rc = cache_put (got, w->file, sha, &size, err);
-      if (rc == 0 && strcmp (sha, w->sha256) != 0)
-        {
-          cleanup_free char *bad = cache_path (sha, w->file);
-          unlink (bad);
-          strbuf_addf (err, "%s: sha256 %s, but matrix.lock says %s: refused (the index serves other bytes "
-                            "than were locked; run pcgen lock to accept them)", w->file, sha, w->sha256);
-          rc = -1;
-        }
-      unlink (got);
-      rmdir (dir);
-      free (dir);
-      if (rc < 0)
+      if (fetch_one (w, &src, python, err) < 0)
         return -1;
     }
   return 0;

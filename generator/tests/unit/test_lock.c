@@ -87,6 +87,32 @@ test_pip_explain (void)
   strbuf_release (&l);
 }
 
+/* Bytes that do not hash to the pinned sha256 never enter the cache. */
+static void
+test_cache_put_want (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[SHA256_HEX_LEN + 1], good[SHA256_HEX_LEN + 1];
+  unsigned long long size = 0;
+  cleanup_free char *src = xasprintf ("%s/a-1.0-py3-none-any.whl", tmp);
+  CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
+  sha256_hex ("good bytes", 10, good);
+  CHECK_INT (write_file_atomic (src, "evil bytes", 10, 0644), 0);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), -2);
+  CHECK_CONTAINS (err.buf, "refused, not cached");
+  CHECK (access (src, F_OK) != 0);
+  cleanup_free char *cached_dir = xasprintf ("%s/sha256/%s", getenv ("PCGEN_CACHE"), sha);
+  CHECK (access (cached_dir, F_OK) != 0);
+  CHECK_INT (cache_check (sha, "a-1.0-py3-none-any.whl", &err), 0);
+  strbuf_reset (&err);
+  CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), 0);
+  CHECK_STR (sha, good);
+  CHECK_INT (size, 10);
+  CHECK_INT (cache_check (good, "a-1.0-py3-none-any.whl", &err), 1);
+  strbuf_release (&err);
+}
+
 int
 main (void)
 {
@@ -96,6 +122,7 @@ main (void)
   setenv ("PCGEN_CACHE", cache, 1);
   test_empty_lock ();
   test_pip_explain ();
+  test_cache_put_want ();
   int rc = check_summary ("lock");
   if (rc == 0)
     {
