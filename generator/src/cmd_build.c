@@ -66,11 +66,7 @@ parse (int argc, char **argv, struct build_opts *o)
 static const struct lockset *
 need_set (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
 {
-  cleanup_free char *id = lock_set_id (t, devel);
-  const struct lockset *s = lockfile_find (lf, id);
-  if (s == NULL)
-    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
-  return s;
+  return lock_find_current (lf, t, devel, lock, err);
 }
 
 /* Everything for one tag; the outcome goes into r. */

@@ -90,8 +90,11 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  if (have && !o->refresh)
+  if (have && !o->refresh && lock_source_matches (have, t, devel))
     return 0;
+  if (have && !o->refresh)
+    fprintf (stderr, "lock: %s: locked from %s%s%s before; matrix.yaml's source changed: locking again\n", id,
+             have->source_kind, have->source_where ? " " : "", have->source_where ? have->source_where : "");
   struct lockset s;
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)
@@ -121,13 +124,10 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
 static int
 fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
 {
-  cleanup_free char *id = lock_set_id (t, devel);
-  const struct lockset *s = lockfile_find (lf, id);
-  if (s == NULL)
-    return error ("%s: %s is not in %s: run 'pcgen lock'", t->name, id, o->lock);
   struct strbuf err = STRBUF_INIT;
-  int rc = lock_fetch (s, t->python, o->offline, &err);
-  if (rc < 0 && !o->offline)
+  const struct lockset *s = lock_find_current (lf, t, devel, o->lock, &err);
+  int rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
+  if (rc < 0 && s && !o->offline)
     {
       cleanup_free char *setting = source_setting (t, devel);
       error ("%s: %s; %s", t->name, err.buf, setting);

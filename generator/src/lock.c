@@ -73,6 +73,44 @@ lockfile_find (const struct lockfile *lf, const char *id)
   return NULL;
 }
 
+static const char *
+want_kind (const struct ptag *t, int devel)
+{
+  return devel ? "pypi" : t->source_kind;
+}
+
+static const char *
+want_where (const struct ptag *t, int devel)
+{
+  return devel ? NULL : t->source_where;
+}
+
+int
+lock_source_matches (const struct lockset *s, const struct ptag *t, int devel)
+{
+  const char *where = want_where (t, devel);
+  return strcmp (s->source_kind, want_kind (t, devel)) == 0
+         && (s->source_where == NULL ? where == NULL : where != NULL && strcmp (s->source_where, where) == 0);
+}
+
+const struct lockset *
+lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
+{
+  cleanup_free char *id = lock_set_id (t, devel);
+  const struct lockset *s = lockfile_find (lf, id);
+  if (s == NULL)
+    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
+  else if (!lock_source_matches (s, t, devel))
+    {
+      const char *where = want_where (t, devel);
+      strbuf_addf (err, "%s was locked from %s%s%s, but matrix.yaml now says %s%s%s: run 'pcgen lock'", id,
+                   s->source_kind, s->source_where ? " " : "", s->source_where ? s->source_where : "",
+                   want_kind (t, devel), where ? " " : "", where ? where : "");
+      s = NULL;
+    }
+  return s;
+}
+
 static char *
 get_str (json_t *o, const char *key)
 {

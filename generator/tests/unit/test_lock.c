@@ -113,6 +113,28 @@ test_cache_put_want (void)
   strbuf_release (&err);
 }
 
+/* A set locked from another source than matrix.yaml's is not current. */
+static void
+test_source_matches (void)
+{
+  struct ptag t;
+  memset (&t, 0, sizeof t);
+  t.flavor = "runtime";
+  t.source_kind = "index";
+  t.source_where = "http://127.0.0.1:8080/simple";
+  struct lockset s = { NULL, "index", "http://127.0.0.1:8080/simple", NULL, 0, 0 };
+  CHECK (lock_source_matches (&s, &t, 0));
+  s.source_where = "http://127.0.0.1:8081/simple";
+  CHECK (!lock_source_matches (&s, &t, 0));
+  s.source_kind = "pypi", s.source_where = NULL;
+  CHECK (!lock_source_matches (&s, &t, 0));
+  CHECK (lock_source_matches (&s, &t, 1)); /* devel sets come from pip's index */
+  t.source_kind = "pypi", t.source_where = NULL;
+  CHECK (lock_source_matches (&s, &t, 0));
+  s.source_kind = "wheelhouse", s.source_where = "/srv/wheels";
+  CHECK (!lock_source_matches (&s, &t, 0));
+}
+
 int
 main (void)
 {
@@ -123,6 +145,7 @@ main (void)
   test_empty_lock ();
   test_pip_explain ();
   test_cache_put_want ();
+  test_source_matches ();
   int rc = check_summary ("lock");
   if (rc == 0)
     {
