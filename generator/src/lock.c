@@ -360,6 +360,80 @@ collect (const char *dir, struct lockset *s, int devel, const char *python, stru
   return rc;
 }
 
+/* Remove a download folder and whatever pip left in it (a failed run). */
+static void
+remove_download_dir (char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    if (e->d_name[0] != '.')
+      {
+        cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
+        unlink (f);
+      }
+  if (d)
+    closedir (d);
+  rmdir (dir);
+  free (dir);
+}
+
+static const struct pip_source pip_config = { "pypi", NULL };
+
+/* The PEP 503 name of a requirement line ("typing-extensions>=4.10.0"). */
+static char *
+spec_name (const char *spec)
+{
+  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;["));
+  return pep503_name (raw);
+}
+
+/* Download specs from src into the cache and the set. A requirement that a source other than
+   PyPI lacks (pip: no matching distribution; a wheelhouse of torch alone, an index without
+   some dependency) comes from pip's own configuration instead, said on stderr; any other
+   failure of the source (unreachable, wrong bytes) is an error. */
+static int
+download_specs (struct lockset *s, const struct pip_source *src, char **specs, size_t n, const char *python,
+                int devel, struct strbuf *queue, const struct ptag *t, struct strbuf *err)
+{
+  char *dir = download_dir (err);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *missing = NULL;
+  struct strbuf perr = STRBUF_INIT;
+  int rc = pip_download ((const char *const *) specs, n, src, python, dir, &missing, &perr);
+  if (rc == 0)
+    rc = collect (dir, s, devel, python, queue, t, err);
+  remove_download_dir (dir);
+  size_t k = n;
+  if (rc == PIP_NOT_FOUND && strcmp (src->kind, "pypi") != 0 && missing)
+    {
+      cleanup_free char *want = spec_name (missing);
+      for (k = 0; k < n; k++)
+        {
+          cleanup_free char *have = spec_name (specs[k]);
+          if (strcmp (have, want) == 0 && strcmp (want, "torch") != 0)
+            break;
+        }
+    }
+  if (k == n)
+    {
+      strbuf_addstr (err, perr.buf);
+      strbuf_release (&perr);
+      return rc < 0 ? -1 : 0;
+    }
+  strbuf_release (&perr);
+  fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, specs[k], src->where);
+  rc = download_specs (s, &pip_config, &specs[k], 1, python, devel, queue, t, err);
+  /* The others from the source again, without the one it lacks. */
+  char *moved = specs[k];
+  specs[k] = specs[n - 1];
+  if (rc == 0 && n > 1)
+    rc = download_specs (s, src, specs, n - 1, python, devel, queue, t, err);
+  specs[n - 1] = moved;
+  return rc;
+}
+
 /* One round: download the queued requirements not resolved yet. */
 static int
 download_round (struct lockset *s, const struct pip_source *src, const char *python, int devel,
@@ -385,27 +459,9 @@ download_round (struct lockset *s, const struct pip_source *src, const char *pyt
   int rc = 0;
   if (n)
     {
-      fprintf (stderr, "lock: %s: %zu wheel%s: %s%s\n", s->id, n, n == 1 ? "" : "s", specs[0], n > 1 ? " ..." : "");
-      char *dir = download_dir (err);
-      rc = dir ? pip_download ((const char *const *) specs, n, src, python, dir, NULL, err) : -1;
-      if (rc == 0)
-        rc = collect (dir, s, devel, python, queue, t, err);
-      if (dir)
-        {
-          /* Whatever pip left behind (a failed round) goes with the folder. */
-          DIR *d = opendir (dir);
-          struct dirent *e;
-          while (d && (e = readdir (d)))
-            if (e->d_name[0] != '.')
-              {
-                cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
-                unlink (f);
-              }
-          if (d)
-            closedir (d);
-          rmdir (dir);
-          free (dir);
-        }
+      fprintf (stderr, "lock: %s: %zu wheel%s from %s: %s%s\n", s->id, n, n == 1 ? "" : "s",
+               src->where ? src->where : "pip's index", specs[0], n > 1 ? " ..." : "");
+      rc = download_specs (s, src, specs, n, python, devel, queue, t, err);
     }
   for (size_t i = 0; i < n; i++)
     free (specs[i]);
@@ -418,7 +474,6 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
 {
   memset (out, 0, sizeof *out);
   out->id = lock_set_id (t, devel);
-  struct pip_source pypi = { "pypi", NULL };
   struct pip_source torch_src = { t->source_kind, t->source_where };
   out->source_kind = xstrdup (devel ? "pypi" : t->source_kind);
   out->source_where = !devel && t->source_where ? xstrdup (t->source_where) : NULL;
@@ -428,15 +483,16 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
     {
       for (size_t i = 0; i < t->cuda->ndevel; i++)
         strbuf_addf (&queue, "%s==%s\n", t->cuda->devel[i].name, t->cuda->devel[i].version);
-      rc = download_round (out, &pypi, t->python, 1, &queue, t, err);
+      rc = download_round (out, &pip_config, t->python, 1, &queue, t, err);
     }
   else
     {
-      /* torch from its source; everything it needs from the user's pip configuration. */
+      /* torch from its source, and what it needs from the same source first (PyTorch's
+         index serves every dependency; a wheelhouse may hold torch alone). */
       strbuf_addf (&queue, "torch==%s\n", t->torch->version);
       rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
       for (int round = 0; rc == 0 && queue.len && round < 16; round++)
-        rc = download_round (out, &pypi, t->python, 0, &queue, t, err);
+        rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
     }
   strbuf_release (&queue);
   if (rc < 0)
@@ -448,24 +504,6 @@ char *
 lock_wheel_path (const struct locked_wheel *w)
 {
   return cache_path (w->sha256, w->file);
-}
-
-/* Remove a download folder and whatever pip left in it (a failed run). */
-static void
-remove_download_dir (char *dir)
-{
-  DIR *d = opendir (dir);
-  struct dirent *e;
-  while (d && (e = readdir (d)))
-    if (e->d_name[0] != '.')
-      {
-        cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
-        unlink (f);
-      }
-  if (d)
-    closedir (d);
-  rmdir (dir);
-  free (dir);
 }
 
 /* One wheel from src into the cache, hashed before it enters: wrong bytes never do. */
@@ -512,11 +550,20 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
       if (offline)
         return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
                             w->file, cache_dir ()), -1;
-      struct pip_source src = { "pypi", NULL };
-      if (strcmp (w->name, "torch") == 0)
-        src = (struct pip_source) { s->source_kind, s->source_where };
+      /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */
+      struct pip_source src = { s->source_kind, s->source_where };
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
-      if (fetch_one (w, &src, python, err) < 0)
+      struct strbuf why = STRBUF_INIT;
+      int rc = fetch_one (w, &src, python, &why);
+      if (rc == PIP_NOT_FOUND && strcmp (src.kind, "pypi") != 0 && strcmp (w->name, "torch") != 0)
+        {
+          fprintf (stderr, "fetch: %s is not at %s: from pip's index\n", w->file, src.where);
+          strbuf_reset (&why);
+          rc = fetch_one (w, &pip_config, python, &why);
+        }
+      strbuf_addstr (err, why.buf);
+      strbuf_release (&why);
+      if (rc < 0)
         return -1;
     }
   return 0;
