@@ -14,8 +14,9 @@ static const char lock_usage[]
     = "usage: pcgen lock [--refresh] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Pin every wheel the tags need (torch, its Python dependencies, the nvidia-* wheels it pins,\n"
       "nvcc for devel) in matrix.lock: name, version, file, sha256, size. Wheels come through\n"
-      "`pip download` and are kept in the cache; the nvidia-* pins read from the torch wheel are\n"
-      "checked against the knowledge base. Sets already locked are kept unless --refresh.\n"
+      "`pip download` from the tag's source (matrix.yaml 'sources', else pip's own index) and are\n"
+      "kept in the cache; the nvidia-* pins read from the torch wheel are checked against the\n"
+      "knowledge base. Sets already locked from the same source are kept unless --refresh.\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]

@@ -8,11 +8,11 @@
 # wheel with one byte changed. pip's own index (PIP_INDEX_URL) points at a dead port, so a wheel
 # that did not come through the configured source fails the test. Each step has its own
 # temporary cache (PCGEN_CACHE): the shared cache is only read.
-#   index:      plan shows the tag from the index; lock pins the same files, sizes and sha256 as
-#               PyPI did and records the source; the access log has every wheel; fetch into an
+#   index:      plan shows the tag from the index; lock locks the set PyPI gave again (its source
+#               changed), pins the same files, sizes and sha256 as PyPI did and records the source; the access log has every wheel; fetch into an
 #               empty cache downloads every wheel through the index and verifies it
-#   wheelhouse: the same from a folder holding torch and the nvidia-* wheels only: the rest come
-#               from pip's index (here the local index), said on stderr
+#   wheelhouse: lock and fetch the same from a folder holding torch, triton and the nvidia-*
+#               wheels only: the rest come from pip's index (here the local index), said on stderr
 #   corrupt:    torch with one byte changed under the same name: listed with the true sha256,
 #               pip refuses it (lock: one line, exit 3); listed with its own sha256, fetch refuses
 #               it against matrix.lock (one line, exit 3); no corrupt byte enters either cache
@@ -149,8 +149,11 @@ project "$p" "{ index: \"$good\" }"
 step "plan: the 12.4 tag comes from the index" bash -c \
   "cd '$p' && '$PCGEN' plan --json | jq -e --arg u '$good' '[.tags[] | select(.cuda.version == \"12.4\") | .source] | length == 1 and all(.kind == \"index\" and .where == \$u)' \
    && '$PCGEN' plan | grep -qxF 'source: CUDA 12.4: index $good (1 tag)'"
+cp matrix.lock "$p/matrix.lock" # the set as PyPI gave it: the changed source locks it again
 : >"$work/access.log"
-step "lock through the index" env PCGEN_CACHE="$work/c-lock" bash -c "cd '$p' && '$PCGEN' lock"
+step "lock through the index (the set locked from PyPI before is locked again)" env PCGEN_CACHE="$work/c-lock" bash -c \
+  "cd '$p' && '$PCGEN' lock 2>'$work/lock.err'; rc=\$?; cat '$work/lock.err'; test \$rc -eq 0 && \
+   grep -qxF 'lock: $set: locked from pypi before; matrix.yaml'\''s source changed: locking again' '$work/lock.err'"
 locked_wheels "$p" >"$work/index.json"
 step "lock pins the same files, sizes and sha256 as PyPI did" cmp "$work/pypi.json" "$work/index.json"
 step "lock records the index as the set's source" test "$(locked_source "$p")" = "{\"kind\":\"index\",\"where\":\"$good\"}"
@@ -176,6 +179,17 @@ step "only what the wheelhouse lacks came from the index" bash -c \
   "grep -qF 'GET /good/packages/filelock-' '$work/access.log' && ! grep -qE 'GET /good/packages/(torch|triton|nvidia)' '$work/access.log'"
 step "fetch --offline finds the wheelhouse's wheels" env PCGEN_CACHE="$work/c-wh" bash -c "cd '$p' && '$PCGEN' fetch --offline"
 rm -rf "$work/c-wh"
+# fetch: torch from the wheelhouse, what it lacks from pip's index (nvidia-* already cached).
+while read -r name file sha; do
+  case $name in nvidia-*|triton) mkdir -p "$work/c-wh2/sha256/$sha" && link "$shared/sha256/$sha/$file" "$work/c-wh2/sha256/$sha/$file" ;; esac
+done < <(jq -r '.[] | "\(.name) \(.file) \(.sha256)"' "$work/pypi.json")
+: >"$work/access.log"
+step "fetch from the wheelhouse, what it lacks from pip's index" env PCGEN_CACHE="$work/c-wh2" PIP_INDEX_URL="$good" \
+  bash -c "cd '$p' && '$PCGEN' fetch 2>'$work/wh2.err'; rc=\$?; cat '$work/wh2.err'; test \$rc -eq 0 && \
+           grep -qF 'fetch: filelock-4.2.11-py3-none-any.whl is not at $work/wheelhouse: from pip'\''s index' '$work/wh2.err' && \
+           grep -qF 'GET /good/packages/filelock-' '$work/access.log' && ! grep -qE 'GET /good/packages/(torch|triton|nvidia)' '$work/access.log' && \
+           test -e '$work/c-wh2/sha256/$torch_sha/$torch_file'"
+rm -rf "$work/c-wh2"
 
 # --- a corrupt torch wheel, same name
 p=$work/p-corrupt
