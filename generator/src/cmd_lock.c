@@ -76,11 +76,10 @@ parse (int argc, char **argv, struct lock_opts *o)
 
 /* The setting that decides where a set comes from, for an error's last words. */
 static char *
-source_setting (const struct ptag *t, int devel)
+source_setting (const struct ptag *t)
 {
-  if (devel || strcmp (t->source_kind, "pypi") == 0)
-    return xasprintf ("the source is pip's own index (PIP_INDEX_URL, pip.conf)%s", devel ? "" : "; matrix.yaml "
-                      "'sources' can name another");
+  if (strcmp (t->source_kind, "pypi") == 0)
+    return xstrdup ("the source is pip's own index (PIP_INDEX_URL, pip.conf); matrix.yaml 'sources' can name another");
   return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, t->source_kind,
                     t->source_where);
 }
@@ -91,7 +90,7 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  if (have && !o->refresh && lock_source_matches (have, t, devel))
+  if (have && !o->refresh && lock_source_matches (have, t))
     return 0;
   if (have && !o->refresh)
     fprintf (stderr, "lock: %s: locked from %s%s%s before; matrix.yaml's source changed: locking again\n", id,
@@ -100,7 +99,7 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)
     {
-      cleanup_free char *setting = source_setting (t, devel);
+      cleanup_free char *setting = source_setting (t);
       error ("%s: cannot lock %s: %s; %s", t->name, id, err.buf, setting);
       strbuf_release (&err);
       return -1;
@@ -130,7 +129,7 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const str
   int rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
   if (rc < 0 && s && !o->offline)
     {
-      cleanup_free char *setting = source_setting (t, devel);
+      cleanup_free char *setting = source_setting (t);
       error ("%s: %s; %s", t->name, err.buf, setting);
     }
   else if (rc < 0)

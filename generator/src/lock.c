@@ -73,23 +73,11 @@ lockfile_find (const struct lockfile *lf, const char *id)
   return NULL;
 }
 
-static const char *
-want_kind (const struct ptag *t, int devel)
-{
-  return devel ? "pypi" : t->source_kind;
-}
-
-static const char *
-want_where (const struct ptag *t, int devel)
-{
-  return devel ? NULL : t->source_where;
-}
-
 int
-lock_source_matches (const struct lockset *s, const struct ptag *t, int devel)
+lock_source_matches (const struct lockset *s, const struct ptag *t)
 {
-  const char *where = want_where (t, devel);
-  return strcmp (s->source_kind, want_kind (t, devel)) == 0
+  const char *where = t->source_where;
+  return strcmp (s->source_kind, t->source_kind) == 0
          && (s->source_where == NULL ? where == NULL : where != NULL && strcmp (s->source_where, where) == 0);
 }
 
@@ -100,12 +88,12 @@ lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel, c
   const struct lockset *s = lockfile_find (lf, id);
   if (s == NULL)
     strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
-  else if (!lock_source_matches (s, t, devel))
+  else if (!lock_source_matches (s, t))
     {
-      const char *where = want_where (t, devel);
+      const char *where = t->source_where;
       strbuf_addf (err, "%s was locked from %s%s%s, but matrix.yaml now says %s%s%s: run 'pcgen lock'", id,
                    s->source_kind, s->source_where ? " " : "", s->source_where ? s->source_where : "",
-                   want_kind (t, devel), where ? " " : "", where ? where : "");
+                   t->source_kind, where ? " " : "", where ? where : "");
       s = NULL;
     }
   return s;
@@ -474,25 +462,27 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
 {
   memset (out, 0, sizeof *out);
   out->id = lock_set_id (t, devel);
-  struct pip_source torch_src = { t->source_kind, t->source_where };
-  out->source_kind = xstrdup (devel ? "pypi" : t->source_kind);
-  out->source_where = !devel && t->source_where ? xstrdup (t->source_where) : NULL;
+  /* Both sets come from the tag's source first: a CUDA version's source is its whole set of
+     wheels (a mirror, an air-gapped host); what it lacks comes from pip's index. */
+  struct pip_source src = { t->source_kind, t->source_where };
+  out->source_kind = xstrdup (t->source_kind);
+  out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   struct strbuf queue = STRBUF_INIT;
   int rc = 0;
   if (devel)
     {
       for (size_t i = 0; i < t->cuda->ndevel; i++)
         strbuf_addf (&queue, "%s==%s\n", t->cuda->devel[i].name, t->cuda->devel[i].version);
-      rc = download_round (out, &pip_config, t->python, 1, &queue, t, err);
+      rc = download_round (out, &src, t->python, 1, &queue, t, err);
     }
   else
     {
       /* torch from its source, and what it needs from the same source first (PyTorch's
          index serves every dependency; a wheelhouse may hold torch alone). */
       strbuf_addf (&queue, "torch==%s\n", t->torch->version);
-      rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
+      rc = download_round (out, &src, t->python, 0, &queue, t, err);
       for (int round = 0; rc == 0 && queue.len && round < 16; round++)
-        rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
+        rc = download_round (out, &src, t->python, 0, &queue, t, err);
     }
   strbuf_release (&queue);
   if (rc < 0)

@@ -49,9 +49,9 @@ char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
 /* The torch set (devel 0) or the devel set (devel 1) of t. */
 char *lock_set_id (const struct ptag *t, int devel);
 
-/* Whether set s was locked from the source matrix.yaml now gives t's set (torch: the tag's
-   source; devel: pip's index). A set locked from another source is locked again. */
-int lock_source_matches (const struct lockset *s, const struct ptag *t, int devel);
+/* Whether set s (t's torch or devel set) was locked from the source matrix.yaml now gives t.
+   A set locked from another source is locked again. */
+int lock_source_matches (const struct lockset *s, const struct ptag *t);
 /* The set of t (devel 0: torch, 1: devel) in lf, or NULL with err saying to run pcgen lock:
    absent from `lock` (the file's name), or locked from another source than matrix.yaml's. */
 const struct lockset *lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel,

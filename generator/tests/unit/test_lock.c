@@ -123,16 +123,17 @@ test_source_matches (void)
   t.source_kind = "index";
   t.source_where = "http://127.0.0.1:8080/simple";
   struct lockset s = { NULL, "index", "http://127.0.0.1:8080/simple", NULL, 0, 0 };
-  CHECK (lock_source_matches (&s, &t, 0));
+  CHECK (lock_source_matches (&s, &t));
   s.source_where = "http://127.0.0.1:8081/simple";
-  CHECK (!lock_source_matches (&s, &t, 0));
+  CHECK (!lock_source_matches (&s, &t));
   s.source_kind = "pypi", s.source_where = NULL;
-  CHECK (!lock_source_matches (&s, &t, 0));
-  CHECK (lock_source_matches (&s, &t, 1)); /* devel sets come from pip's index */
+  CHECK (!lock_source_matches (&s, &t));
   t.source_kind = "pypi", t.source_where = NULL;
-  CHECK (lock_source_matches (&s, &t, 0));
+  CHECK (lock_source_matches (&s, &t));
   s.source_kind = "wheelhouse", s.source_where = "/srv/wheels";
-  CHECK (!lock_source_matches (&s, &t, 0));
+  CHECK (!lock_source_matches (&s, &t));
+  t.source_kind = "wheelhouse", t.source_where = "/srv/wheels";
+  CHECK (lock_source_matches (&s, &t));
 }
 
 int
