@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # tests/index/run.sh PCGEN: the `sources` of matrix.yaml against a local PEP 503 index on
 # 127.0.0.1 (tests/index/serve.py, a free port) serving the REAL wheels of torch 2.6.0 + CUDA 12.4
-# (torch, its nvidia-*-cu12 pins, triton and the pure-Python dependencies), linked with
+# (torch, its nvidia-*-cu12 pins, triton, the pure-Python dependencies, and nvcc and the CCCL
+# headers of the devel set), linked with
 # #sha256= fragments as real indexes do. The wheels are the ones the committed matrix.lock pins
 # from PyPI, taken from the pcgen cache (`pcgen fetch` of that tag first, a no-op when cached) and
 # hard-linked (else symlinked) into the served folders: nothing of GBs is copied but one torch
 # wheel with one byte changed. pip's own index (PIP_INDEX_URL) points at a dead port, so a wheel
 # that did not come through the configured source fails the test. Each step has its own
 # temporary cache (PCGEN_CACHE): the shared cache is only read.
-#   index:      plan shows the tag from the index; lock locks the set PyPI gave again (its source
-#               changed), pins the same files, sizes and sha256 as PyPI did and records the source; the access log has every wheel; fetch into an
+#   index:      plan shows the runtime and devel tags from the index; lock locks the torch and
+#               devel sets PyPI gave again (their source changed), pins the same files, sizes and
+#               sha256 as PyPI did and records the source; the access log has every wheel; fetch into an
 #               empty cache downloads every wheel through the index and verifies it
 #   wheelhouse: lock and fetch the same from a folder holding torch, triton and the nvidia-*
 #               wheels only: the rest come from pip's index (here the local index), said on stderr
@@ -27,7 +29,8 @@ cd "$top"
 export PCGEN_DATA="$top/generator/data"
 shared=${PCGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pytorch-cuda}
 unset PCGEN_CACHE
-rt=2.6.0-cuda12.4-cudnn9-runtime set=torch-2.6.0-cu124-py3.11
+rt=2.6.0-cuda12.4-cudnn9-runtime dv=2.6.0-cuda12.4-cudnn9-devel
+set=torch-2.6.0-cu124-py3.11 dset=cuda-devel-12.4-py3.11
 passed=0 failed=0
 work=$(mktemp -d /tmp/pcgen-index.XXXXXX)
 out=$work/out
@@ -49,10 +52,13 @@ export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_INDEX_URL=http://1
 unset PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_NO_INDEX
 
 # --- the real wheels, as PyPI gave them (matrix.lock), in the shared cache
-pypi_wheels() { jq -c --arg id "$set" '.sets[] | select(.id == $id) | .wheels | map({name, version, file, size, sha256}) | sort_by(.name)' "$1"; }
-step "the $rt wheels are in the pcgen cache (pcgen fetch from PyPI)" env -u PIP_INDEX_URL "$PCGEN" fetch "$rt"
-pypi_wheels matrix.lock >"$work/pypi.json"
-step "matrix.lock pins the $set set from PyPI" jq -e 'length > 20' "$work/pypi.json"
+set_wheels() { # set_wheels LOCK ID: the set's wheels, sorted
+  jq -c --arg id "$2" '.sets[] | select(.id == $id) | .wheels | map({name, version, file, size, sha256}) | sort_by(.name)' "$1"; }
+step "the $rt and $dv wheels are in the pcgen cache (pcgen fetch from PyPI)" env -u PIP_INDEX_URL "$PCGEN" fetch "$rt" "$dv"
+set_wheels matrix.lock "$set" >"$work/pypi.json"
+set_wheels matrix.lock "$dset" >"$work/pypi-devel.json"
+jq -s 'add' "$work/pypi.json" "$work/pypi-devel.json" >"$work/pypi-all.json"
+step "matrix.lock pins the $set and $dset sets from PyPI" jq -e 'length > 22' "$work/pypi-all.json"
 
 # --- the served folders: good/, corrupt/ (torch one byte off, listed with the true sha256),
 #     relisted/ (the same corrupt torch, listed with its own sha256)
@@ -62,7 +68,7 @@ while read -r name file sha; do
   link "$shared/sha256/$sha/$file" "$work/srv/good/packages/$file"
   case $name in torch) ;; *) link "$shared/sha256/$sha/$file" "$work/srv/corrupt/packages/$file" ;; esac
   case $name in torch|triton|nvidia-*) link "$shared/sha256/$sha/$file" "$work/wheelhouse/$file" ;; esac
-done < <(jq -r '.[] | "\(.name) \(.file) \(.sha256)"' "$work/pypi.json")
+done < <(jq -r '.[] | "\(.name) \(.file) \(.sha256)"' "$work/pypi-all.json")
 torch_file=$(jq -r '.[] | select(.name == "torch") | .file' "$work/pypi.json")
 torch_sha=$(jq -r '.[] | select(.name == "torch") | .sha256' "$work/pypi.json")
 cp "$work/srv/good/packages/$torch_file" "$work/srv/corrupt/packages/$torch_file"
@@ -88,7 +94,7 @@ write_index() { # write_index NAME TORCH_SHA
     printf '<!DOCTYPE html><html><body>\n<a href="../../packages/%s#sha256=%s">%s</a>\n</body></html>\n' \
       "$file" "$sha" "$file" >"$root/simple/$name/index.html"
     printf '<a href="%s/">%s</a>\n' "$name" "$name" >>"$root/simple/index.html"
-  done < <(jq -r '.[] | "\(.name) \(.file) \(.sha256)"' "$work/pypi.json")
+  done < <(jq -r '.[] | "\(.name) \(.file) \(.sha256)"' "$work/pypi-all.json")
   echo '</body></html>' >>"$root/simple/index.html"
 }
 write_index good "$torch_sha"
@@ -115,15 +121,14 @@ base: debian-bookworm
 python: "3.11"
 torch: [${3:-"2.6.0"}]
 cuda: [${4:-"12.4"}]
-flavors: [runtime]
+flavors: [${FLAVORS:-runtime}]
 sources:
   "12.4": $2
 ${5:-}
 EOF
 }
 # The set's wheels as a lock recorded them, and its source.
-locked_wheels() { pypi_wheels "$1/matrix.lock"; }
-locked_source() { jq -c --arg id "$set" '.sets[] | select(.id == $id) | .source' "$1/matrix.lock"; }
+locked_source() { jq -c --arg id "${2:-$set}" '.sets[] | select(.id == $id) | .source' "$1/matrix.lock"; }
 # One error line from pcgen and no line of pip's own report.
 one_line() { # one_line FILE PATTERN...
   local f=$1; shift
@@ -136,33 +141,37 @@ clean_cache() { # clean_cache CACHE
   [ ! -e "$1/sha256/$bad_sha" ] || return 1
   ! find "$1" -name "$torch_file" -not -path "*/sha256/$torch_sha/*" | grep -q .
 }
-got_from_server() { # got_from_server PATH-PREFIX: every wheel of the set was GET 200 under it
+got_from_server() { # got_from_server PATH-PREFIX [WHEELS-JSON]: every wheel listed was GET 200 under it
   local file
-  for file in $(jq -r '.[].file' "$work/pypi.json"); do
+  for file in $(jq -r '.[].file' "${2:-$work/pypi.json}"); do
     grep -qF "GET $1/$file 200" "$work/access.log" || { echo "not requested: $1/$file"; return 1; }
   done
 }
 
 # --- index
 p=$work/p-index
-project "$p" "{ index: \"$good\" }"
-step "plan: the 12.4 tag comes from the index" bash -c \
-  "cd '$p' && '$PCGEN' plan --json | jq -e --arg u '$good' '[.tags[] | select(.cuda.version == \"12.4\") | .source] | length == 1 and all(.kind == \"index\" and .where == \$u)' \
-   && '$PCGEN' plan | grep -qxF 'source: CUDA 12.4: index $good (1 tag)'"
+FLAVORS="runtime, devel" project "$p" "{ index: \"$good\" }"
+step "plan: the 12.4 tags (runtime, devel) come from the index" bash -c \
+  "cd '$p' && '$PCGEN' plan --json | jq -e --arg u '$good' '[.tags[] | select(.cuda.version == \"12.4\") | .source] | length == 2 and all(.kind == \"index\" and .where == \$u)' \
+   && '$PCGEN' plan | grep -qxF 'source: CUDA 12.4: index $good (2 tags)'"
 cp matrix.lock "$p/matrix.lock" # the set as PyPI gave it: the changed source locks it again
 : >"$work/access.log"
-step "lock through the index (the set locked from PyPI before is locked again)" env PCGEN_CACHE="$work/c-lock" bash -c \
+step "lock through the index (the sets locked from PyPI before are locked again)" env PCGEN_CACHE="$work/c-lock" bash -c \
   "cd '$p' && '$PCGEN' lock 2>'$work/lock.err'; rc=\$?; cat '$work/lock.err'; test \$rc -eq 0 && \
-   grep -qxF 'lock: $set: locked from pypi before; matrix.yaml'\''s source changed: locking again' '$work/lock.err'"
-locked_wheels "$p" >"$work/index.json"
-step "lock pins the same files, sizes and sha256 as PyPI did" cmp "$work/pypi.json" "$work/index.json"
-step "lock records the index as the set's source" test "$(locked_source "$p")" = "{\"kind\":\"index\",\"where\":\"$good\"}"
-step "every wheel was requested from the index (access log)" got_from_server /good/packages
+   grep -qxF 'lock: $set: locked from pypi before; matrix.yaml'\''s source changed: locking again' '$work/lock.err' && \
+   grep -qxF 'lock: $dset: locked from pypi before; matrix.yaml'\''s source changed: locking again' '$work/lock.err'"
+set_wheels "$p/matrix.lock" "$set" >"$work/index.json"
+set_wheels "$p/matrix.lock" "$dset" >"$work/index-devel.json"
+step "lock pins the same files, sizes and sha256 as PyPI did (torch set)" cmp "$work/pypi.json" "$work/index.json"
+step "lock pins the same files, sizes and sha256 as PyPI did (devel set)" cmp "$work/pypi-devel.json" "$work/index-devel.json"
+step "lock records the index as the source of both sets" test "$(locked_source "$p") $(locked_source "$p" "$dset")" = \
+  "{\"kind\":\"index\",\"where\":\"$good\"} {\"kind\":\"index\",\"where\":\"$good\"}"
+step "every wheel was requested from the index (access log)" got_from_server /good/packages "$work/pypi-all.json"
 step "the index's project pages were read" grep -qF "GET /good/simple/nvidia-cublas-cu12/ 200" "$work/access.log"
 rm -rf "$work/c-lock"
 : >"$work/access.log"
 step "fetch into an empty cache through the index, verified" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch"
-step "fetch requested every wheel from the index" got_from_server /good/packages
+step "fetch requested every wheel from the index" got_from_server /good/packages "$work/pypi-all.json"
 step "fetch left every wheel verified in its cache" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch --offline"
 
 # --- wheelhouse: torch, triton and nvidia-* only; the rest from pip's index (the local one)
@@ -172,7 +181,7 @@ project "$p" "{ wheelhouse: \"$work/wheelhouse\" }"
 step "lock from a wheelhouse, the rest from pip's index" env PCGEN_CACHE="$work/c-wh" PIP_INDEX_URL="$good" \
   bash -c "cd '$p' && '$PCGEN' lock 2>'$work/wh.err'; rc=\$?; cat '$work/wh.err'; test \$rc -eq 0 && \
            grep -qF 'filelock is not at $work/wheelhouse: from pip'\''s index' '$work/wh.err'"
-locked_wheels "$p" >"$work/wheelhouse.json"
+set_wheels "$p/matrix.lock" "$set" >"$work/wheelhouse.json"
 step "wheelhouse lock pins the same files, sizes and sha256 as PyPI did" cmp "$work/pypi.json" "$work/wheelhouse.json"
 step "lock records the wheelhouse as the set's source" test "$(locked_source "$p")" = "{\"kind\":\"wheelhouse\",\"where\":\"$work/wheelhouse\"}"
 step "only what the wheelhouse lacks came from the index" bash -c \
