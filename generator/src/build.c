@@ -111,22 +111,12 @@ place (const char *src, const char *dst, struct strbuf *err)
   return 0;
 }
 
-static const struct lockset *
-need_set (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
-{
-  cleanup_free char *id = lock_set_id (t, devel);
-  const struct lockset *s = lockfile_find (lf, id);
-  if (s == NULL)
-    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
-  return s;
-}
-
 int
 build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock, int offline,
               struct staged_layer **l, size_t *nl, struct strbuf *err)
 {
-  const struct lockset *ts = need_set (lf, t, 0, lock, err);
-  const struct lockset *ds = ts && t->runtime ? need_set (lf, t, 1, lock, err) : NULL;
+  const struct lockset *ts = lock_find_current (lf, t, 0, lock, err);
+  const struct lockset *ds = ts && t->runtime ? lock_find_current (lf, t, 1, lock, err) : NULL;
   if (ts == NULL || (t->runtime && ds == NULL))
     return -1;
   if (lock_fetch (ts, t->python, offline, err) < 0 || (ds && lock_fetch (ds, t->python, offline, err) < 0))

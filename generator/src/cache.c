@@ -91,7 +91,7 @@ cache_adopt (const char *src, const char *file, const char *sha256, struct strbu
 }
 
 int
-cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
+cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
            unsigned long long *size, struct strbuf *err)
 {
   if (sha256_file (src, sha256, size) < 0)
@@ -99,22 +99,12 @@ cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
       strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));
       return -1;
     }
-  cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
-  cleanup_free char *dst = xasprintf ("%s/%s", dir, file);
-  if (mkdir_p (dir, 0755) < 0)
+  if (want && strcmp (sha256, want) != 0)
     {
-      strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno));
-      return -1;
+      strbuf_addf (err, "%s has sha256 %s, not %s: refused, not cached", file, sha256, want);
+      unlink (src);
+      return -2;
     }
-  if (rename (src, dst) < 0)
-    {
-      strbuf_addf (err, "cannot move '%s' into the cache: %s", src, strerror (errno));
-      return -1;
-    }
-  /* Just hashed: remember it, so the next check does not hash it again. */
-  cleanup_free char *stamp_path = xasprintf ("%s.verified", dst);
-  cleanup_free char *stamp = stat_stamp (dst);
-  if (stamp)
-    write_file_atomic (stamp_path, stamp, strlen (stamp), 0644);
-  return 0;
+  /* Just hashed: adopting stamps it verified, so the next check does not hash it again. */
+  return cache_adopt (src, file, sha256, err);
 }

@@ -21,8 +21,10 @@ char *cache_path (const char *sha256, const char *file);
 int cache_check (const char *sha256, const char *file, struct strbuf *err);
 
 /* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its
-   size in *size). src is gone afterwards. Returns 0, or -1 with err set. */
-int cache_put (const char *src, const char *file, char sha256[SHA256_HEX_LEN + 1],
+   size in *size). With want (not NULL), bytes whose sha256 is not want never enter the cache:
+   src is removed and -2 returned, err naming both digests. src is gone afterwards. Returns 0,
+   or -1 (-2) with err set. */
+int cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
                unsigned long long *size, struct strbuf *err);
 
 /* Move src into the cache as (sha256, file) when the caller has just hashed it to that digest

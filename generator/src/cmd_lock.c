@@ -14,10 +14,11 @@ static const char lock_usage[]
     = "usage: pcgen lock [--refresh] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Pin every wheel the tags need (torch, its Python dependencies, the nvidia-* wheels it pins,\n"
       "ptxas/nvvm/headers for devel) in matrix.lock: name, version, file, sha256, size. Wheels come\n"
-      "through `pip download` and are kept in the cache; the nvidia-* pins read from the torch wheel\n"
-      "are checked against the knowledge base. Devel sets also pin the Debian packages nvcc comes\n"
-      "from, as generator/data/cuda.yaml names them (with their pool path); pcgen fetch downloads\n"
-      "them. Sets already locked are kept unless --refresh.\n"
+      "through `pip download` from the tag's source (matrix.yaml 'sources', else pip's own index)\n"
+      "and are kept in the cache; the nvidia-* pins read from the torch wheel are checked against\n"
+      "the knowledge base. Devel sets also pin the Debian packages nvcc comes from, as\n"
+      "generator/data/cuda.yaml names them (with their pool path); pcgen fetch downloads them.\n"
+      "Sets already locked from the same source are kept unless --refresh.\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]
@@ -77,24 +78,38 @@ parse (int argc, char **argv, struct lock_opts *o)
   return 0;
 }
 
+/* The setting that decides where a set comes from, for an error's last words. */
+static char *
+source_setting (const struct ptag *t)
+{
+  if (strcmp (t->source_kind, "pypi") == 0)
+    return xstrdup ("the source is pip's own index (PIP_INDEX_URL, pip.conf); matrix.yaml 'sources' can name another");
+  return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, t->source_kind,
+                    t->source_where);
+}
+
 /* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
 static int
 ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  if (have && !o->refresh)
+  if (have && !o->refresh && lock_source_matches (have, t))
     {
       /* The nvcc packages come from the knowledge base, not from pip: kept in step with it. */
       if (devel && lock_nvcc_debs (t, &lf->sets[have - lf->sets]))
         fprintf (stderr, "lock: %s: nvcc packages pinned from generator/data/cuda.yaml\n", id);
       return 0;
     }
+  if (have && !o->refresh)
+    fprintf (stderr, "lock: %s: locked from %s%s%s before; matrix.yaml's source changed: locking again\n", id,
+             have->source_kind, have->source_where ? " " : "", have->source_where ? have->source_where : "");
   struct lockset s;
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)
     {
-      error ("%s: cannot lock %s: %s", t->name, id, err.buf);
+      cleanup_free char *setting = source_setting (t);
+      error ("%s: cannot lock %s: %s; %s", t->name, id, err.buf, setting);
       strbuf_release (&err);
       return -1;
     }
@@ -120,13 +135,15 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
 static int
 fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
 {
-  cleanup_free char *id = lock_set_id (t, devel);
-  const struct lockset *s = lockfile_find (lf, id);
-  if (s == NULL)
-    return error ("%s: %s is not in %s: run 'pcgen lock'", t->name, id, o->lock);
   struct strbuf err = STRBUF_INIT;
-  int rc = lock_fetch (s, t->python, o->offline, &err);
-  if (rc < 0)
+  const struct lockset *s = lock_find_current (lf, t, devel, o->lock, &err);
+  int rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
+  if (rc < 0 && s && !o->offline)
+    {
+      cleanup_free char *setting = source_setting (t);
+      error ("%s: %s; %s", t->name, err.buf, setting);
+    }
+  else if (rc < 0)
     error ("%s: %s", t->name, err.buf);
   strbuf_release (&err);
   return rc;

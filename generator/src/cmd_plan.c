@@ -47,6 +47,15 @@ print_table (const struct plan *p)
       strbuf_release (&al);
     }
   printf ("%zu tag%s in %s\n", p->ntags, p->ntags == 1 ? "" : "s", p->m->repository.s);
+  for (size_t i = 0; i < p->m->nsources; i++)
+    {
+      const struct msource *s = &p->m->sources[i];
+      size_t n = 0;
+      for (size_t j = 0; j < p->ntags; j++)
+        n += strcmp (p->tags[j].cuda->version, s->cuda.s) == 0;
+      printf ("source: CUDA %s: %s %s (%zu tag%s)\n", s->cuda.s, s->index.s ? "index" : "wheelhouse",
+              s->index.s ? s->index.s : s->wheelhouse.s, n, n == 1 ? "" : "s");
+    }
   for (size_t i = 0; i < p->ntags; i++)
     if (strcmp (p->tags[i].source_kind, "unavailable") == 0 && strcmp (p->tags[i].flavor, "runtime") == 0)
       {

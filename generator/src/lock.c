@@ -75,6 +75,32 @@ lockfile_find (const struct lockfile *lf, const char *id)
   return NULL;
 }
 
+int
+lock_source_matches (const struct lockset *s, const struct ptag *t)
+{
+  const char *where = t->source_where;
+  return strcmp (s->source_kind, t->source_kind) == 0
+         && (s->source_where == NULL ? where == NULL : where != NULL && strcmp (s->source_where, where) == 0);
+}
+
+const struct lockset *
+lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel, const char *lock, struct strbuf *err)
+{
+  cleanup_free char *id = lock_set_id (t, devel);
+  const struct lockset *s = lockfile_find (lf, id);
+  if (s == NULL)
+    strbuf_addf (err, "%s is not in %s: run 'pcgen lock'", id, lock);
+  else if (!lock_source_matches (s, t))
+    {
+      const char *where = t->source_where;
+      strbuf_addf (err, "%s was locked from %s%s%s, but matrix.yaml now says %s%s%s: run 'pcgen lock'", id,
+                   s->source_kind, s->source_where ? " " : "", s->source_where ? s->source_where : "",
+                   t->source_kind, where ? " " : "", where ? where : "");
+      s = NULL;
+    }
+  return s;
+}
+
 static char *
 get_str (json_t *o, const char *key)
 {
@@ -163,13 +189,14 @@ cmp_wheel (const void *a, const void *b)
 int
 lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
 {
-  if (lf->n) /* qsort of NULL is undefined, even for no elements */
+  /* qsort's pointer must not be NULL, even for no elements (C11 7.22.5): an empty lock is one. */
+  if (lf->n > 1)
     qsort (lf->sets, lf->n, sizeof *lf->sets, cmp_set);
   json_t *sets = json_array ();
   for (size_t i = 0; i < lf->n; i++)
     {
       struct lockset *s = &lf->sets[i];
-      if (s->n)
+      if (s->n > 1)
         qsort (s->w, s->n, sizeof *s->w, cmp_wheel);
       json_t *ws = json_array ();
       for (size_t j = 0; j < s->n; j++)
@@ -259,8 +286,8 @@ check_pins (const struct ptag *t, const struct requirement *r, size_t n, struct 
       const char *kb = kb_pin_find (t->variant->pins, t->variant->npins, r[i].name);
       if (kb && strcmp (kb, r[i].version) != 0)
         {
-          strbuf_addf (err, "torch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s\n",
-                       t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
+          strbuf_addf (err, "%storch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s",
+                       bad ? "; " : "", t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
           bad = 1;
         }
     }
@@ -319,7 +346,7 @@ collect (const char *dir, struct lockset *s, int devel, const char *python, stru
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       struct locked_wheel *w = &s->w[s->n++];
       *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)), NULL };
-      rc = cache_put (src, e->d_name, sha, &size, err);
+      rc = cache_put (src, e->d_name, NULL, sha, &size, err);
       w->sha256 = xstrdup (rc == 0 ? sha : "");
       w->size = size;
       if (rc == 0 && !devel)
@@ -329,6 +356,80 @@ collect (const char *dir, struct lockset *s, int devel, const char *python, stru
         }
     }
   closedir (d);
+  return rc;
+}
+
+/* Remove a download folder and whatever pip left in it (a failed run). */
+static void
+remove_download_dir (char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)))
+    if (e->d_name[0] != '.')
+      {
+        cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
+        unlink (f);
+      }
+  if (d)
+    closedir (d);
+  rmdir (dir);
+  free (dir);
+}
+
+static const struct pip_source pip_config = { "pypi", NULL };
+
+/* The PEP 503 name of a requirement line ("typing-extensions>=4.10.0"). */
+static char *
+spec_name (const char *spec)
+{
+  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;["));
+  return pep503_name (raw);
+}
+
+/* Download specs from src into the cache and the set. A requirement that a source other than
+   PyPI lacks (pip: no matching distribution; a wheelhouse of torch alone, an index without
+   some dependency) comes from pip's own configuration instead, said on stderr; any other
+   failure of the source (unreachable, wrong bytes) is an error. */
+static int
+download_specs (struct lockset *s, const struct pip_source *src, char **specs, size_t n, const char *python,
+                int devel, struct strbuf *queue, const struct ptag *t, struct strbuf *err)
+{
+  char *dir = download_dir (err);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *missing = NULL;
+  struct strbuf perr = STRBUF_INIT;
+  int rc = pip_download ((const char *const *) specs, n, src, python, dir, &missing, &perr);
+  if (rc == 0)
+    rc = collect (dir, s, devel, python, queue, t, err);
+  remove_download_dir (dir);
+  size_t k = n;
+  if (rc == PIP_NOT_FOUND && strcmp (src->kind, "pypi") != 0 && missing)
+    {
+      cleanup_free char *want = spec_name (missing);
+      for (k = 0; k < n; k++)
+        {
+          cleanup_free char *have = spec_name (specs[k]);
+          if (strcmp (have, want) == 0 && strcmp (want, "torch") != 0)
+            break;
+        }
+    }
+  if (k == n)
+    {
+      strbuf_addstr (err, perr.buf);
+      strbuf_release (&perr);
+      return rc < 0 ? -1 : 0;
+    }
+  strbuf_release (&perr);
+  fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, specs[k], src->where);
+  rc = download_specs (s, &pip_config, &specs[k], 1, python, devel, queue, t, err);
+  /* The others from the source again, without the one it lacks. */
+  char *moved = specs[k];
+  specs[k] = specs[n - 1];
+  if (rc == 0 && n > 1)
+    rc = download_specs (s, src, specs, n - 1, python, devel, queue, t, err);
+  specs[n - 1] = moved;
   return rc;
 }
 
@@ -357,27 +458,9 @@ download_round (struct lockset *s, const struct pip_source *src, const char *pyt
   int rc = 0;
   if (n)
     {
-      fprintf (stderr, "lock: %s: %zu wheel%s: %s%s\n", s->id, n, n == 1 ? "" : "s", specs[0], n > 1 ? " ..." : "");
-      char *dir = download_dir (err);
-      rc = dir ? pip_download ((const char *const *) specs, n, src, python, dir, err) : -1;
-      if (rc == 0)
-        rc = collect (dir, s, devel, python, queue, t, err);
-      if (dir)
-        {
-          /* Whatever pip left behind (a failed round) goes with the folder. */
-          DIR *d = opendir (dir);
-          struct dirent *e;
-          while (d && (e = readdir (d)))
-            if (e->d_name[0] != '.')
-              {
-                cleanup_free char *f = xasprintf ("%s/%s", dir, e->d_name);
-                unlink (f);
-              }
-          if (d)
-            closedir (d);
-          rmdir (dir);
-          free (dir);
-        }
+      fprintf (stderr, "lock: %s: %zu wheel%s from %s: %s%s\n", s->id, n, n == 1 ? "" : "s",
+               src->where ? src->where : "pip's index", specs[0], n > 1 ? " ..." : "");
+      rc = download_specs (s, src, specs, n, python, devel, queue, t, err);
     }
   for (size_t i = 0; i < n; i++)
     free (specs[i]);
@@ -390,25 +473,27 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
 {
   memset (out, 0, sizeof *out);
   out->id = lock_set_id (t, devel);
-  struct pip_source pypi = { "pypi", NULL };
-  struct pip_source torch_src = { t->source_kind, t->source_where };
-  out->source_kind = xstrdup (devel ? "pypi" : t->source_kind);
-  out->source_where = !devel && t->source_where ? xstrdup (t->source_where) : NULL;
+  /* Both sets come from the tag's source first: a CUDA version's source is its whole set of
+     wheels (a mirror, an air-gapped host); what it lacks comes from pip's index. */
+  struct pip_source src = { t->source_kind, t->source_where };
+  out->source_kind = xstrdup (t->source_kind);
+  out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   struct strbuf queue = STRBUF_INIT;
   int rc = 0;
   if (devel)
     {
       for (size_t i = 0; i < t->cuda->ndevel; i++)
         strbuf_addf (&queue, "%s==%s\n", t->cuda->devel[i].name, t->cuda->devel[i].version);
-      rc = download_round (out, &pypi, t->python, 1, &queue, t, err);
+      rc = download_round (out, &src, t->python, 1, &queue, t, err);
     }
   else
     {
-      /* torch from its source; everything it needs from the user's pip configuration. */
+      /* torch from its source, and what it needs from the same source first (PyTorch's
+         index serves every dependency; a wheelhouse may hold torch alone). */
       strbuf_addf (&queue, "torch==%s\n", t->torch->version);
-      rc = download_round (out, &torch_src, t->python, 0, &queue, t, err);
+      rc = download_round (out, &src, t->python, 0, &queue, t, err);
       for (int round = 0; rc == 0 && queue.len && round < 16; round++)
-        rc = download_round (out, &pypi, t->python, 0, &queue, t, err);
+        rc = download_round (out, &src, t->python, 0, &queue, t, err);
     }
   strbuf_release (&queue);
   if (rc < 0)
@@ -488,6 +573,36 @@ lock_wheel_path (const struct locked_wheel *w)
   return cache_path (w->sha256, w->file);
 }
 
+/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. */
+static int
+fetch_one (const struct locked_wheel *w, const struct pip_source *src, const char *python, struct strbuf *err)
+{
+  cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
+  const char *specs[] = { spec };
+  const char *where = src->where ? src->where : "pip's index";
+  char *dir = download_dir (err);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
+  int rc = pip_download (specs, 1, src, python, dir, NULL, err);
+  if (rc == 0 && access (got, F_OK) != 0)
+    {
+      strbuf_addf (err, "pip did not download %s from %s (a different build of %s?)", w->file, where, spec);
+      rc = -1;
+    }
+  char sha[SHA256_HEX_LEN + 1];
+  unsigned long long size;
+  if (rc == 0)
+    {
+      rc = cache_put (got, w->file, w->sha256, sha, &size, err);
+      if (rc == -2)
+        strbuf_addf (err, " (%s serves other bytes than matrix.lock pins; if they are right, run pcgen lock --refresh)",
+                     where);
+    }
+  remove_download_dir (dir);
+  return rc;
+}
+
 int
 lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err)
 {
@@ -513,34 +628,19 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
             return -1;
           continue;
         }
-      struct pip_source src = { "pypi", NULL };
-      if (strcmp (w->name, "torch") == 0)
-        src = (struct pip_source) { s->source_kind, s->source_where };
-      cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
-      const char *specs[] = { spec };
-      char *dir = download_dir (err);
-      if (dir == NULL)
-        return -1;
+      /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */
+      struct pip_source src = { s->source_kind, s->source_where };
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
-      cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
-      int rc = pip_download (specs, 1, &src, python, dir, err);
-      char sha[SHA256_HEX_LEN + 1];
-      unsigned long long size;
-      if (rc == 0 && access (got, F_OK) != 0)
-        rc = -1, strbuf_addf (err, "pip did not download %s (a different build of %s?)", w->file, spec);
-      if (rc == 0)
-        rc = cache_put (got, w->file, sha, &size, err);
-      if (rc == 0 && strcmp (sha, w->sha256) != 0)
+      struct strbuf why = STRBUF_INIT;
+      int rc = fetch_one (w, &src, python, &why);
+      if (rc == PIP_NOT_FOUND && strcmp (src.kind, "pypi") != 0 && strcmp (w->name, "torch") != 0)
         {
-          cleanup_free char *bad = cache_path (sha, w->file);
-          unlink (bad);
-          strbuf_addf (err, "%s: sha256 %s, but matrix.lock says %s: refused (the index serves other bytes "
-                            "than were locked; run pcgen lock to accept them)", w->file, sha, w->sha256);
-          rc = -1;
+          fprintf (stderr, "fetch: %s is not at %s: from pip's index\n", w->file, src.where);
+          strbuf_reset (&why);
+          rc = fetch_one (w, &pip_config, python, &why);
         }
-      unlink (got);
-      rmdir (dir);
-      free (dir);
+      strbuf_addstr (err, why.buf);
+      strbuf_release (&why);
       if (rc < 0)
         return -1;
     }

@@ -50,6 +50,14 @@ char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
 /* The torch set (devel 0) or the devel set (devel 1) of t. */
 char *lock_set_id (const struct ptag *t, int devel);
 
+/* Whether set s (t's torch or devel set) was locked from the source matrix.yaml now gives t.
+   A set locked from another source is locked again. */
+int lock_source_matches (const struct lockset *s, const struct ptag *t);
+/* The set of t (devel 0: torch, 1: devel) in lf, or NULL with err saying to run pcgen lock:
+   absent from `lock` (the file's name), or locked from another source than matrix.yaml's. */
+const struct lockset *lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel,
+                                         const char *lock, struct strbuf *err);
+
 /* Resolve a set by downloading its wheels (into the cache) and reading their METADATA;
    cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
 int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);

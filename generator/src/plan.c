@@ -159,13 +159,15 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
   g->base = x->base;
   g->python = x->m->python.s;
   g->require_cuda = require_cuda (g->cuda);
+  /* A configured source wins, also for the variant PyPI ships: a mirror or a wheelhouse is
+     usually configured because PyPI is not to be used. */
   const struct msource *s = find_source (x->m, v->cuda);
-  if (strcmp (v->cuda, t->pypi_cuda) == 0)
-    g->source_kind = "pypi";
-  else if (s && s->index.s)
+  if (s && s->index.s)
     g->source_kind = "index", g->source_where = s->index.s;
   else if (s && s->wheelhouse.s)
     g->source_kind = "wheelhouse", g->source_where = s->wheelhouse.s;
+  else if (strcmp (v->cuda, t->pypi_cuda) == 0)
+    g->source_kind = "pypi";
   else
     g->source_kind = "unavailable";
 }

@@ -1,0 +1,160 @@
+/* test_lock.c: matrix.lock reading and writing, the cache's refusal of wrong bytes, and
+   pip's errors turned into one line. */
+#include "check.h"
+#include "cache.h"
+#include "fsutil.h"
+#include "lock.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp[] = "/tmp/pcgen-test-lock.XXXXXX";
+
+/* A lock with no set (a first `pcgen lock` whose every tag failed) is written and read back:
+   no qsort on a NULL array (UBSan's nonnull-attribute check). */
+static void
+test_empty_lock (void)
+{
+  struct lockfile lf = { 0 };
+  struct strbuf err = STRBUF_INIT;
+  cleanup_free char *path = xasprintf ("%s/empty.lock", tmp);
+  CHECK_INT (lockfile_write (path, &lf, &err), 0);
+  struct lockfile back;
+  CHECK_INT (lockfile_read (path, &back, &err), 0);
+  CHECK_INT (back.n, 0);
+  lockfile_release (&back);
+  /* A set with no wheel, the same. */
+  ARRAY_GROW (lf.sets, 1, lf.alloc);
+  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
+  lf.n = 1;
+  CHECK_INT (lockfile_write (path, &lf, &err), 0);
+  CHECK_INT (lockfile_read (path, &back, &err), 0);
+  CHECK_INT (back.n, 1);
+  CHECK_INT (back.sets[0].n, 0);
+  lockfile_release (&back);
+  lockfile_release (&lf);
+  strbuf_release (&err);
+}
+
+/* pip's multi-line reports, as pip 23 prints them, become one line and a class. */
+static void
+test_pip_explain (void)
+{
+  struct strbuf l = STRBUF_INIT;
+  char *missing = NULL;
+  const char *hash
+      = "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated the "
+        "package versions, please update the hashes. Otherwise, examine the package contents carefully; someone "
+        "may have tampered with them.\n"
+        "    filelock==4.2.11 from http://127.0.0.1:18765/packages/filelock-4.2.11-py3-none-any.whl#sha256=020e:\n"
+        "        Expected sha256 020e\n"
+        "             Got        701d\n\n";
+  CHECK_INT (pip_explain (hash, &l, &missing), PIP_HASH);
+  CHECK_STR (l.buf, "http://127.0.0.1:18765/packages/filelock-4.2.11-py3-none-any.whl has sha256 701d, but the "
+                    "index lists 020e: refused");
+  strbuf_reset (&l);
+  const char *down
+      = "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPConnection object at 0x7f67>: Failed "
+        "to establish a new connection: [Errno 111] Connection refused')': /simple/filelock/\n"
+        "ERROR: Could not find a version that satisfies the requirement filelock==4.2.11 (from versions: none)\n"
+        "ERROR: No matching distribution found for filelock==4.2.11\n";
+  CHECK_INT (pip_explain (down, &l, &missing), PIP_UNREACHABLE);
+  CHECK_STR (l.buf, "cannot reach the index: connection refused");
+  CHECK (missing == NULL);
+  strbuf_reset (&l);
+  const char *none = "ERROR: Could not find a version that satisfies the requirement nosuch==1.0 (from versions: "
+                     "0.9, 1.1)\nERROR: No matching distribution found for nosuch==1.0\n";
+  CHECK_INT (pip_explain (none, &l, &missing), PIP_NOT_FOUND);
+  CHECK_STR (l.buf, "no wheel of nosuch==1.0 for this platform and Python there (versions there: 0.9, 1.1)");
+  CHECK_STR (missing, "nosuch==1.0");
+  free (missing);
+  strbuf_reset (&l);
+  const char *gone = "WARNING: Location '/srv/wheels' is ignored: it is either a non-existing path or lacks a "
+                     "specific scheme.\nERROR: Could not find a version that satisfies the requirement torch==2.6.0 "
+                     "(from versions: none)\nERROR: No matching distribution found for torch==2.6.0\n";
+  CHECK_INT (pip_explain (gone, &l, &missing), PIP_UNREACHABLE);
+  CHECK_STR (l.buf, "wheelhouse '/srv/wheels' does not exist");
+  strbuf_reset (&l);
+  CHECK_INT (pip_explain ("Traceback\n  something\nOSError:   disk   full  \n\n", &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "OSError: disk full");
+  strbuf_reset (&l);
+  CHECK_INT (pip_explain ("ERROR: one\nline two\nERROR: Exception:\n  detail\n", &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "Exception:");
+  CHECK (strchr (l.buf, '\n') == NULL);
+  strbuf_release (&l);
+}
+
+/* Bytes that do not hash to the pinned sha256 never enter the cache. */
+static void
+test_cache_put_want (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[SHA256_HEX_LEN + 1], good[SHA256_HEX_LEN + 1];
+  unsigned long long size = 0;
+  cleanup_free char *src = xasprintf ("%s/a-1.0-py3-none-any.whl", tmp);
+  CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
+  sha256_hex ("good bytes", 10, good);
+  CHECK_INT (write_file_atomic (src, "evil bytes", 10, 0644), 0);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), -2);
+  CHECK_CONTAINS (err.buf, "refused, not cached");
+  CHECK (access (src, F_OK) != 0);
+  cleanup_free char *cached_dir = xasprintf ("%s/sha256/%s", getenv ("PCGEN_CACHE"), sha);
+  CHECK (access (cached_dir, F_OK) != 0);
+  CHECK_INT (cache_check (sha, "a-1.0-py3-none-any.whl", &err), 0);
+  strbuf_reset (&err);
+  CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), 0);
+  CHECK_STR (sha, good);
+  CHECK_INT (size, 10);
+  CHECK_INT (cache_check (good, "a-1.0-py3-none-any.whl", &err), 1);
+  strbuf_release (&err);
+}
+
+/* A set locked from another source than matrix.yaml's is not current. */
+static void
+test_source_matches (void)
+{
+  struct ptag t;
+  memset (&t, 0, sizeof t);
+  t.flavor = "runtime";
+  t.source_kind = "index";
+  t.source_where = "http://127.0.0.1:8080/simple";
+  struct lockset s = { NULL, "index", "http://127.0.0.1:8080/simple", NULL, 0, 0 };
+  CHECK (lock_source_matches (&s, &t));
+  s.source_where = "http://127.0.0.1:8081/simple";
+  CHECK (!lock_source_matches (&s, &t));
+  s.source_kind = "pypi", s.source_where = NULL;
+  CHECK (!lock_source_matches (&s, &t));
+  t.source_kind = "pypi", t.source_where = NULL;
+  CHECK (lock_source_matches (&s, &t));
+  s.source_kind = "wheelhouse", s.source_where = "/srv/wheels";
+  CHECK (!lock_source_matches (&s, &t));
+  t.source_kind = "wheelhouse", t.source_where = "/srv/wheels";
+  CHECK (lock_source_matches (&s, &t));
+}
+
+int
+main (void)
+{
+  if (mkdtemp (tmp) == NULL)
+    return perror ("mkdtemp"), 1;
+  cleanup_free char *cache = xasprintf ("%s/cache", tmp);
+  setenv ("PCGEN_CACHE", cache, 1);
+  test_empty_lock ();
+  test_pip_explain ();
+  test_cache_put_want ();
+  test_source_matches ();
+  int rc = check_summary ("lock");
+  if (rc == 0)
+    {
+      cleanup_free char *cmd = xasprintf ("rm -rf '%s'", tmp);
+      if (system (cmd) != 0)
+        fprintf (stderr, "cannot remove %s\n", tmp);
+    }
+  else
+    fprintf (stderr, "kept %s\n", tmp);
+  return rc;
+}
