@@ -21,7 +21,7 @@ debian_mirror (void)
   return xstrndup (m, n);
 }
 
-struct progress
+struct download_progress
 {
   const char *label;
   unsigned long long expect;
@@ -37,7 +37,7 @@ on_progress (void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 {
   (void) ultotal;
   (void) ulnow;
-  struct progress *p = data;
+  struct download_progress *p = data;
   double total = dltotal > 0 ? (double) dltotal : (double) p->expect;
   if (p->tty)
     {
@@ -91,7 +91,7 @@ http_download (const char *url, const char *dst, unsigned long long expect_size,
       return strbuf_addstr (err, "cannot initialize libcurl"), -1;
     }
   char cerr[CURL_ERROR_SIZE] = "";
-  struct progress p = { label, expect_size, isatty (STDERR_FILENO), 0, { 0, 0 }, 0, -1 };
+  struct download_progress p = { label, expect_size, isatty (STDERR_FILENO), 0, { 0, 0 }, 0, -1 };
   curl_easy_setopt (c, CURLOPT_URL, url);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, f); /* libcurl's default writer: fwrite */
   curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
