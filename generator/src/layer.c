@@ -210,6 +210,27 @@ outer_read (struct archive *inner, void *data, const void **out)
   return n < 0 ? ARCHIVE_FATAL : n;
 }
 
+/* The data.tar (xz, zstd, gzip or bzip2) read through the outer archive's current member;
+   NULL, with err, when libarchive cannot open it. */
+static struct archive *
+data_tar_open (struct outer *o, const char *deb, struct strbuf *err)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_tar (a);
+  archive_read_support_filter_xz (a);
+  archive_read_support_filter_zstd (a);
+  archive_read_support_filter_gzip (a);
+  archive_read_support_filter_bzip2 (a);
+  if (archive_read_open (a, o, NULL, outer_read, NULL) != ARCHIVE_OK)
+    {
+      strbuf_addf (err, "cannot read the data.tar of '%s': %s", deb,
+                   archive_error_string (a) ? archive_error_string (a) : "unknown error");
+      archive_read_free (a);
+      return NULL;
+    }
+  return a;
+}
+
 static int
 deb_open_data (struct archive *ar, const char *deb, struct strbuf *err)
 {
@@ -242,14 +263,9 @@ read_deb (struct job *j, const struct layer_input *in)
   if (rc == 0)
     {
       struct outer o = { ar, xmalloc (CHUNK) };
-      struct archive *a = archive_read_new ();
-      archive_read_support_format_tar (a);
-      archive_read_support_filter_xz (a);
-      archive_read_support_filter_zstd (a);
-      archive_read_support_filter_gzip (a);
-      archive_read_support_filter_bzip2 (a);
-      if (archive_read_open (a, &o, NULL, outer_read, NULL) != ARCHIVE_OK)
-        rc = fail_archive (j, a, "cannot read the data.tar of", in->wheel);
+      struct archive *a = data_tar_open (&o, in->wheel, j->err);
+      if (a == NULL)
+        rc = -1;
       if (rc == 0)
         rc = read_members (j, in, a, "package");
       archive_read_free (a);
@@ -275,14 +291,9 @@ deb_members_memory (const void *data, size_t size, struct strbuf *out, struct st
   if (rc == 0)
     {
       struct outer o = { ar, xmalloc (CHUNK) };
-      struct archive *a = archive_read_new ();
-      archive_read_support_format_tar (a);
-      archive_read_support_filter_xz (a);
-      archive_read_support_filter_zstd (a);
-      archive_read_support_filter_gzip (a);
-      archive_read_support_filter_bzip2 (a);
-      if (archive_read_open (a, &o, NULL, outer_read, NULL) != ARCHIVE_OK)
-        rc = -1, strbuf_addf (err, "cannot read data.tar: %s", archive_error_string (a) ? archive_error_string (a) : "unknown error");
+      struct archive *a = data_tar_open (&o, "(memory)", err);
+      if (a == NULL)
+        rc = -1;
       struct archive_entry *ae;
       int r = ARCHIVE_OK;
       /* Not o.buf: the inner archive's bytes live there (found by fuzz_deb). */
