@@ -132,6 +132,7 @@ pip_explain (const char *output, struct strbuf *line, char **missing)
         *missing = xstrdup (nomatch);
       return PIP_NOT_FOUND;
     }
+  size_t before = line->len;
   cleanup_free char *last = last_line_with (output, "ERROR: ");
   if (last)
     add_collapsed (line, last);
@@ -145,8 +146,10 @@ pip_explain (const char *output, struct strbuf *line, char **missing)
       while (b > output && b[-1] != '\n')
         b--;
       cleanup_free char *l = xstrndup (b, (size_t) (end - b));
-      add_collapsed (line, *l ? l : "no message");
+      add_collapsed (line, l);
     }
+  if (line->len == before) /* "ERROR: " and nothing after it, or only blanks */
+    strbuf_addstr (line, "no message");
   return PIP_FAILED;
 }
 

@@ -78,6 +78,10 @@ test_pip_explain (void)
   CHECK_INT (pip_explain (gone, &l, &missing), PIP_UNREACHABLE);
   CHECK_STR (l.buf, "wheelhouse '/srv/wheels' does not exist");
   strbuf_reset (&l);
+  /* Found by fuzz_pip: an ERROR line with nothing after it still gives a line to read. */
+  CHECK_INT (pip_explain ("ERROR: \n", &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "no message");
+  strbuf_reset (&l);
   CHECK_INT (pip_explain ("Traceback\n  something\nOSError:   disk   full  \n\n", &l, &missing), PIP_FAILED);
   CHECK_STR (l.buf, "OSError: disk full");
   strbuf_reset (&l);
