@@ -52,8 +52,17 @@ export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_INDEX_URL=http://1
 unset PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_NO_INDEX
 
 # --- the real wheels, as PyPI gave them (matrix.lock), in the shared cache
-set_wheels() { # set_wheels LOCK ID: the set's wheels, sorted
-  jq -c --arg id "$2" '.sets[] | select(.id == $id) | .wheels | map({name, version, file, size, sha256}) | sort_by(.name)' "$1"; }
+set_wheels() { # set_wheels LOCK ID: the set's wheels, sorted (not nvcc's Debian packages: those
+  # come from the Debian mirror whatever the source, tests/fetch/run.sh)
+  jq -c --arg id "$2" '.sets[] | select(.id == $id) | .wheels | map(select(.role != "nvcc"))
+    | map({name, version, file, size, sha256}) | sort_by(.name)' "$1"; }
+seed_debs() { # seed_debs CACHE: nvcc's Debian packages (1 GB) linked in from the shared cache
+  local sha file
+  while read -r file sha; do
+    mkdir -p "$1/sha256/$sha" && ln -f "$shared/sha256/$sha/$file" "$1/sha256/$sha/$file" 2>/dev/null \
+      || cp "$shared/sha256/$sha/$file" "$1/sha256/$sha/$file"
+  done < <(jq -r '.sets[].wheels[] | select(.role == "nvcc") | "\(.file) \(.sha256)"' matrix.lock | sort -u)
+}
 step "the $rt and $dv wheels are in the pcgen cache (pcgen fetch from PyPI)" env -u PIP_INDEX_URL "$PCGEN" fetch "$rt" "$dv"
 set_wheels matrix.lock "$set" >"$work/pypi.json"
 set_wheels matrix.lock "$dset" >"$work/pypi-devel.json"
@@ -170,7 +179,8 @@ step "every wheel was requested from the index (access log)" got_from_server /go
 step "the index's project pages were read" grep -qF "GET /good/simple/nvidia-cublas-cu12/ 200" "$work/access.log"
 rm -rf "$work/c-lock"
 : >"$work/access.log"
-step "fetch into an empty cache through the index, verified" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch"
+seed_debs "$work/c-fetch"
+step "fetch into an empty cache (but nvcc's packages) through the index, verified" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch"
 step "fetch requested every wheel from the index" got_from_server /good/packages "$work/pypi-all.json"
 step "fetch left every wheel verified in its cache" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch --offline"
 
