@@ -14,6 +14,19 @@
 
 extern char **environ;
 
+/* Wait for pid; its exit status, 128 + the signal that ended it (as shells say), or -1. */
+static int
+wait_exit (pid_t pid)
+{
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
 /* environ plus the extra entries (which win: they come first for getenv's first match). */
 static char **
 make_env (const char *const *extra)
@@ -99,13 +112,7 @@ run_command (const struct run_opts *o)
       return -1;
     }
   drain (out_pipe[0], o->out, err_pipe[0], o->err);
-  int status;
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return WEXITSTATUS (status);
+  return wait_exit (pid);
 }
 
 /* The programs run_stream () runs now, by process group; stopping: run_stop_all () was called. */
@@ -193,13 +200,7 @@ run_stream (const struct run_stream_opts *o)
       streams_alloc = 0;
     }
   pthread_mutex_unlock (&streams_mu);
-  int status;
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return -1;
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return WEXITSTATUS (status);
+  return wait_exit (pid);
 }
 
 int
