@@ -32,15 +32,19 @@ log "tags: ${tags[*]}"
 if [ $skip_cold = 0 ]; then
   for t in "${tags[@]}"; do docker rmi -f "$repo:$t" >/dev/null 2>&1 || true; done
   docker image prune -f >/dev/null; docker builder prune -af >/dev/null
-  # The layer digests of the previous build, to compare with a build from nothing.
-  before=$(for f in results/builds/*.json; do [ -e "$f" ] && jq -c '{tag, layers}' "$f"; done | sort)
+  # The layer digests of the previous build, to compare with a build from nothing: each layer
+  # tar (by name, which holds the key of its inputs) made by both builds must have one digest.
+  layer_digests() { for f in results/builds/*.json; do [ -e "$f" ] && jq -r '.layers | to_entries[] | "\(.key) \(.value)"' "$f"; done | sort -u; }
+  before=$(layer_digests)
   rm -rf "${PCGEN_CACHE:-$HOME/.cache/pytorch-cuda}" results/builds results/certificates
   t0=$(now); make images >/tmp/bench-cold.log 2>&1; t1=$(now)
   log "cold make images: $(secs "$t0" "$t1") s"
-  after=$(for f in results/builds/*.json; do jq -c '{tag, layers}' "$f"; done | sort)
-  if [ -z "$before" ]; then log "layer digests: no earlier build to compare with"
-  elif [ "$before" = "$after" ]; then log "layer digests: identical to the previous build's ($(jq -s 'map(.layers | length) | add' <<<"$after") layer tars, empty cache and engine between)"
-  else log "layer digests: DIFFER from the previous build's"; diff <(echo "$before") <(echo "$after") | tee -a "$out"; fi
+  after=$(layer_digests)
+  both=$(join <(echo "$before") <(echo "$after") || true)
+  differ=$(awk '$2 != $3' <<<"$both")
+  if [ -z "$before" ] || [ -z "$both" ]; then log "layer digests: no earlier build of these layers to compare with"
+  elif [ -z "$differ" ]; then log "layer digests: $(wc -l <<<"$both") layer tars made by the previous build and by this one from an empty cache and engine: identical sha256 ($(wc -l <<<"$after") made now)"
+  else log "layer digests: DIFFER from the previous build's:"; log "$differ"; fi
 fi
 [ $skip_cold = 2 ] || for i in 1 2; do t0=$(now); make images >/tmp/bench-noop.log 2>&1; t1=$(now); log "no-op make images #$i: $(secs "$t0" "$t1") s"; done
 
