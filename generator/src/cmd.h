@@ -13,6 +13,7 @@ int cmd_build (int argc, char **argv);
 int cmd_certify (int argc, char **argv);
 int cmd_publish (int argc, char **argv);
 int cmd_bake (int argc, char **argv);
+int cmd_kb (int argc, char **argv);
 
 /* Print `json` to stdout, indented or compact; returns EXIT_OK or EXIT_ENV. */
 struct json_t;

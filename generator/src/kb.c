@@ -291,11 +291,39 @@ out:
 
 static const struct field torch_fields[]
     = { { "version", Y_SCALAR, 1 }, { "python", Y_SEQ, 1 },     { "pypi", Y_SCALAR, 1 },
-        { "source", Y_SCALAR, 1 },  { "variants", Y_SEQ, 1 },   { NULL, 0, 0 } };
+        { "source", Y_SCALAR, 1 },  { "variants", Y_SEQ, 1 },   { "unknown", Y_SEQ, 0 },
+        { NULL, 0, 0 } };
 static const struct field variant_fields[]
     = { { "cuda", Y_SCALAR, 1 },        { "cudnn", Y_SCALAR, 0 },       { "arch_list", Y_SCALAR, 0 },
         { "arch_source", Y_SCALAR, 0 }, { "pins", Y_MAP, 0 },           { "pins_source", Y_SCALAR, 0 },
-        { NULL, 0, 0 } };
+        { "unknown", Y_SEQ, 0 },        { NULL, 0, 0 } };
+
+/* `unknown: [fact, ...]`: facts `pcgen kb update` could not read from PyPI, so that validate
+   refuses a matrix needing them instead of treating a gap as "none". Returns a bit per name of
+   `names` (NULL-terminated), or records an error. */
+static unsigned
+read_unknown (struct kfile *f, const struct ynode *list, const char *what, const char *const *names,
+              const struct ynode *e, struct diags *d)
+{
+  unsigned bits = 0;
+  for (size_t i = 0; list && i < list->n; i++)
+    {
+      const struct ynode *k = list->kids[i];
+      size_t j = 0;
+      while (names[j] && (k->kind != Y_SCALAR || strcmp (k->str, names[j]) != 0))
+        j++;
+      if (names[j] == NULL)
+        {
+          diag_add (d, f->path, k->mark, "%s: 'unknown' lists '%s'; valid: %s%s%s", what,
+                    k->kind == Y_SCALAR ? k->str : "?", names[0], names[1] ? ", " : "", names[1] ? names[1] : "");
+          continue;
+        }
+      if (strcmp (names[j], "variants") != 0 && ymap_get (e, names[j]))
+        diag_add (d, f->path, k->mark, "%s: '%s' is both given and listed as unknown", what, names[j]);
+      bits |= 1u << j;
+    }
+  return bits;
+}
 
 static void
 load_variant (struct kfile *f, const struct kb *kb, const struct ynode *e, struct kb_torch *t,
@@ -316,6 +344,10 @@ load_variant (struct kfile *f, const struct kb *kb, const struct ynode *e, struc
   v->arch_list = dup_or_null (ystr (e, "arch_list"));
   if (v->arch_list)
     v->arch_source = dup_or_null (need_source (f, e, "arch_source", "a torch variant", d));
+  static const char *const variant_unknown[] = { "arch_list", "cudnn", NULL };
+  unsigned u = read_unknown (f, ymap_get (e, "unknown"), "a torch variant", variant_unknown, e, d);
+  v->arch_list_unknown = u & 1;
+  v->cudnn_unknown = (u >> 1) & 1;
   v->npins = read_pins (f, ymap_get (e, "pins"), &v->pins, d);
   if (v->npins)
     v->pins_source = dup_or_null (need_source (f, e, "pins_source", "a torch variant", d));
@@ -340,6 +372,8 @@ load_torch_entry (struct kfile *f, struct kb *kb, const struct ynode *e, struct 
   t->python_max = xstrdup (py->kids[1]->str);
   t->pypi_cuda = xstrdup (ystr (e, "pypi"));
   t->source = dup_or_null (need_source (f, e, "source", "a torch release", d));
+  static const char *const torch_unknown[] = { "variants", NULL };
+  t->variants_unknown = read_unknown (f, ymap_get (e, "unknown"), "a torch release", torch_unknown, e, d) & 1;
   const struct ynode *vars = ymap_get (e, "variants");
   t->variants = xcalloc (vars->n + 1, sizeof *t->variants);
   for (size_t j = 0; j < vars->n; j++)

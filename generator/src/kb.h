@@ -47,6 +47,8 @@ struct kb_variant
   struct kb_pin *pins;
   size_t npins;
   char *pins_source, *arch_source;
+  /* Listed under `unknown:` (written by `pcgen kb update`): not read, so not "none". */
+  int arch_list_unknown, cudnn_unknown;
 };
 
 struct kb_torch
@@ -58,6 +60,9 @@ struct kb_torch
   struct kb_variant *variants;
   size_t nvariants;
   char *source;
+  /* `unknown: [variants]`: only the PyPI variant was read; PyTorch's own index (the other CUDA
+     variants) was not, so a CUDA missing from `variants` may still have been published. */
+  int variants_unknown;
 };
 
 struct kb_gpu

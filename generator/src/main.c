@@ -30,6 +30,7 @@ static const struct command commands[] = {
   { "publish", cmd_publish, "push certified tags and their aliases to a registry (--to)" },
   { "bake", cmd_bake, "write docker-bake.json for docker buildx bake, contexts staged" },
   { "compat", cmd_compat, "which tags run on this host (or --driver/--gpu), and why not" },
+  { "kb", cmd_kb, "kb update: add the torch releases PyPI has and the knowledge base lacks (--check)" },
 };
 
 static void
@@ -51,7 +52,8 @@ usage (FILE *out)
                 "  PCGEN_DATA  folder of the knowledge base (default: generator/data)\n"
                 "  PCGEN_CACHE  download and layer cache (default: ~/.cache/pytorch-cuda)\n"
                 "  PCGEN_DEBIAN_MIRROR  where fetch downloads nvcc's Debian packages\n"
-                "                       (default: http://deb.debian.org/debian)\n");
+                "                       (default: http://deb.debian.org/debian)\n"
+                "  PCGEN_PYPI_SIMPLE  the simple API kb update reads (default: https://pypi.org/simple)\n");
 }
 
 /* git's run_builtin(): a full disk or a closed pipe on stdout is an error, not silence. */

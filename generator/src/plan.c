@@ -182,8 +182,26 @@ need_variant (struct expander *x, const struct kb_torch *t, const char *asked, c
     {
       char list[256];
       kb_torch_variant_list (t, list, sizeof list);
+      if (t->variants_unknown)
+        {
+          /* `pcgen kb update` read PyPI's wheel only: not knowing is not "not published". */
+          diag_add (x->d, x->m->file, at,
+                    "torch %s with CUDA %s: unknown; the knowledge base marks the variants of torch %s other "
+                    "than %s unknown",
+                    asked, cuda, t->version, list);
+          diag_hint (x->d, "add the CUDA %s variant to torch %s in generator/data/torch.yaml, with its source, or "
+                     "exclude it", cuda, t->version);
+          return NULL;
+        }
       diag_add (x->d, x->m->file, at, "torch %s has no CUDA %s build (published: %s)", asked, cuda, list);
       diag_hint (x->d, "drop one of them, or add {torch: \"%s\", cuda: \"%s\"} to 'exclude'", asked, cuda);
+      return NULL;
+    }
+  if (v->arch_list_unknown || v->cudnn_unknown)
+    {
+      diag_add (x->d, x->m->file, at, "torch %s with CUDA %s: the knowledge base marks its %s unknown", t->version,
+                cuda, v->arch_list_unknown ? "arch_list" : "cudnn");
+      diag_hint (x->d, "fill it in generator/data/torch.yaml from a cited source (see the README's 'pcgen kb update')");
       return NULL;
     }
   if (v->cudnn == NULL)
