@@ -408,18 +408,23 @@ kb_update (const char *index, int check)
     }
   struct strbuf before = STRBUF_INIT;
   strbuf_addstr (&before, text.buf);
-  for (size_t i = 0; i < nrel && rc == EXIT_OK; i++)
+  /* One release that cannot be read does not hold back the others (docker-library's
+     versions.sh goes on too); the exit status still says something was refused. */
+  struct strbuf added = STRBUF_INIT;
+  int failed = EXIT_OK;
+  for (size_t i = 0; i < nrel; i++)
     {
       if (!is_missing (&kb, rel[i].version))
         continue;
       const struct pypi_file *f = &p.files[rel[i].wheel];
       struct strbuf meta = STRBUF_INIT, entry = STRBUF_INIT, source = STRBUF_INIT;
       struct metadata_fetch how;
+      strbuf_reset (&err);
       fprintf (stderr, "kb: torch %s: reading the METADATA of %s\n", rel[i].version, f->filename);
       if (pypi_wheel_metadata (f, &meta, &how, &err) < 0)
         {
           error ("torch %s: %s", rel[i].version, err.buf);
-          rc = EXIT_ENV;
+          failed = EXIT_ENV;
         }
       else
         {
@@ -428,7 +433,8 @@ kb_update (const char *index, int check)
           if (release_entry (&kb, &rel[i], f, meta.buf, &entry, &source, &err) < 0)
             {
               error ("%s", err.buf);
-              rc = EXIT_INVALID;
+              if (failed == EXIT_OK)
+                failed = EXIT_INVALID;
             }
           else
             {
@@ -436,7 +442,7 @@ kb_update (const char *index, int check)
               size_t at = source_position (text.buf);
               if (at != (size_t) -1)
                 insert (&text, at, source.buf);
-              printf ("torch %s: added (CUDA %s from PyPI; %s)\n", rel[i].version, "see torch.yaml", f->filename);
+              strbuf_addf (&added, "torch %s: added from %s\n", rel[i].version, f->filename);
             }
         }
       strbuf_release (&meta);
@@ -462,10 +468,16 @@ kb_update (const char *index, int check)
               write_file_atomic (yaml, before.buf, before.len, 0644);
               rc = EXIT_INVALID;
             }
+          else
+            fputs (added.buf, stdout);
           kb_release (&check_kb);
           diags_release (&cd);
         }
     }
+  if (rc == EXIT_OK)
+    rc = failed;
+  strbuf_release (&added);
+  strbuf_release (&err);
   strbuf_release (&before);
 out:
   releases_free (rel, nrel);
