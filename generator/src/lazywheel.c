@@ -25,6 +25,7 @@
 /* Caps against a hostile or broken index: torch's directory is ~1.3 MB, its METADATA ~15 kB. */
 #define MAX_DIR (64u << 20)
 #define MAX_MEMBER (16u << 20)
+#define READ_SLACK 64
 
 static uint16_t
 le16 (const unsigned char *p)
@@ -71,7 +72,7 @@ zip_find_dir (const unsigned char *tail, size_t n, uint64_t tail_off, uint64_t s
   if (found >= LOCATOR64_LEN && le32 (e - LOCATOR64_LEN) == SIG_LOCATOR64)
     {
       uint64_t off64 = le64 (e - LOCATOR64_LEN + 8);
-      if (off64 < tail_off || off64 - tail_off > n - EOCD64_LEN)
+      if (n < EOCD64_LEN || off64 < tail_off || off64 - tail_off > n - EOCD64_LEN)
         return strbuf_addf (err, "zip64 end of central directory record at %llu is not in the last %zu bytes",
                             (unsigned long long) off64, n), -1;
       const unsigned char *z = tail + (off64 - tail_off);
@@ -264,18 +265,23 @@ lazy_wheel_metadata (struct range_source *src, struct strbuf *out, struct strbuf
     }
   if (zip_find_metadata (cdp, (size_t) dir.size, &dir, &m, err) < 0)
     goto done;
+  /* libarchive's streaming reader looks past a member's data for its data descriptor (up to
+     24 bytes, APPNOTE 4.3.9): read a little of what follows (the next header or the directory). */
+  uint64_t want = m.extent + READ_SLACK;
+  if (want > size - m.local_offset)
+    want = size - m.local_offset;
   const unsigned char *mp;
   if (m.local_offset >= tail_off)
     mp = (const unsigned char *) tail.buf + (m.local_offset - tail_off);
   else
     {
       src->requests++;
-      if ((rc = src->read (src->ctx, m.local_offset, (size_t) m.extent, &member, err)) != 0)
+      if ((rc = src->read (src->ctx, m.local_offset, (size_t) want, &member, err)) != 0)
         goto done;
       rc = -1;
       mp = (const unsigned char *) member.buf;
     }
-  rc = zip_extract (mp, (size_t) m.extent, &m, out, err);
+  rc = zip_extract (mp, (size_t) want, &m, out, err);
 done:
   if (rc < 0 && src->name)
     {
