@@ -10,7 +10,11 @@
 #     ~/.cache/pytorch-cuda keyed on matrix.lock, uploads artifacts, publishes with --to
 #   - secrets appear only as values in env: blocks, never in run: scripts or elsewhere
 #   - every `bin/pcgen SUB` the workflow runs exists: `pcgen SUB --help` exits 0
-# The checks are also run on broken copies of the workflow, which must fail them.
+# .github/workflows/kb.yml: a weekly cron (and workflow_dispatch), read-only permissions, pcgen
+# built before a step that runs `bin/pcgen kb update --check`; that step is run for real with a
+# stand-in bin/pcgen: it must fail and list each missing release in the log and the run's summary
+# when the check finds some, and pass when it finds none.
+# The checks are also run on broken copies of the workflows, which must fail them.
 # Last line: "workflow: N passed, N failed". Needs Python 3 with PyYAML (python3-yaml).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -199,6 +203,110 @@ d = copy.deepcopy(doc)
 d["jobs"]["build"]["steps"].append({"run": "bin/pcgen frobnicate"})
 r = subprocess.run([PCGEN, "frobnicate", "--help"], capture_output=True, text=True)
 check("frobnicate" in pcgen_subcommands(d) and r.returncode != 0, "an unknown subcommand in run: is caught")
+
+# kb.yml: the weekly `pcgen kb update --check`, its step run for real with a stand-in bin/pcgen.
+import shutil, tempfile
+
+def cron_weekly(expr):
+    """minute hour * * day-of-week: once a week."""
+    f = str(expr).split()
+    return (len(f) == 5 and f[0].isdigit() and f[1].isdigit() and f[2] == "*" and f[3] == "*"
+            and re.fullmatch(r"[0-6]|SUN|MON|TUE|WED|THU|FRI|SAT", f[4], re.I) is not None)
+
+def kb_check_step(d):
+    for job in (d.get("jobs") or {}).values():
+        for st in (job or {}).get("steps", []):
+            if isinstance(st, dict) and "bin/pcgen kb update --check" in str(st.get("run", "")):
+                return job, st
+    return None, None
+
+def run_step(step, rc, lines):
+    """Run the step's script with bin/pcgen printing `lines` and exiting rc: (exit, stdout, summary)."""
+    tmp = tempfile.mkdtemp()
+    try:
+        os.mkdir(os.path.join(tmp, "bin"))
+        stub = os.path.join(tmp, "bin", "pcgen")
+        with open(stub, "w") as f:
+            f.write("#!/bin/sh\n[ \"$*\" = 'kb update --check' ] || exit 9\nprintf '%%s' '%s'\nexit %d\n"
+                    % ("".join(l + "\n" for l in lines), rc))
+        os.chmod(stub, 0o755)
+        summary = os.path.join(tmp, "summary")
+        open(summary, "w").close()
+        p = subprocess.run(["bash", "-e", "-c", step.get("run", "")], cwd=tmp, capture_output=True, text=True,
+                           env=dict(os.environ, GITHUB_STEP_SUMMARY=summary))
+        return p.returncode, p.stdout, open(summary).read()
+    finally:
+        shutil.rmtree(tmp)
+
+def kb_structure(d):
+    wrong = []
+    on = d.get("on") or d.get(True) or {}
+    crons = [c.get("cron") for c in (on.get("schedule") or []) if isinstance(c, dict)] if isinstance(on, dict) else []
+    if not (crons and all(cron_weekly(c) for c in crons)):
+        wrong.append("kb.yml runs on a weekly schedule (cron 'M H * * D')")
+    if not (isinstance(on, dict) and "workflow_dispatch" in on):
+        wrong.append("kb.yml can be run by hand (workflow_dispatch)")
+    if (d.get("permissions") or {}) != {"contents": "read"}:
+        wrong.append("kb.yml only reads the repository (permissions: contents: read)")
+    job, step = kb_check_step(d)
+    if step is None:
+        return wrong + ["a step runs bin/pcgen kb update --check"]
+    steps = [s for s in job.get("steps", []) if isinstance(s, dict)]
+    before = steps[:steps.index(step)]
+    if not any(re.search(r"\bmake\b", str(s.get("run", ""))) for s in before):
+        wrong.append("pcgen is built (make) before the check")
+    if step.get("continue-on-error") or job.get("continue-on-error"):
+        wrong.append("the check step may not continue on error")
+    missing = ["torch 2.16.0: on PyPI (uploaded 2026-12-01), not in generator/data/torch.yaml",
+               "torch 2.16.1: on PyPI (uploaded 2026-12-02), not in generator/data/torch.yaml"]
+    rc, out, summary = run_step(step, 1, missing)
+    if rc == 0:
+        wrong.append("the check step fails when pcgen kb update --check finds missing releases")
+    if not all(m in out and m in summary for m in missing):
+        wrong.append("the check step lists every missing release in its log and the run's summary")
+    rc, out, summary = run_step(step, 0, [])
+    if rc != 0:
+        wrong.append("the check step passes when nothing is missing (exit %d)" % rc)
+    return wrong
+
+kb_path = os.path.join(os.path.dirname(path), "kb.yml")
+try:
+    kb = yaml.safe_load(open(kb_path))
+except Exception as e:
+    kb = None
+    check(False, "%s is valid YAML: %s" % (kb_path, e))
+if kb is not None:
+    wrong = kb_structure(kb)
+    for w in wrong:
+        check(False, w)
+    check(not wrong, "kb.yml structure")
+    for sub in sorted(pcgen_subcommands(kb)):
+        r = subprocess.run([PCGEN, sub, "--help"], capture_output=True, text=True)
+        check(r.returncode == 0, "kb.yml: bin/pcgen %s --help exits 0 (exit %d)" % (sub, r.returncode))
+    r = subprocess.run([PCGEN, "kb", "update", "--help"], capture_output=True, text=True)
+    check(r.returncode == 0 and "--check" in r.stdout, "pcgen kb update --help documents --check")
+    def kb_broken(mutate, what):
+        d = copy.deepcopy(kb)
+        mutate(d)
+        check(kb_structure(d), "a kb.yml with %s is caught" % what)
+    def swallow(d):
+        _, st = kb_check_step(d)
+        st["run"] = "bin/pcgen kb update --check || true"
+    def daily(d):
+        (d.get("on") or d.get(True))["schedule"] = [{"cron": "17 6 * * *"}]
+    def tolerant(d):
+        _, st = kb_check_step(d)
+        st["continue-on-error"] = True
+    def silent(d):
+        _, st = kb_check_step(d)
+        st["run"] = "bin/pcgen kb update --check > /dev/null"
+    def writer(d):
+        d["permissions"] = {"contents": "write"}
+    kb_broken(swallow, "the check's failure swallowed (|| true)")
+    kb_broken(daily, "a daily schedule")
+    kb_broken(tolerant, "continue-on-error")
+    kb_broken(silent, "the missing releases not listed")
+    kb_broken(writer, "write permission")
 
 print("workflow: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
