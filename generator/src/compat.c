@@ -437,6 +437,8 @@ collect (const struct cand *c, size_t n, const int *serves, const char *python, 
       a->cuda = best->v->cuda;
       if (!compat_verdict_runs (best->driver_verdict) && best->driver_verdict != COMPAT_UNCHECKED)
         a->needs_driver = best->c->min_driver;
+      if (best->driver_verdict == COMPAT_RUNS_MINOR)
+        a->full_driver = best->c->min_driver;
     }
   return count;
 }
@@ -481,19 +483,21 @@ add_cuda_list (struct strbuf *sb, const struct cand *c, size_t n, const struct c
 }
 
 static void
-add_include (struct strbuf *sb, const struct compat_advice *a)
+add_include (struct strbuf *sb, const struct compat_advice *a, const char *driver)
 {
   if (a->torch == NULL)
     return;
   strbuf_addf (sb, ": add { torch: \"%s\", cuda: \"%s\" } to include", a->torch, a->cuda);
   if (a->needs_driver)
     strbuf_addf (sb, " (it needs driver %s or newer)", a->needs_driver);
+  else if (a->full_driver)
+    strbuf_addf (sb, " (minor-version compatibility on driver %s; %s for full support)", driver, a->full_driver);
 }
 
 /* No tag of the plan is built for the GPU: the releases of the knowledge base that are. */
 static void
-advise_arch (const struct kb *kb, const struct compat_entry *e, const struct cand *c, size_t n,
-             struct compat_advice *a)
+advise_arch (const struct kb *kb, const struct compat_host *h, const struct compat_entry *e,
+             const struct cand *c, size_t n, struct compat_advice *a)
 {
   cleanup_free char *label = compat_gpu_label (e->r.gpu);
   cleanup_free int *serves = xcalloc (n + 1, sizeof *serves);
@@ -508,7 +512,7 @@ advise_arch (const struct kb *kb, const struct compat_entry *e, const struct can
       add_torch_range (&sb, kb, a);
       strbuf_addstr (&sb, " for ");
       add_cuda_list (&sb, c, n, a);
-      add_include (&sb, a);
+      add_include (&sb, a, h->driver);
     }
   a->text = strbuf_detach (&sb, NULL);
 }
@@ -555,7 +559,9 @@ advise_driver (const struct compat_host *h, const struct compat_entry *e, const 
     strbuf_addf (&sb, "torch %s is built for it", a->torch_from);
   else
     strbuf_addf (&sb, "torch %s to %s are built for it", a->torch_from, a->torch_to);
-  add_include (&sb, a);
+  /* The target's own minor-version note is already in the sentence. */
+  a->full_driver = NULL;
+  add_include (&sb, a, h->driver);
   a->text = strbuf_detach (&sb, NULL);
 }
 
@@ -568,7 +574,7 @@ advise (const struct kb *kb, const struct compat_host *h, struct compat_entry *e
   if (*c == NULL)
     *n = judge_kb (kb, h, c);
   if (is_arch_refusal (e->r.verdict))
-    advise_arch (kb, e, *c, *n, &e->advice);
+    advise_arch (kb, h, e, *c, *n, &e->advice);
   else if (e->r.verdict == COMPAT_DRIVER_TOO_OLD && h->driver)
     advise_driver (h, e, *c, *n, &e->advice);
 }

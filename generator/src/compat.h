@@ -95,6 +95,8 @@ struct compat_advice
   size_t ncudas;
   const char *torch, *cuda;           /* the include rule to add; NULL when none fits the matrix */
   const char *needs_driver;           /* that include needs a newer driver than the host's: this one */
+  const char *full_driver;            /* it runs on the host's driver through minor-version
+                                         compatibility only: the driver of full support */
 };
 
 struct compat_entry
