@@ -260,9 +260,9 @@ advice_json (const struct compat_advice *a)
   for (size_t i = 0; i < a->ncudas; i++)
     json_array_append_new (cudas, json_string (a->cudas[i]));
   json_t *include = a->torch ? json_pack ("{s:s, s:s}", "torch", a->torch, "cuda", a->cuda) : json_null ();
-  return json_pack ("{s:s, s:o, s:o, s:o, s:o, s:o}", "text", a->text, "torch_from", str_or_null (a->torch_from),
+  return json_pack ("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "text", a->text, "torch_from", str_or_null (a->torch_from),
                     "torch_to", str_or_null (a->torch_to), "cuda", cudas, "include", include, "needs_driver",
-                    str_or_null (a->needs_driver));
+                    str_or_null (a->needs_driver), "full_driver", str_or_null (a->full_driver));
 }
 
 static json_t *
