@@ -232,8 +232,8 @@ gpu_json (const struct compat_gpu *g, const char *source)
   char cc[16], sm[16];
   snprintf (cc, sizeof cc, "%d.%d", g->cc / 10, g->cc % 10);
   snprintf (sm, sizeof sm, "sm_%d", g->cc);
-  return json_pack ("{s:o, s:s, s:s, s:s, s:s}", "name", str_or_null (g->name), "cc", cc, "sm", sm,
-                    "source", source, "platform", g->platform ? g->platform : "x86_64");
+  return json_pack ("{s:o, s:s, s:s, s:s, s:o}", "name", str_or_null (g->name), "cc", cc, "sm", sm,
+                    "source", source, "platform", str_or_null (g->platform));
 }
 
 static json_t *
