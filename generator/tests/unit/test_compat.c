@@ -429,7 +429,7 @@ static const struct name_case real_names[] = {
   { "Quadro T2000 with Max-Q Design", 75, NULL },
   { "Quadro T1000", 75, NULL },
   { "GeForce RTX 2080 Ti", 75, NULL },
-  { "T4G", 75, NULL },
+  { "T4G", 75, "aarch64" }, /* AWS g5g: a Graviton2 host */
   /* Kubernetes' nvidia.com/gpu.product labels (the NVML name, spaces as '-'), as listed in
      vllm-project/aibrix#2388. */
   { "Tesla-T4", 75, NULL },
