@@ -494,26 +494,55 @@ add_include (struct strbuf *sb, const struct compat_advice *a, const char *drive
     strbuf_addf (sb, " (minor-version compatibility on driver %s; %s for full support)", driver, a->full_driver);
 }
 
-/* No tag of the plan is built for the GPU: the releases of the knowledge base that are. */
+/* The host's GPUs, each once: "RTX 5090 (sm_120)", "GTX 1080 (sm_61) and B200 (sm_100)".
+   Returns how many differ. */
+static size_t
+gpus_label (const struct compat_host *h, struct strbuf *sb)
+{
+  cleanup_free const struct compat_gpu **seen = xcalloc (h->ngpus + 1, sizeof *seen);
+  size_t n = 0;
+  for (size_t i = 0; i < h->ngpus; i++)
+    {
+      const struct compat_gpu *g = &h->gpus[i];
+      int dup = 0;
+      for (size_t j = 0; j < n && !dup; j++)
+        dup = seen[j]->cc == g->cc
+              && (seen[j]->name == g->name || (seen[j]->name && g->name && strcmp (seen[j]->name, g->name) == 0));
+      if (!dup)
+        seen[n++] = g;
+    }
+  for (size_t i = 0; i < n; i++)
+    {
+      cleanup_free char *label = compat_gpu_label (seen[i]);
+      strbuf_addf (sb, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", label);
+    }
+  return n;
+}
+
+/* No tag of the plan is built for the GPUs: the releases of the knowledge base that are (for
+   every GPU of the host, as a tag must be). */
 static void
 advise_arch (const struct kb *kb, const struct compat_host *h, const struct compat_entry *e,
              const struct cand *c, size_t n, struct compat_advice *a)
 {
-  cleanup_free char *label = compat_gpu_label (e->r.gpu);
+  struct strbuf label = STRBUF_INIT;
+  size_t distinct = gpus_label (h, &label);
   cleanup_free int *serves = xcalloc (n + 1, sizeof *serves);
   for (size_t i = 0; i < n; i++)
     serves[i] = c[i].arch_verdict == COMPAT_RUNS;
   struct strbuf sb = STRBUF_INIT;
   if (collect (c, n, serves, e->tag->python, a) == 0)
-    strbuf_addf (&sb, "no torch release of the knowledge base is built for %s", label);
+    strbuf_addf (&sb, "no torch release of the knowledge base is built for %s%s",
+                 distinct > 2 ? "all of " : distinct == 2 ? "both " : "", label.buf);
   else
     {
-      strbuf_addf (&sb, "%s is built by ", label);
+      strbuf_addf (&sb, "%s %s built by ", label.buf, distinct > 2 ? "are all" : distinct == 2 ? "are both" : "is");
       add_torch_range (&sb, kb, a);
       strbuf_addstr (&sb, " for ");
       add_cuda_list (&sb, c, n, a);
       add_include (&sb, a, h->driver);
     }
+  strbuf_release (&label);
   a->text = strbuf_detach (&sb, NULL);
 }
 

@@ -720,6 +720,20 @@ test_advice (void)
       CHECK_STR (a->cudas[1], "13.0");
     }
   compat_report_release (&rep);
+
+  /* Several GPUs: a release must serve every one of them, and the line names them all (once). */
+  struct compat_gpu two[] = { { .name = "GTX 1080", .cc = 61 }, { .name = "B200", .cc = 100 }, { .name = "B200", .cc = 100 } };
+  struct compat_host h2 = { "580.82.07", two, 3 };
+  CHECK_INT (compat_judge_plan (&p2, &h2, &rep), 0);
+  CHECK_STR (rep.v[0].advice.text, "no torch release of the knowledge base is built for both GTX 1080 (sm_61) and B200 (sm_100)");
+  CHECK (rep.v[0].advice.torch == NULL);
+  compat_report_release (&rep);
+  struct compat_gpu three[] = { { .name = "H100", .cc = 90 }, { .name = "H100", .cc = 90 }, { .name = "RTX 5090", .cc = 120 } };
+  struct compat_host h3 = { "580.82.07", three, 3 };
+  CHECK_INT (compat_judge_plan (&p2, &h3, &rep), 0);
+  CHECK_STR (rep.v[0].advice.text, "H100 (sm_90) and RTX 5090 (sm_120) are both built by torch 2.7.0+ for CUDA 12.8 and "
+                                   "later: add { torch: \"2.11.0\", cuda: \"13.0\" } to include");
+  compat_report_release (&rep);
   plan_release (&p2);
   matrix_release (&m2);
 }
