@@ -20,13 +20,15 @@ static const char compat_usage[]
       "Without --driver, the driver version is read from libnvidia-ml.so.1 (else\n"
       "/proc/driver/nvidia/version) and, without --gpu, the GPUs from libcuda.so.1.\n"
       "  --driver VERSION  judge for this Linux driver (like 535.104.05) instead of this host's\n"
-      "  --gpu GPU         judge for this GPU: a name (H100, RTX 4090), sm_XY, XY or X.Y;\n"
+      "  --gpu GPU         judge for this GPU: a name as nvidia-smi or torch print it\n"
+      "                    ('NVIDIA H100 80GB HBM3', 'Tesla T4') or short (H100, RTX 4090),\n"
+      "                    or a compute capability: X.Y (nvidia-smi's compute_cap), sm_XY or XY;\n"
       "                    repeat it for a host with several\n"
       "  --json            the verdicts as JSON (schema: docs/compat.md)\n"
       "  --matrix FILE     the matrix to expand (default matrix.yaml)\n"
       "  TAG               tag names, aliases or globs (default: every tag of the plan)\n"
       "verdicts: runs, runs-minor-compat, driver-too-old, arch-not-built, arch-dropped,\n"
-      "          arch-unknown\n"
+      "          arch-unknown, wrong-platform\n"
       "exit: 0 a requested tag runs, 1 invalid matrix, 2 usage, 3 no driver found or\n"
       "      cannot read the matrix, 5 no requested tag runs\n";
 
@@ -85,17 +87,31 @@ parse_options (int argc, char **argv, struct compat_opts *o)
   return -1; /* go on */
 }
 
-/* No "did you mean": GPU names one digit apart are different GPUs (RTX 4080 is not RTX 2080). */
+/* The nearest known names, as a suggestion only: GPU names one digit apart are different GPUs
+   (RTX 4080 is not RTX 2080), so nothing is picked for the user. */
 static void
 unknown_gpu (const struct kb *kb, const char *asked)
 {
-  struct strbuf known = STRBUF_INIT;
-  for (size_t i = 0; i < kb->ngpus; i++)
-    strbuf_addf (&known, "%s%s", i ? ", " : "", kb->gpus[i].name);
-  error ("unknown GPU '%s': give a name the knowledge base knows, or a compute capability as "
-         "sm_XY, XY or X.Y (like sm_89, 89 or 8.9)", asked);
-  fprintf (stderr, "known names: %s\n", known.buf);
-  strbuf_release (&known);
+  error ("unknown GPU '%s': give a name the knowledge base knows (as nvidia-smi or "
+         "torch.cuda.get_device_name() print it, or short: H100, RTX 4090), or a compute capability as "
+         "X.Y, sm_XY or XY (like 8.9, sm_89 or 89)", asked);
+  const struct kb_gpu *near[5];
+  size_t n = kb_gpu_nearest (kb, asked, near, ARRAY_SIZE (near));
+  if (n > 0)
+    {
+      fputs ("did you mean: ", stderr);
+      for (size_t i = 0; i < n; i++)
+        fprintf (stderr, "%s%s (sm_%d)", i ? ", " : "", near[i]->name, near[i]->cc);
+      fputs ("?\n", stderr);
+    }
+  fprintf (stderr, "hint: nvidia-smi --query-gpu=name,compute_cap --format=csv,noheader prints both; "
+                   "the %zu known names are in %s/gpus.yaml\n", kb->ngpus, kb->dir);
+}
+
+static struct compat_gpu
+gpu_of (const struct kb_gpu *g, const char *name, int cc)
+{
+  return (struct compat_gpu) { .name = name, .cc = cc, .platform = g ? g->platform : NULL };
 }
 
 /* --gpu values into capabilities: a knowledge-base name first, then a capability. */
@@ -111,14 +127,14 @@ resolve_gpus (const struct kb *kb, const struct compat_opts *o, struct compat_gp
           unknown_gpu (kb, o->gpus[i]);
           return EXIT_USAGE;
         }
-      out[i] = (struct compat_gpu) { g ? g->name : NULL, cc };
+      out[i] = gpu_of (g, g ? g->name : NULL, cc);
     }
   return EXIT_OK;
 }
 
 /* The host: the flags' description, or what the driver says. */
 static int
-describe_host (const struct compat_opts *o, struct hostinfo *hi, struct compat_gpu **gpus,
+describe_host (const struct kb *kb, const struct compat_opts *o, struct hostinfo *hi, struct compat_gpu **gpus,
                struct compat_host *h)
 {
   h->gpus = *gpus;
@@ -139,7 +155,8 @@ describe_host (const struct compat_opts *o, struct hostinfo *hi, struct compat_g
     {
       *gpus = xrealloc (*gpus, hi->ngpus * sizeof **gpus);
       for (size_t i = 0; i < hi->ngpus; i++)
-        (*gpus)[i] = (struct compat_gpu) { hi->gpus[i].name, hi->gpus[i].cc };
+        /* libcuda's name and capability; the knowledge base adds the platform (Jetson). */
+        (*gpus)[i] = gpu_of (kb_gpu_find (kb, hi->gpus[i].name), hi->gpus[i].name, hi->gpus[i].cc);
       h->gpus = *gpus;
       h->ngpus = hi->ngpus;
     }
@@ -173,13 +190,13 @@ print_host (const struct compat_opts *o, const struct hostinfo *hi, const struct
 static void
 print_summary (const struct compat_report *rep, const int *sel)
 {
-  size_t count[COMPAT_ARCH_DROPPED + 1] = { 0 }, asked = 0;
+  size_t count[COMPAT_WRONG_PLATFORM + 1] = { 0 }, asked = 0;
   for (size_t i = 0; i < rep->n; i++)
     if (sel[i])
       count[rep->v[i].r.verdict]++, asked++;
   printf ("%zu of %zu tags run on this host", count[COMPAT_RUNS] + count[COMPAT_RUNS_MINOR], asked);
   const char *sep = ": ";
-  for (int v = COMPAT_RUNS; v <= COMPAT_ARCH_DROPPED; v++)
+  for (int v = COMPAT_RUNS; v <= COMPAT_WRONG_PLATFORM; v++)
     if (count[v])
       {
         printf ("%s%zu %s", sep, count[v], compat_verdict_name (v));
@@ -215,8 +232,8 @@ gpu_json (const struct compat_gpu *g, const char *source)
   char cc[16], sm[16];
   snprintf (cc, sizeof cc, "%d.%d", g->cc / 10, g->cc % 10);
   snprintf (sm, sizeof sm, "sm_%d", g->cc);
-  return json_pack ("{s:o, s:s, s:s, s:s}", "name", str_or_null (g->name), "cc", cc, "sm", sm,
-                    "source", source);
+  return json_pack ("{s:o, s:s, s:s, s:s, s:o}", "name", str_or_null (g->name), "cc", cc, "sm", sm,
+                    "source", source, "platform", str_or_null (g->platform));
 }
 
 static json_t *
@@ -235,6 +252,20 @@ host_json (const struct compat_opts *o, const struct hostinfo *hi, const struct 
 }
 
 static json_t *
+advice_json (const struct compat_advice *a)
+{
+  if (a->text == NULL)
+    return json_null ();
+  json_t *cudas = json_array ();
+  for (size_t i = 0; i < a->ncudas; i++)
+    json_array_append_new (cudas, json_string (a->cudas[i]));
+  json_t *include = a->torch ? json_pack ("{s:s, s:s}", "torch", a->torch, "cuda", a->cuda) : json_null ();
+  return json_pack ("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "text", a->text, "torch_from", str_or_null (a->torch_from),
+                    "torch_to", str_or_null (a->torch_to), "cuda", cudas, "include", include, "needs_driver",
+                    str_or_null (a->needs_driver), "full_driver", str_or_null (a->full_driver));
+}
+
+static json_t *
 entry_json (const struct compat_entry *e)
 {
   const struct compat_result *r = &e->r;
@@ -242,7 +273,7 @@ entry_json (const struct compat_entry *e)
   for (size_t i = 0; i < e->nalts; i++)
     json_array_append_new (alts, json_string (e->alts[i]->name));
   const struct ptag *t = e->tag;
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:b, s:s, s:o, s:o, s:o}", "tag",
+  json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:b, s:s, s:o, s:o, s:o}", "tag",
                     t->name, "image", t->ref, "flavor", t->flavor, "torch", t->torch->version, "cuda",
                     t->cuda->version, "arch_list", str_or_null (t->variant->arch_list), "verdict",
                     compat_verdict_name (r->verdict), "driver_verdict",
@@ -250,6 +281,8 @@ entry_json (const struct compat_entry *e)
                     str_or_null (compat_verdict_name (r->arch_verdict)), "via_ptx", r->via_ptx, "why",
                     r->why, "driver_why", str_or_null (r->driver_why), "arch_why",
                     str_or_null (r->arch_why), "alternatives", alts);
+  json_object_set_new (j, "advice", advice_json (&e->advice));
+  return j;
 }
 
 static json_t *
@@ -320,7 +353,7 @@ cmd_compat (int argc, char **argv)
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
   struct compat_host h = { 0 };
   if ((rc = resolve_gpus (&p.kb, &o, gpus)) != EXIT_OK || (rc = plan_select (&p.plan, o.patterns, o.npatterns, sel) < 0 ? EXIT_USAGE : EXIT_OK) != EXIT_OK
-      || (rc = describe_host (&o, &hi, &gpus, &h)) != EXIT_OK)
+      || (rc = describe_host (&p.kb, &o, &hi, &gpus, &h)) != EXIT_OK)
     goto out;
   rc = judge_and_print (&o, &p, sel, &hi, &h);
 out:

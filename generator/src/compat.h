@@ -24,6 +24,8 @@ enum compat_verdict
   COMPAT_DRIVER_TOO_OLD, /* "driver-too-old" */
   COMPAT_ARCH_NOT_BUILT, /* "arch-not-built": no SASS and no PTX in the torch build covers it */
   COMPAT_ARCH_DROPPED,   /* "arch-dropped": the CUDA release cannot target the GPU at all */
+  COMPAT_WRONG_PLATFORM, /* "wrong-platform": the GPU comes with an aarch64 host (Jetson,
+                            Grace) and the images are x86_64 */
 };
 
 /* "runs", "runs-minor-compat", ...; NULL for COMPAT_UNCHECKED. */
@@ -35,6 +37,7 @@ struct compat_gpu
 {
   const char *name; /* "RTX 4090", "NVIDIA H100 80GB HBM3"; NULL when given as a capability */
   int cc;           /* compute capability as 10*major+minor: 89 */
+  const char *platform; /* NULL, or "aarch64" when gpus.yaml says it comes only with an Arm host */
 };
 
 struct compat_host
@@ -82,12 +85,27 @@ int compat_parse_arch_list (const char *list, struct compat_arch *out, size_t ma
 
 /* The verdicts of every tag of a plan, index-aligned with p->tags, and for each refused tag
    the tags of the same flavor a user could take instead. */
+/* Advice beyond the plan, for a tag refused when no tag of the plan answers the refusal: the
+   releases of the knowledge base that would (torch.yaml's arch lists, cuda.yaml's drivers). */
+struct compat_advice
+{
+  char *text;                         /* one line; NULL: no advice */
+  const char *torch_from, *torch_to;  /* the oldest and newest torch releases that serve; NULL: none */
+  const char **cudas;                 /* the CUDA versions they are built for, oldest first */
+  size_t ncudas;
+  const char *torch, *cuda;           /* the include rule to add; NULL when none fits the matrix */
+  const char *needs_driver;           /* that include needs a newer driver than the host's: this one */
+  const char *full_driver;            /* it runs on the host's driver through minor-version
+                                         compatibility only: the driver of full support */
+};
+
 struct compat_entry
 {
   const struct ptag *tag;
   struct compat_result r;
   const struct ptag **alts; /* refused tags only: see compat_judge_plan */
   size_t nalts;
+  struct compat_advice advice;
 };
 
 struct compat_report
@@ -98,7 +116,8 @@ struct compat_report
 
 /* Judge every tag of p on h. For a tag refused because of the driver, alts are the tags that
    run on h; for one refused because of the architecture, the tags built for the GPU. The
-   alternatives are appended to each `why`. Returns 0, or -1 when a tag's CUDA is unknown. */
+   alternatives are appended to each `why`; when there are none, the advice (the releases of
+   the knowledge base that would serve) is. Returns 0, or -1 when a tag's CUDA is unknown. */
 int compat_judge_plan (const struct plan *p, const struct compat_host *h, struct compat_report *out);
 void compat_report_release (struct compat_report *rep);
 

@@ -399,35 +399,16 @@ load_torch (const char *dir, struct kb *kb, struct diags *d)
   return d->n > before ? -1 : 0;
 }
 
-static const struct field gpu_fields[]
-    = { { "name", Y_SCALAR, 1 }, { "cc", Y_SCALAR, 1 }, { "arch", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field base_fields[]
     = { { "name", Y_SCALAR, 1 }, { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 
 static int
 load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
 {
-  struct kfile f = { 0 }, g = { 0 };
+  struct kfile g = { 0 };
   size_t before = d->n;
-  if (load_file (dir, "gpus.yaml", "gpus", &f, d) == 0)
-    {
-      const struct ynode *list = ymap_get (f.root, "gpus");
-      kb->gpus = xcalloc (list->n + 1, sizeof *kb->gpus);
-      for (size_t i = 0; i < list->n; i++)
-        {
-          const struct ynode *e = list->kids[i];
-          if (schema_check (f.path, e, "a GPU", gpu_fields, d))
-            continue;
-          int cc = kb_parse_cc (ystr (e, "cc"));
-          if (cc < 0)
-            {
-              diag_add (d, f.path, ymap_get (e, "cc")->mark, "'%s' is not a compute capability", ystr (e, "cc"));
-              continue;
-            }
-          kb->gpus[kb->ngpus++] = (struct kb_gpu) { xstrdup (ystr (e, "name")), cc, xstrdup (ystr (e, "arch")),
-                                                    dup_or_null (need_source (&f, e, "source", "a GPU", d)) };
-        }
-    }
+  /* GPUs: gpus.c. */
+  kb_gpus_load (dir, kb, d);
   if (load_file (dir, "bases.yaml", "bases", &g, d) == 0)
     {
       const struct ynode *list = ymap_get (g.root, "bases");
@@ -442,7 +423,6 @@ load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
                                                        dup_or_null (need_source (&g, e, "source", "a base", d)) };
         }
     }
-  kfile_release (&f);
   kfile_release (&g);
   return d->n > before ? -1 : 0;
 }
@@ -515,12 +495,7 @@ kb_release (struct kb *kb)
       free (t->pypi_cuda);
       free (t->source);
     }
-  for (size_t i = 0; i < kb->ngpus; i++)
-    {
-      free (kb->gpus[i].name);
-      free (kb->gpus[i].arch);
-      free (kb->gpus[i].source);
-    }
+  kb_gpus_release (kb);
   for (size_t i = 0; i < kb->nbases; i++)
     {
       free (kb->bases[i].name);
@@ -530,7 +505,6 @@ kb_release (struct kb *kb)
     }
   free (kb->cuda);
   free (kb->torch);
-  free (kb->gpus);
   free (kb->bases);
   free (kb->dir);
   memset (kb, 0, sizeof *kb);
@@ -606,34 +580,6 @@ kb_variant_find (const struct kb_torch *t, const char *cuda)
   for (size_t i = 0; i < t->nvariants; i++)
     if (strcmp (t->variants[i].cuda, cuda) == 0)
       return &t->variants[i];
-  return NULL;
-}
-
-/* Names compare without case, spaces, '-' and '_': "rtx-4090" is "RTX 4090". */
-static int
-gpu_name_eq (const char *a, const char *b)
-{
-  for (;;)
-    {
-      while (*a == ' ' || *a == '-' || *a == '_')
-        a++;
-      while (*b == ' ' || *b == '-' || *b == '_')
-        b++;
-      if (tolower ((unsigned char) *a) != tolower ((unsigned char) *b))
-        return 0;
-      if (*a == '\0')
-        return 1;
-      a++;
-      b++;
-    }
-}
-
-const struct kb_gpu *
-kb_gpu_find (const struct kb *kb, const char *name)
-{
-  for (size_t i = 0; i < kb->ngpus; i++)
-    if (gpu_name_eq (kb->gpus[i].name, name))
-      return &kb->gpus[i];
   return NULL;
 }
 

@@ -65,13 +65,17 @@ struct kb_torch
   int variants_unknown;
 };
 
+/* One name of gpus.yaml; an entry with several names becomes one kb_gpu per name. */
 struct kb_gpu
 {
-  char *name; /* "RTX 4090" */
-  int cc;     /* 89 */
-  char *arch; /* "Ada" */
+  char *name;     /* "RTX 4090", as gpus.yaml writes it */
+  int cc;         /* 89 */
+  char *arch;     /* "Ada" */
+  char *platform; /* NULL, or "aarch64": comes only with an Arm host (Jetson, Grace) */
   char *source;
+  char *key;      /* the name normalised (kb_gpu_key): "rtx4090" */
 };
+struct kb_gpu_norm; /* gpus.c: the compiled rules of gpus.yaml's `normalize` */
 
 struct kb_base
 {
@@ -90,6 +94,7 @@ struct kb
   size_t ntorch;
   struct kb_gpu *gpus;
   size_t ngpus;
+  struct kb_gpu_norm *gpu_norm;
   struct kb_base *bases;
   size_t nbases;
 };
@@ -108,7 +113,16 @@ const struct kb_torch *kb_torch_find (const struct kb *kb, const char *version);
 /* "2.6.0" or "2.6" names t. */
 int kb_torch_matches (const char *asked, const struct kb_torch *t);
 const struct kb_variant *kb_variant_find (const struct kb_torch *t, const char *cuda);
+/* GPUs (gpus.c). A name as nvidia-smi, nvidia-smi -L or torch.cuda.get_device_name() print
+   it ("NVIDIA A100-SXM4-80GB", "GPU 0: Tesla T4 (UUID: GPU-...)") or as people write it
+   ("a100", "RTX-4090"): normalised by gpus.yaml's rules, then compared whole. */
+int kb_gpus_load (const char *dir, struct kb *kb, struct diags *d);
+void kb_gpus_release (struct kb *kb);
 const struct kb_gpu *kb_gpu_find (const struct kb *kb, const char *name);
+/* The lookup key of name, a new string: "NVIDIA GeForce RTX 4090 Laptop GPU" -> "rtx4090". */
+char *kb_gpu_key (const struct kb *kb, const char *name);
+/* The known names nearest to name (edit distance of the keys), best first, at most max. */
+size_t kb_gpu_nearest (const struct kb *kb, const char *name, const struct kb_gpu **out, size_t max);
 const struct kb_base *kb_base_find (const struct kb *kb, const char *name);
 const char *kb_pin_find (const struct kb_pin *pins, size_t n, const char *name);
 /* The variants' CUDA versions as "12.6, 12.8, 13.0", into buf. */

@@ -9,6 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 PCGEN=$(realpath "${1:-${PCGEN:-bin/pcgen}}")
 WIDE=generator/tests/compat-cases/wide.yaml
+CUDA12=generator/tests/compat-cases/cuda12.yaml
 FAKES=build/fakes
 if [ ! -e "$FAKES/libcuda.so.1" ] || [ ! -e "$FAKES/libnvidia-ml.so.1" ]; then
   make -s "$FAKES/libcuda.so.1" "$FAKES/libnvidia-ml.so.1" >/dev/null || { echo "compat: 0 passed, 1 failed"; exit 1; }
@@ -56,9 +57,15 @@ run bad-driver 2 -- --driver 535.x --matrix "$WIDE"
 has err "--driver '535.x' is not a driver version"
 run unknown-gpu 2 -- --driver 550.54.14 --gpu "RTX 9090" --matrix "$WIDE"
 has err "unknown GPU 'RTX 9090'"
-has err "sm_XY, XY or X.Y"
-has err "known names: GTX 1080"
-has err "RTX 5090"
+has err "X.Y, sm_XY or XY"
+has err "did you mean: "
+has err "RTX 5090 (sm_120)"
+has err "nvidia-smi --query-gpu=name,compute_cap"
+# A name with no model in it (pytorch/pytorch#75198: an RTX 3090 Ti on an old driver) is
+# refused, and nothing is guessed for it.
+run unknown-gpu-no-model 2 -- --driver 550.54.14 --gpu "NVIDIA Graphics Device" --matrix "$WIDE"
+has err "unknown GPU 'NVIDIA Graphics Device'"
+hasnt err "did you mean"
 run unmatched-tag 2 -- --driver 550.54.14 --matrix "$WIDE" '3.0.0-*'
 has err "no tag of the plan matches '3.0.0-*'"
 printf 'repository: x\n' >"$tmp/bad.yaml"
@@ -96,6 +103,61 @@ run alias-and-glob 0 -- --driver 550.54.14 --matrix matrix.yaml v2.6-prod '2.4.1
 row 2.6.0-cuda12.4-cudnn9-runtime runs
 row 2.4.1-cuda11.8-cudnn9-devel runs
 has out "4 of 4 tags run"
+
+# --- GPU names as nvidia-smi, nvidia-smi -L and torch print them (issue 19's strings; more,
+# with their sources, in generator/tests/unit/test_compat.c), and nvidia-smi's compute_cap.
+name_runs() { # NAME CC: resolves to sm_CC and runs the 2.6.0 runtime tags
+  run "name '$1'" 0 -- --driver 570.124.06 --gpu "$1" --matrix matrix.yaml v2.6-prod
+  has out "sm_$2"
+  has out "(given)"
+  row 2.6.0-cuda12.4-cudnn9-runtime runs
+}
+name_runs "NVIDIA A100-PCIE-40GB" 80
+name_runs "NVIDIA H100 80GB HBM3" 90
+name_runs "Tesla T4" 75
+name_runs "NVIDIA GeForce RTX 4090" 89
+name_runs "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-2600e701-8d2f-704c-06bd-ca16a9306dfe)" 80
+name_runs "NVIDIA A10G" 86
+name_runs "NVIDIA RTX A6000" 86
+name_runs "Quadro RTX 5000 with Max-Q Design" 75
+name_runs "NVIDIA GeForce RTX 3060 Laptop GPU" 86
+name_runs "9.0" 90   # nvidia-smi --query-gpu=compute_cap
+name_runs "sm_86" 86
+
+# --- advice beyond the plan: no tag of the plan is built for an RTX 5090 (the default matrix
+# stops at torch 2.6): the releases of the knowledge base that are, and the include to add.
+run rtx5090-advice 5 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix matrix.yaml v2.6-prod
+row 2.6.0-cuda12.4-cudnn9-runtime arch-not-built
+has out 'no tag of the plan is built for it; RTX 5090 (sm_120) is built by torch 2.7.0+ for CUDA 12.8 and later: add { torch: "2.10.0", cuda: "12.8" } to include'
+# The advice is right: with that include, the plan has a tag that runs.
+cp matrix.yaml "$tmp/advised.yaml"
+printf 'include:\n  - { torch: "2.10.0", cuda: "12.8" }\n' >>"$tmp/advised.yaml"
+run rtx5090-advice-taken 0 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix "$tmp/advised.yaml" 2.10.0-cuda12.8-cudnn9-runtime
+row 2.10.0-cuda12.8-cudnn9-runtime runs
+# A driver too old for every tag: the newest CUDA it runs, and the releases built for it.
+run driver-470-advice 5 -- --driver 470.57.02 --matrix "$CUDA12"
+row 2.6.0-cuda12.4-cudnn9-runtime driver-too-old
+has out 'no tag of the plan runs on this host; the newest CUDA with a torch build that driver 470.57.02 runs is 11.8 (minor-version compatibility); torch 2.1.2 to 2.7.1 are built for it: add { torch: "2.7.1", cuda: "11.8" } to include'
+cp "$CUDA12" "$tmp/advised-470.yaml"
+printf 'include:\n  - { torch: "2.7.1", cuda: "11.8" }\n' >>"$tmp/advised-470.yaml"
+run driver-470-advice-taken 0 -- --driver 470.57.02 --matrix "$tmp/advised-470.yaml" 2.7.1-cuda11.8-cudnn9-runtime
+row 2.7.1-cuda11.8-cudnn9-runtime runs-minor-compat
+run driver-440-advice 5 -- --driver 440.33.01 --gpu T4 --matrix "$CUDA12"
+has out "driver 440.33.01 is older than every CUDA of the knowledge base accepts (the oldest, CUDA 11.8, needs 450.80.02 or newer): upgrade the driver"
+run advice-json 5 -- --driver 570.124.06 --gpu "RTX 5090" --json --matrix "$CUDA12" 2.6.0-cuda12.6-cudnn9-runtime
+has out '"advice": {'
+has out '"torch_from": "2.7.0"'
+if command -v jq >/dev/null; then
+  name=advice-json-jq
+  if jq -e '.tags[0].advice.include == {"torch":"2.10.0","cuda":"12.8"} and .tags[0].advice.cuda == ["12.8","13.0"] and .tags[0].advice.needs_driver == null' "$tmp/out" >/dev/null; then ok; else ko "jq check"; fi
+fi
+# Jetson and Grace come with an Arm host: these x86_64 images do not run there.
+run jetson-orin 5 -- --driver 540.4.0 --gpu "Orin (nvgpu)" --matrix "$CUDA12"
+row 2.6.0-cuda12.4-cudnn9-runtime wrong-platform
+has out "Orin (sm_87) comes with an aarch64 host (Jetson or Grace): these images are built for x86_64 (linux/amd64) and do not run there"
+run gh200 5 -- --driver 570.124.06 --gpu "NVIDIA GH200 480GB" --json --matrix "$CUDA12"
+has out '"platform": "aarch64"'
+has out '"verdict": "wrong-platform"'
 
 # --- --json
 run json 5 -- --driver 470.57.02 --gpu "RTX 5090" --json --matrix "$WIDE" 2.4.1-cuda12.1-cudnn9-runtime
@@ -139,6 +201,11 @@ run detect-5090-old-build 5 FAKE_NVIDIA_DRIVER=575.57.08 FAKE_CUDA_DEVICES="NVID
   -- --matrix "$WIDE" '2.[146].*'
 row 2.1.2-cuda12.1-cudnn8-runtime arch-not-built
 has out "built for NVIDIA GeForce RTX 5090 (sm_120): 2.7.1-cuda12.8-cudnn9-runtime"
+# A Jetson found by libcuda (its CUDA name is the SoC's, NVIDIA/nvbandwidth#55): the
+# knowledge base says it is an Arm host.
+run detect-jetson 5 FAKE_NVIDIA_DRIVER=540.4.0 FAKE_CUDA_DEVICES="Orin:8.7" -- --matrix "$CUDA12"
+has out "GPU Orin (sm_87) (detected: libcuda)"
+row 2.6.0-cuda12.6-cudnn9-runtime wrong-platform
 run detect-gpu-given 0 FAKE_NVIDIA_DRIVER=560.35.03 FAKE_CUDA_DEVICES="NVIDIA H100 80GB HBM3:9.0" \
   -- --gpu T4 --matrix "$WIDE" 2.9.1-cuda12.8-cudnn9-runtime
 has out "host: driver 560.35.03 (detected: NVML), GPU T4 (sm_75) (given)"
