@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,14 +47,64 @@ stat_stamp (const char *path)
 }
 
 int
-cache_check (const char *sha256, const char *file, struct strbuf *err)
+cache_valid_sha256 (const char *s)
 {
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+      return 0;
+  return n == SHA256_HEX_LEN;
+}
+
+int
+cache_valid_file (const char *s)
+{
+  return *s && !strchr (s, '/') && !strstr (s, "..") && s[0] != '.' && s[0] != '-';
+}
+
+/* Defence in depth: lockfile_read refuses bad digests and names already, but the cache removes
+   files, so it checks for itself that (sha256, file) names an entry inside it, and that the
+   entry's folder, where it exists, is the cache's own (no symlink leading elsewhere). */
+static int
+entry_inside (const char *sha256, const char *file, struct strbuf *err)
+{
+  if (!cache_valid_sha256 (sha256) || !cache_valid_file (file))
+    return strbuf_addf (err, "refusing cache entry '%s/%s': not a sha256 (64 lowercase hex digits) and a plain file "
+                             "name, it would lead outside %s",
+                        sha256, file, cache_dir ()), -1;
+  cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
+  cleanup_free char *top = xasprintf ("%s/sha256", cache_dir ());
+  cleanup_free char *real_dir = realpath (dir, NULL);
+  if (real_dir == NULL)
+    return 0; /* not there yet: nothing to remove, and cache_adopt creates it */
+  cleanup_free char *real_top = realpath (top, NULL);
+  size_t n = real_top ? strlen (real_top) : 0;
+  if (real_top == NULL || strncmp (real_dir, real_top, n) != 0 || real_dir[n] != '/'
+      || strcmp (real_dir + n + 1, sha256) != 0)
+    return strbuf_addf (err, "refusing cache entry '%s': it resolves to '%s', outside %s", dir, real_dir, top), -1;
+  return 0;
+}
+
+static int
+check (const char *sha256, const char *file, int rehash, struct strbuf *err)
+{
+  if (entry_inside (sha256, file, err) < 0)
+    return -1;
   cleanup_free char *path = cache_path (sha256, file);
-  if (access (path, F_OK) != 0)
+  struct stat st;
+  if (lstat (path, &st) != 0)
     return 0;
   cleanup_free char *stamp_path = xasprintf ("%s.verified", path);
+  if (!S_ISREG (st.st_mode))
+    {
+      /* Only pcgen puts files here, by rename: anything else (a symlink) is not trusted. */
+      strbuf_addf (err, "cached '%s' is not a regular file: removed it (download it again with pcgen fetch)", path);
+      unlink (path);
+      unlink (stamp_path);
+      return -1;
+    }
   cleanup_free char *stamp = stat_stamp (path);
-  if (stamp && file_equals (stamp_path, stamp, strlen (stamp)) == 1)
+  if (!rehash && stamp && file_equals (stamp_path, stamp, strlen (stamp)) == 1)
     return 1;
   char got[SHA256_HEX_LEN + 1];
   if (sha256_file (path, got, NULL) < 0)
@@ -75,8 +126,25 @@ cache_check (const char *sha256, const char *file, struct strbuf *err)
 }
 
 int
+cache_check (const char *sha256, const char *file, struct strbuf *err)
+{
+  return check (sha256, file, 0, err);
+}
+
+int
+cache_verify (const char *sha256, const char *file, struct strbuf *err)
+{
+  return check (sha256, file, 1, err);
+}
+
+int
 cache_adopt (const char *src, const char *file, const char *sha256, struct strbuf *err)
 {
+  if (entry_inside (sha256, file, err) < 0)
+    {
+      unlink (src);
+      return -1;
+    }
   cleanup_free char *dir = xasprintf ("%s/sha256/%s", cache_dir (), sha256);
   cleanup_free char *dst = xasprintf ("%s/%s", dir, file);
   if (mkdir_p (dir, 0755) < 0)
@@ -94,6 +162,12 @@ int
 cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
            unsigned long long *size, struct strbuf *err)
 {
+  if (!cache_valid_file (file))
+    {
+      strbuf_addf (err, "refusing to cache '%s': not a plain file name", file);
+      unlink (src);
+      return -1;
+    }
   if (sha256_file (src, sha256, size) < 0)
     {
       strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));

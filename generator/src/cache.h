@@ -20,6 +20,17 @@ char *cache_path (const char *sha256, const char *file);
    <entry>.verified with the file's size, mtime and inode: a changed file is hashed again. */
 int cache_check (const char *sha256, const char *file, struct strbuf *err);
 
+/* Like cache_check, but hashes the file even when its stamp (size, mtime, inode) is unchanged:
+   the stamp trusts that nobody rewrote the file in place and restored its size and mtime;
+   pcgen fetch --verify trusts nothing. A mismatch is removed as above. */
+int cache_verify (const char *sha256, const char *file, struct strbuf *err);
+
+/* Whether s is a sha256 as the cache names its folders (64 lowercase hex digits), and whether
+   s is a file name that stays inside its folder (not empty, no '/', no "..", not starting with
+   '.' or '-'). Every function here refuses other names: an entry never leads outside the cache. */
+int cache_valid_sha256 (const char *s);
+int cache_valid_file (const char *s);
+
 /* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its
    size in *size). With want (not NULL), bytes whose sha256 is not want never enter the cache:
    src is removed and -2 returned, err naming both digests. src is gone afterwards. Returns 0,

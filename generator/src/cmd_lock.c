@@ -1,5 +1,6 @@
 /* cmd_lock.c: `pcgen lock` and `pcgen fetch`: pin every input in matrix.lock, and make every
    pinned wheel present and verified in the cache. */
+#include "cache.h"
 #include "cmd.h"
 #include "exitcode.h"
 #include "lock.h"
@@ -22,16 +23,20 @@ static const char lock_usage[]
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]
-    = "usage: pcgen fetch [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen fetch [--offline] [--verify] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Download every wheel matrix.lock pins for the tags into the cache and verify its sha256.\n"
       "Debian packages (nvcc) come from $PCGEN_DEBIAN_MIRROR (default http://deb.debian.org/debian)\n"
       "through libcurl and enter the cache only when their sha256 is the pinned one.\n"
       "  --offline   download nothing: fail naming what the cache lacks\n"
+      "  --verify    hash every cached file again, even one whose size, mtime and inode are those it\n"
+      "              had when last hashed; one that differs is removed from the cache and fails\n"
       "exit: 0 all present and verified, 1 invalid matrix or lock, 2 usage, 3 a download or check failed\n";
 
 struct lock_opts
 {
-  int refresh, offline, fetch;
+  int refresh, offline, fetch, verify;
+  const struct lockset **verified; /* --verify: sets hashed already (a torch set serves two tags) */
+  size_t nverified;
   const char *matrix, *lock;
   char **patterns;
   size_t npatterns;
@@ -41,6 +46,7 @@ static int
 parse (int argc, char **argv, struct lock_opts *o)
 {
   static const struct option opts[] = { { "refresh", no_argument, NULL, 'r' }, { "offline", no_argument, NULL, 'o' },
+                                        { "verify", no_argument, NULL, 'v' },
                                         { "matrix", required_argument, NULL, 'm' }, { "lock", required_argument, NULL, 'l' },
                                         { "help", no_argument, NULL, 'h' }, { 0 } };
   const char *usage = o->fetch ? fetch_usage : lock_usage;
@@ -55,6 +61,9 @@ parse (int argc, char **argv, struct lock_opts *o)
       case 'o':
         o->offline = 1;
         break;
+      case 'v':
+        o->verify = 1;
+        break;
       case 'm':
         o->matrix = optarg;
         break;
@@ -68,9 +77,10 @@ parse (int argc, char **argv, struct lock_opts *o)
         fputs (usage, stderr);
         return -1;
       }
-  if ((o->fetch && o->refresh) || (!o->fetch && o->offline))
+  if ((o->fetch && o->refresh) || (!o->fetch && (o->offline || o->verify)))
     {
-      error ("%s is not an option of pcgen %s", o->fetch ? "--refresh" : "--offline", o->fetch ? "fetch" : "lock");
+      error ("%s is not an option of pcgen %s", o->fetch ? "--refresh" : o->offline ? "--offline" : "--verify",
+             o->fetch ? "fetch" : "lock");
       return -1;
     }
   o->patterns = argv + optind;
@@ -90,7 +100,7 @@ source_setting (const struct ptag *t)
 
 /* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
 static int
-ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
+ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_opts *o)
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
@@ -132,12 +142,35 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, const struct l
   return 0;
 }
 
+/* --verify: hash every cached file of s again, whatever its stamp says; a mismatch is removed
+   (inside the cache only: cache_verify) and fails. Absent files are lock_fetch's to download. */
 static int
-fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const struct lock_opts *o)
+verify_set (const struct lockset *s, struct lock_opts *o, struct strbuf *err)
+{
+  for (size_t i = 0; i < o->nverified; i++)
+    if (o->verified[i] == s)
+      return 0;
+  o->verified = xrealloc (o->verified, (o->nverified + 1) * sizeof *o->verified);
+  o->verified[o->nverified++] = s;
+  for (size_t i = 0; i < s->n; i++)
+    if (cache_verify (s->w[i].sha256, s->w[i].file, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lock_opts *o)
 {
   struct strbuf err = STRBUF_INIT;
   const struct lockset *s = lock_find_current (lf, t, devel, o->lock, &err);
-  int rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
+  int rc = s && o->verify ? verify_set (s, o, &err) : 0;
+  if (rc < 0)
+    {
+      error ("%s: %s", t->name, err.buf);
+      strbuf_release (&err);
+      return rc;
+    }
+  rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
   if (rc < 0 && s && !o->offline)
     {
       cleanup_free char *setting = source_setting (t);
@@ -202,6 +235,7 @@ run (struct lock_opts *o)
   rc = failed ? EXIT_ENV : EXIT_OK;
 out:
   free (sel);
+  free (o->verified);
   strbuf_release (&err);
   lockfile_release (&lf);
   project_close (&p);
@@ -211,7 +245,7 @@ out:
 int
 cmd_lock (int argc, char **argv)
 {
-  struct lock_opts o = { 0, 0, 0, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  struct lock_opts o = { .matrix = DEFAULT_MATRIX, .lock = DEFAULT_LOCK };
   int r = parse (argc, argv, &o);
   return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
 }
@@ -219,7 +253,7 @@ cmd_lock (int argc, char **argv)
 int
 cmd_fetch (int argc, char **argv)
 {
-  struct lock_opts o = { 0, 0, 1, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  struct lock_opts o = { .fetch = 1, .matrix = DEFAULT_MATRIX, .lock = DEFAULT_LOCK };
   int r = parse (argc, argv, &o);
   return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
 }

@@ -6,7 +6,6 @@
 #include "render.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -30,43 +29,26 @@ struct render_opts
   const char *templates, *out, *matrix;
 };
 
-static int
-in_plan (const struct plan *p, const char *name)
-{
-  return plan_find (p, name) != NULL;
-}
-
-/* Folders of out that hold no tag of the plan: report (check) or remove what pcgen wrote. */
+/* Folders of out that hold no tag of the plan: report (check) or remove what pcgen wrote
+   (render_stale: only files with pcgen's header, never through a symlink). */
 static int
 stale_folders (const struct plan *p, const struct render_opts *o, int *drift)
 {
-  DIR *dir = opendir (o->out);
-  if (dir == NULL)
-    return errno == ENOENT ? 0 : error ("cannot open '%s': %s", o->out, strerror (errno));
-  struct dirent *e;
-  int rc = 0;
-  while ((e = readdir (dir)))
+  struct strbuf found = STRBUF_INIT, err = STRBUF_INIT;
+  int n = render_stale (p, o->out, !o->check, &found, &err);
+  for (char *line = found.buf, *nl; (nl = strchr (line, '\n')); line = nl + 1)
     {
-      if (e->d_name[0] == '.' || in_plan (p, e->d_name))
-        continue;
-      cleanup_free char *path = xasprintf ("%s/%s", o->out, e->d_name);
+      *nl = '\0';
       if (o->check)
-        {
-          printf ("%s/: not in the plan\n", path);
-          (*drift)++;
-          continue;
-        }
-      for (size_t i = 0; render_file_names[i]; i++)
-        {
-          cleanup_free char *f = xasprintf ("%s/%s", path, render_file_names[i]);
-          unlink (f);
-        }
-      if (rmdir (path) < 0 && errno != ENOTDIR)
-        rc = error ("cannot remove '%s': %s (it holds files pcgen did not write)", path, strerror (errno));
+        printf ("%s: not in the plan\n", line);
       else
-        printf ("removed %s/\n", path);
+        printf ("removed %s\n", line);
     }
-  closedir (dir);
+  if (n > 0 && o->check)
+    *drift += n;
+  int rc = n < 0 ? error ("%s", err.buf) : 0;
+  strbuf_release (&found);
+  strbuf_release (&err);
   return rc;
 }
 

@@ -47,6 +47,20 @@ struct job
   off_t staged;
   struct strbuf *err;
   char *buf;
+  /* The input being read: where its bytes start in staging, its size, and the most its
+     members may unpack to (layer.h: LAYER_MAX_EXPANSION, LAYER_EXPAND_FLOOR). */
+  off_t input_start;
+  uint64_t archive_size, limit;
+  /* A .deb's member paths (folders too), and its kept symlinks (indexes into v, with their
+     member paths), checked once the whole package has been read. */
+  char **members;
+  size_t nmembers, members_alloc;
+  struct pending_link
+  {
+    size_t entry;
+    char *member;
+  } * links;
+  size_t nlinks, links_alloc;
 };
 
 static int
@@ -66,6 +80,71 @@ safe_path (const char *p)
     if (s[0] == '.' && s[1] == '.' && (s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
       return 0;
   return 1;
+}
+
+/* p without empty and "." components ("pkg//a.py", "pkg/./a.py" and "./pkg/a.py" are all
+   "pkg/a.py"), so that two spellings of one path meet in the duplicate check. ".." is kept for
+   safe_path to refuse; a leading '/' too. */
+static char *
+normalize_path (const char *p)
+{
+  struct strbuf sb = STRBUF_INIT;
+  if (*p == '/')
+    strbuf_addch (&sb, '/');
+  while (*p)
+    {
+      while (*p == '/')
+        p++;
+      size_t n = strcspn (p, "/");
+      if (n == 0 || (n == 1 && p[0] == '.'))
+        {
+          p += n;
+          continue;
+        }
+      if (sb.len && sb.buf[sb.len - 1] != '/')
+        strbuf_addch (&sb, '/');
+      strbuf_add (&sb, p, n);
+      p += n;
+    }
+  return strbuf_detach (&sb, NULL);
+}
+
+/* A .deb symlink's target, from where the link is (link, a normalized path relative to the
+   root): NULL when it is absolute (it would name whatever the image has there, /etc/shadow)
+   or climbs above the root; else the normalized path it names. */
+static char *
+resolve_link (const char *link, const char *target)
+{
+  if (target[0] == '/' || target[0] == '\0')
+    return NULL;
+  const char *slash = strrchr (link, '/');
+  cleanup_free char *joined = slash ? xasprintf ("%.*s/%s", (int) (slash - link), link, target) : xstrdup (target);
+  cleanup_free char *norm = normalize_path (joined);
+  /* Fold "a/.." pairs; one ".." more than folders above it leaves the root. */
+  struct strbuf out = STRBUF_INIT;
+  for (const char *c = norm; *c;)
+    {
+      size_t n = strcspn (c, "/");
+      if (n == 2 && c[0] == '.' && c[1] == '.')
+        {
+          if (out.len == 0)
+            {
+              strbuf_release (&out);
+              return NULL;
+            }
+          char *last = strrchr (out.buf, '/');
+          out.len = last ? (size_t) (last - out.buf) : 0;
+          out.buf[out.len] = '\0';
+        }
+      else
+        {
+          if (out.len)
+            strbuf_addch (&out, '/');
+          strbuf_add (&out, c, n);
+        }
+      c += n + (c[n] == '/');
+    }
+  return strbuf_detach (&out, NULL);
 }
 
 static struct entry *
@@ -96,8 +175,33 @@ map_path (const struct layer_input *in, const char *member)
   return NULL;
 }
 
+static uint64_t expand_floor = LAYER_EXPAND_FLOOR;
+
+void
+layer_set_expand_floor (uint64_t bytes)
+{
+  expand_floor = bytes ? bytes : LAYER_EXPAND_FLOOR;
+}
+
+/* Refuse an archive that expands past its limit (see layer.h), naming the member that
+   crossed it; expanded is what the input's members have written so far. */
 static int
-stage_data (struct job *j, struct archive *a, struct entry *e, const char *wheel)
+over_limit (struct job *j, uint64_t expanded, const char *what, const char *wheel, const char *member)
+{
+  if (expanded <= j->limit)
+    return 0;
+  strbuf_addf (j->err,
+               "%s '%s': member '%s' takes it past %llu bytes unpacked, over %d times its %llu bytes and over "
+               "%llu bytes: refused (a decompression bomb, or a corrupt archive)",
+               what, wheel, member, (unsigned long long) j->limit, LAYER_MAX_EXPANSION,
+               (unsigned long long) j->archive_size,
+               (unsigned long long) expand_floor);
+  return -1;
+}
+
+static int
+stage_data (struct job *j, struct archive *a, struct entry *e, const char *what, const char *wheel,
+            const char *member)
 {
   e->offset = j->staged;
   for (;;)
@@ -107,6 +211,8 @@ stage_data (struct job *j, struct archive *a, struct entry *e, const char *wheel
         return fail_archive (j, a, "cannot read a member of", wheel);
       if (n == 0)
         break;
+      if (over_limit (j, (uint64_t) (j->staged + n - j->input_start), what, wheel, member) < 0)
+        return -1;
       for (la_ssize_t done = 0; done < n;)
         {
           ssize_t w = pwrite (j->staging, j->buf + done, (size_t) (n - done), j->staged + done);
@@ -120,11 +226,12 @@ stage_data (struct job *j, struct archive *a, struct entry *e, const char *wheel
   return 0;
 }
 
-/* Map and stage every member of an open archive (a wheel, or a .deb's data.tar). */
+/* Map and stage every member of an open archive (a wheel, or a .deb's data.tar). Member paths
+   are normalized first: "pkg//a.py" and "pkg/./a.py" are "pkg/a.py". */
 static int
 read_members (struct job *j, const struct layer_input *in, struct archive *a, const char *what)
 {
-  int rc = 0;
+  int rc = 0, deb = strcmp (what, "package") == 0;
   struct archive_entry *ae;
   while (rc == 0)
     {
@@ -133,17 +240,30 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
         break;
       if (r < ARCHIVE_WARN)
         return fail_archive (j, a, "cannot read", in->wheel);
-      const char *member = archive_entry_pathname (ae);
-      /* A .deb's data.tar names its members ./usr/...: compare without the "./". */
-      while (member && member[0] == '.' && member[1] == '/')
-        member += 2;
-      if (member == NULL || *member == '\0' || archive_entry_filetype (ae) == AE_IFDIR)
+      const char *raw = archive_entry_pathname (ae);
+      if (raw == NULL)
+        continue;
+      /* A .deb's data.tar names its members ./usr/...: normalized, without the "./". */
+      cleanup_free char *member = normalize_path (raw);
+      if (deb && *member)
+        {
+          ARRAY_GROW (j->members, j->nmembers + 1, j->members_alloc);
+          j->members[j->nmembers++] = xstrdup (member);
+        }
+      if (*member == '\0' || archive_entry_filetype (ae) == AE_IFDIR)
         continue; /* folders are made explicitly, for every file's parents */
       if (!safe_path (member))
-        return strbuf_addf (j->err, "%s '%s' has an unsafe member path '%s'", what, in->wheel, member), -1;
-      char *path = map_path (in, member);
-      if (path == NULL)
+        return strbuf_addf (j->err, "%s '%s' has an unsafe member path '%s'", what, in->wheel, raw), -1;
+      /* pip never makes a symlink from a wheel (it writes every member as a file): one there is
+         a crafted wheel, whatever it points at. */
+      if (!deb && archive_entry_filetype (ae) == AE_IFLNK)
+        return strbuf_addf (j->err, "wheel '%s': '%s' is a symbolic link (to '%s'); wheels have none (pip writes "
+                                    "every member as a file): refused",
+                            in->wheel, member, archive_entry_symlink (ae) ? archive_entry_symlink (ae) : ""), -1;
+      cleanup_free char *mapped = map_path (in, member);
+      if (mapped == NULL)
         continue;
+      char *path = normalize_path (mapped);
       if (!safe_path (path))
         {
           strbuf_addf (j->err, "a rule maps '%s' of '%s' to the unsafe path '%s'", member, in->wheel, path);
@@ -159,8 +279,12 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
         }
       if (archive_entry_filetype (ae) == AE_IFLNK)
         {
+          const char *target = archive_entry_symlink (ae) ? archive_entry_symlink (ae) : "";
           struct entry *e = add (j, path, E_LINK, in->wheel);
-          e->target = xstrdup (archive_entry_symlink (ae) ? archive_entry_symlink (ae) : "");
+          e->target = xstrdup (target);
+          /* Checked when the package has been read: its target may come later. */
+          ARRAY_GROW (j->links, j->nlinks + 1, j->links_alloc);
+          j->links[j->nlinks++] = (struct pending_link) { j->n - 1, xstrdup (member) };
           continue;
         }
       if (archive_entry_filetype (ae) != AE_IFREG)
@@ -170,10 +294,60 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
           free (path);
           return -1;
         }
+      /* The size the archive declares, before a byte is written; stage_data checks as it goes. */
+      if (archive_entry_size_is_set (ae) && archive_entry_size (ae) > 0
+          && over_limit (j, (uint64_t) (j->staged - j->input_start) + (uint64_t) archive_entry_size (ae), what,
+                         in->wheel, member) < 0)
+        {
+          free (path);
+          return -1;
+        }
       struct entry *e = add (j, path, E_FILE, in->wheel);
       e->mode = (archive_entry_perm (ae) & 0111) ? 0755 : 0644;
-      rc = stage_data (j, a, e, in->wheel);
+      rc = stage_data (j, a, e, what, in->wheel, member);
     }
+  return rc;
+}
+
+/* Whether p is one of the package's members, or a folder above one. */
+static int
+in_package (const struct job *j, const char *p)
+{
+  size_t n = strlen (p);
+  for (size_t i = 0; i < j->nmembers; i++)
+    if (strncmp (j->members[i], p, n) == 0 && (j->members[i][n] == '\0' || j->members[i][n] == '/'))
+      return 1;
+  return 0;
+}
+
+static void
+forget_package (struct job *j)
+{
+  for (size_t i = 0; i < j->nmembers; i++)
+    free (j->members[i]);
+  for (size_t i = 0; i < j->nlinks; i++)
+    free (j->links[i].member);
+  j->nmembers = j->nlinks = 0;
+}
+
+/* A .deb's kept symlinks must name something of the package itself, seen from where the
+   package puts them: not an absolute path (whatever the image has there: /etc/shadow), not
+   above the root, not another package's file (../../../tmp/evil.so); and from where the layer
+   puts them, not above the layer's root. */
+static int
+check_deb_links (struct job *j, const char *deb)
+{
+  int rc = 0;
+  for (size_t i = 0; i < j->nlinks && rc == 0; i++)
+    {
+      const struct entry *e = &j->v[j->links[i].entry];
+      cleanup_free char *in_pkg = resolve_link (j->links[i].member, e->target);
+      cleanup_free char *in_layer = resolve_link (e->path, e->target);
+      if (in_pkg == NULL || in_layer == NULL || !in_package (j, in_pkg))
+        rc = -1, strbuf_addf (j->err, "package '%s': symbolic link '%s' points at '%s', outside the package's tree: refused",
+                              deb, j->links[i].member, e->target);
+    }
+  forget_package (j);
   return rc;
 }
 
@@ -268,6 +442,9 @@ read_deb (struct job *j, const struct layer_input *in)
         rc = -1;
       if (rc == 0)
         rc = read_members (j, in, a, "package");
+      if (rc == 0)
+        rc = check_deb_links (j, in->wheel);
+      forget_package (j);
       archive_read_free (a);
       free (o.buf);
     }
@@ -321,6 +498,13 @@ deb_members_memory (const void *data, size_t size, struct strbuf *out, struct st
 static int
 read_input (struct job *j, const struct layer_input *in)
 {
+  struct stat st;
+  if (stat (in->wheel, &st) < 0)
+    return strbuf_addf (j->err, "cannot read '%s': %s", in->wheel, strerror (errno)), -1;
+  uint64_t floor = expand_floor;
+  j->input_start = j->staged;
+  j->archive_size = (uint64_t) st.st_size;
+  j->limit = j->archive_size * LAYER_MAX_EXPANSION > floor ? j->archive_size * LAYER_MAX_EXPANSION : floor;
   return ends_with (in->wheel, ".deb") ? read_deb (j, in) : read_wheel (j, in);
 }
 
@@ -444,6 +628,9 @@ job_free (struct job *j)
       if (j->v[i].kind == E_LINK && j->v[i].origin && strcmp (j->v[i].origin, "pcgen") != 0)
         free ((char *) j->v[i].target);
     }
+  forget_package (j);
+  free (j->members);
+  free (j->links);
   free (j->v);
   free (j->buf);
   if (j->staging >= 0)
@@ -454,7 +641,7 @@ int
 layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
              struct layer_stats *stats, struct strbuf *err)
 {
-  struct job j = { spec, NULL, 0, 0, -1, 0, err, xmalloc (CHUNK) };
+  struct job j = { .spec = spec, .staging = -1, .err = err, .buf = xmalloc (CHUNK) };
   /* An unlinked staging file: gone however the process ends. */
   j.staging = open (spec->tmp_dir ? spec->tmp_dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (j.staging < 0)
@@ -472,11 +659,11 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
       if (!safe_path (spec->links[i].path))
         rc = -1, strbuf_addf (err, "unsafe link path '%s'", spec->links[i].path);
       else
-        add (&j, xstrdup (spec->links[i].path), E_LINK, "pcgen")->target = spec->links[i].target;
+        add (&j, normalize_path (spec->links[i].path), E_LINK, "pcgen")->target = spec->links[i].target;
     }
   for (size_t i = 0; i < spec->nfiles && rc == 0; i++)
     {
-      struct entry *e = add (&j, xstrdup (spec->files[i].path), E_FILE, "pcgen");
+      struct entry *e = add (&j, normalize_path (spec->files[i].path), E_FILE, "pcgen");
       e->content = spec->files[i].content;
       e->size = (int64_t) strlen (e->content);
       e->offset = -1;

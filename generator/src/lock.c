@@ -109,7 +109,7 @@ get_str (json_t *o, const char *key)
 }
 
 static int
-read_set (json_t *js, struct lockset *s, struct strbuf *err)
+read_set (const char *path, json_t *js, struct lockset *s, struct strbuf *err)
 {
   s->id = get_str (js, "id");
   s->source_kind = get_str (json_object_get (js, "source"), "kind");
@@ -118,11 +118,12 @@ read_set (json_t *js, struct lockset *s, struct strbuf *err)
   size_t i;
   json_t *jw;
   if (!s->id || !s->source_kind || !json_is_array (ws))
-    return strbuf_addstr (err, "a set lacks 'id', 'source' or 'wheels'"), -1;
+    return strbuf_addf (err, "%s: a set lacks 'id', 'source' or 'wheels'", path), -1;
   json_array_foreach (ws, i, jw)
   {
     ARRAY_GROW (s->w, s->n + 1, s->alloc);
     struct locked_wheel *w = &s->w[s->n++];
+    memset (w, 0, sizeof *w);
     w->name = get_str (jw, "name");
     w->version = get_str (jw, "version");
     w->file = get_str (jw, "file");
@@ -130,13 +131,23 @@ read_set (json_t *js, struct lockset *s, struct strbuf *err)
     w->role = get_str (jw, "role");
     w->size = (unsigned long long) json_integer_value (json_object_get (jw, "size"));
     w->path = get_str (jw, "path");
-    if (!w->name || !w->version || !w->file || !w->sha256 || !w->role || strlen (w->sha256) != 64
-        || strchr (w->file, '/'))
-      return strbuf_addf (err, "set '%s': wheel %zu lacks name, version, file, sha256 or role", s->id, i + 1), -1;
+    if (!w->name || !w->version || !w->file || !w->sha256 || !w->role)
+      return strbuf_addf (err, "%s: set '%s': wheel %zu lacks name, version, file, sha256 or role", path, s->id,
+                          i + 1), -1;
+    /* The digest and the file name become a path in the cache (cache_path), which removes
+       what does not hash right: `../..` padded to 64 characters must never get that far. */
+    if (!cache_valid_sha256 (w->sha256))
+      return strbuf_addf (err, "%s: set '%s': wheel %zu (%s): sha256 '%s' is not 64 lowercase hex digits", path,
+                          s->id, i + 1, w->name, w->sha256), -1;
+    if (!cache_valid_file (w->file))
+      return strbuf_addf (err,
+                          "%s: set '%s': wheel %zu (%s): file '%s' is not a plain file name (no '/', no '..', "
+                          "not starting with '.' or '-')",
+                          path, s->id, i + 1, w->name, w->file), -1;
     if (strcmp (w->role, "nvcc") == 0
         && (w->path == NULL || strstr (w->path, "..") || w->path[0] == '/' || !ends_with (w->path, w->file)))
-      return strbuf_addf (err, "set '%s': package %zu (%s) lacks a pool path ending in its file name", s->id, i + 1,
-                          w->name), -1;
+      return strbuf_addf (err, "%s: set '%s': package %zu (%s) lacks a pool path ending in its file name", path,
+                          s->id, i + 1, w->name), -1;
   }
   return 0;
 }
@@ -166,9 +177,7 @@ lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err)
       break;
     ARRAY_GROW (lf->sets, lf->n + 1, lf->alloc);
     memset (&lf->sets[lf->n], 0, sizeof lf->sets[0]);
-    rc = read_set (js, &lf->sets[lf->n++], err);
-    if (rc < 0)
-      strbuf_addf (err, " in %s", path);
+    rc = read_set (path, js, &lf->sets[lf->n++], err);
   }
   json_decref (root);
   return rc;

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <signal.h>
@@ -123,25 +124,125 @@ publish_dest_release (struct publish_dest *d)
 }
 
 /* The private config folder, for removal at exit or on a signal. Fixed-size storage so that
-   the signal handler touches no heap. */
-static char cred_dir[64], cred_file[96];
+   the signal handler touches no heap. cred_link is the link to the user's contexts folder. */
+static char cred_dir[64], cred_file[96], cred_link[96];
 
 void
 publish_credentials_remove (void)
 {
+  /* Only async-signal-safe calls (unlink, rmdir): this runs in a signal handler too. */
   if (cred_file[0])
     unlink (cred_file);
+  if (cred_link[0])
+    unlink (cred_link);
   if (cred_dir[0])
     rmdir (cred_dir);
-  cred_file[0] = cred_dir[0] = '\0';
+  cred_file[0] = cred_link[0] = cred_dir[0] = '\0';
 }
+
+/* Every signal whose default action ends the process and that a handler can catch (signal(7),
+   actions "Term" and "Core"; SIGKILL cannot be caught). The faults (SIGSEGV, SIGBUS, ...) too:
+   a crash must not leave the password behind either, and the action they had before (the
+   sanitizers' reporter, or the default core dump) runs right after. SIGPIPE is handled apart. */
+const int publish_fatal_signals[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGILL,    SIGTRAP, SIGABRT, SIGBUS,  SIGFPE,
+                                      SIGUSR1, SIGSEGV, SIGUSR2, SIGALRM,   SIGTERM, SIGXCPU, SIGXFSZ, SIGVTALRM,
+                                      SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT, SIGSYS,  0 };
+
+static struct sigaction saved_action[NSIG];
 
 static void
 on_signal (int sig)
 {
+  int saved = errno;
   publish_credentials_remove ();
-  signal (sig, SIG_DFL);
+  /* The action the signal had before, then the signal again: it ends the process the way it
+     would have (exit status, core, a sanitizer's report), once this handler returns and the
+     signal is no longer blocked. */
+  sigaction (sig, &saved_action[sig], NULL);
   raise (sig);
+  errno = saved;
+}
+
+/* Caught rather than ignored: a write to a closed pipe (`pcgen publish | head`) fails with
+   EPIPE and pcgen ends through its own checks and atexit; and a caught signal goes back to its
+   default in the programs pcgen runs (execve(2)), where an ignored one would stay ignored. */
+static void
+on_sigpipe (int sig)
+{
+  (void) sig;
+}
+
+static void
+catch_signals (void)
+{
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sigfillset (&sa.sa_mask); /* a second signal waits until the first has cleaned up */
+  sa.sa_handler = on_signal;
+  for (size_t i = 0; publish_fatal_signals[i]; i++)
+    {
+      int sig = publish_fatal_signals[i];
+      struct sigaction cur;
+      /* A signal the caller ignores (nohup's SIGHUP) stays ignored: it cannot end us. Called
+         twice, the first call's saved action stays. */
+      if (sigaction (sig, NULL, &cur) < 0 || cur.sa_handler == SIG_IGN || cur.sa_handler == on_signal)
+        continue;
+      saved_action[sig] = cur;
+      sigaction (sig, &sa, NULL);
+    }
+  sa.sa_handler = on_sigpipe;
+  sa.sa_flags = SA_RESTART;
+  sigaction (SIGPIPE, &sa, NULL);
+}
+
+static int
+write_all (int fd, const char *p, size_t len)
+{
+  while (len)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+/* The user's docker config folder: $DOCKER_CONFIG, else ~/.docker (docker's cli/config). */
+static char *
+user_config_dir (void)
+{
+  const char *env = getenv ("DOCKER_CONFIG");
+  const char *home = getenv ("HOME");
+  if (env && *env)
+    return xstrdup (env);
+  return home && *home ? xasprintf ("%s/.docker", home) : NULL;
+}
+
+/* The user's config.json without what would decide the credentials of host: "auths" (ours
+   replace them), "credsStore" (docker asks the store instead of "auths" when it is set) and
+   credHelpers' entry for host. Everything else (currentContext, proxies, plugins, other hosts'
+   helpers) is kept, so `docker tag` and `docker push` run with the user's settings. */
+static json_t *
+user_settings (const char *host)
+{
+  cleanup_free char *dir = user_config_dir ();
+  cleanup_free char *path = dir ? xasprintf ("%s/config.json", dir) : NULL;
+  json_t *cfg = path ? json_load_file (path, 0, NULL) : NULL;
+  if (!json_is_object (cfg))
+    {
+      json_decref (cfg);
+      return json_object ();
+    }
+  json_object_del (cfg, "auths");
+  json_object_del (cfg, "credsStore");
+  json_t *helpers = json_object_get (cfg, "credHelpers");
+  if (json_is_object (helpers))
+    json_object_del (helpers, host);
+  return cfg;
 }
 
 int
@@ -165,13 +266,28 @@ publish_credentials (const char *host, char **dir, struct strbuf *err)
   size_t n = strlen (pair);
   unsigned char *b64 = xmalloc (4 * ((n + 2) / 3) + 1);
   EVP_EncodeBlock (b64, (const unsigned char *) pair, (int) n);
-  json_t *cfg = json_pack ("{s:{s:{s:s}}}", "auths", host, "auth", (const char *) b64);
+  json_t *cfg = user_settings (host);
+  json_object_set_new (cfg, "auths", json_pack ("{s:{s:s}}", host, "auth", (const char *) b64));
   char *text = json_dumps (cfg, JSON_INDENT (2));
   json_decref (cfg);
   OPENSSL_cleanse (b64, strlen ((char *) b64));
   OPENSSL_cleanse (pair, n);
   free (b64);
-  int rc = -1;
+  cleanup_free char *contexts = NULL;
+  {
+    cleanup_free char *ud = user_config_dir ();
+    contexts = ud ? xasprintf ("%s/contexts", ud) : NULL;
+  }
+  int rc = -1, fd = -1;
+  /* Handlers first, then the files, with every signal held back until cred_dir and cred_file
+     name what exists: no moment when a signal could leave the file behind. */
+  sigset_t all, old;
+  sigfillset (&all);
+  sigprocmask (SIG_BLOCK, &all, &old);
+  static int at_exit;
+  if (!at_exit++)
+    atexit (publish_credentials_remove);
+  catch_signals ();
   snprintf (cred_dir, sizeof cred_dir, "%s", "/tmp/pcgen-docker-config.XXXXXX");
   if (mkdtemp (cred_dir) == NULL)
     {
@@ -180,10 +296,17 @@ publish_credentials (const char *host, char **dir, struct strbuf *err)
       goto out;
     }
   snprintf (cred_file, sizeof cred_file, "%s/config.json", cred_dir);
-  atexit (publish_credentials_remove);
-  signal (SIGINT, on_signal);
-  signal (SIGTERM, on_signal);
-  if (write_file_atomic (cred_file, text, strlen (text), 0600) < 0)
+  /* The user's docker contexts (currentContext names one of them), by a link. */
+  if (contexts && access (contexts, F_OK) == 0)
+    {
+      snprintf (cred_link, sizeof cred_link, "%s/contexts", cred_dir);
+      if (symlink (contexts, cred_link) < 0)
+        cred_link[0] = '\0';
+    }
+  /* Written in place, no temporary beside it: the folder is ours alone (0700) and nothing
+     reads the file before publish_credentials returns. */
+  fd = open (cred_file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 || write_all (fd, text, strlen (text)) < 0 || close (fd) < 0)
     {
       strbuf_addf (err, "cannot write the private docker config in %s: %s", cred_dir, strerror (errno));
       publish_credentials_remove ();
@@ -192,6 +315,7 @@ publish_credentials (const char *host, char **dir, struct strbuf *err)
   *dir = xstrdup (cred_dir);
   rc = 0;
 out:
+  sigprocmask (SIG_SETMASK, &old, NULL);
   OPENSSL_cleanse (text, strlen (text));
   free (text);
   return rc;
@@ -251,11 +375,13 @@ publish_push (const char *config_dir, const char *image_id, const char *ref, cha
               int *present, struct strbuf *err)
 {
   *digest = NULL;
-  const char *tag_argv[] = { docker_bin (), "tag", image_id, ref, NULL };
+  /* One config for both: the private one (the user's settings, our credentials) or the user's. */
+  const char *tag_cfg[] = { docker_bin (), "--config", config_dir, "tag", image_id, ref, NULL };
+  const char *tag_plain[] = { docker_bin (), "tag", image_id, ref, NULL };
   const char *push_cfg[] = { docker_bin (), "--config", config_dir, "push", ref, NULL };
   const char *push_plain[] = { docker_bin (), "push", ref, NULL };
   struct strbuf out = STRBUF_INIT, perr = STRBUF_INIT;
-  if (docker_run (tag_argv, NULL, err) < 0)
+  if (docker_run (config_dir ? tag_cfg : tag_plain, NULL, err) < 0)
     return -1;
   struct run_opts o = { config_dir ? push_cfg : push_plain, NULL, NULL, &out, &perr, 1 };
   int rc = run_command (&o);

@@ -21,13 +21,21 @@ void publish_dest_release (struct publish_dest *d);
 
 /* Credentials from PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD, when both are set: a
    private Docker config folder (mode 0700, config.json 0600) holding them for host only, so
-   they never reach a command line, a log or the user's own config. *dir is NULL when the
-   variables are unset (docker's own config then applies). Returns 0, or -1 with err. */
+   they never reach a command line, a log or the user's own config. The file also keeps the
+   user's own config.json settings other than credentials for host (contexts, proxies, other
+   hosts' helpers; the user's contexts folder is linked in). *dir is NULL when the variables
+   are unset (docker's own config then applies). Returns 0, or -1 with err.
+   From then on every signal in publish_fatal_signals removes the folder before it ends the
+   process as it would have, and SIGPIPE no longer ends it (writes fail with EPIPE); only
+   SIGKILL can leave the folder behind. */
 int publish_credentials (const char *host, char **dir, struct strbuf *err);
-/* Remove the folder publish_credentials made (also done at exit and on SIGINT/SIGTERM). */
+/* Remove the folder publish_credentials made (also done at exit and on a signal). */
 void publish_credentials_remove (void);
+/* The signals publish_credentials catches, 0-terminated (for tests). */
+extern const int publish_fatal_signals[];
 
-/* Tag image_id as ref and push it (docker [--config dir] push); *digest gets the manifest
+/* Tag image_id as ref and push it (docker [--config dir] tag, then push: the same config for
+   both); *digest gets the manifest
    digest the registry stored ("sha256:..."), *uploaded and *present the layers docker
    uploaded and found already there. Returns 0, or -1 with docker's reason in err. */
 int publish_push (const char *config_dir, const char *image_id, const char *ref, char **digest, int *uploaded,

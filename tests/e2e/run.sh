@@ -17,10 +17,23 @@ step() { local what=$1; shift; local t0=$SECONDS
 step "docker engine up" scripts/ensure-docker
 step "pcgen lock (matrix.lock already pins these tags)" "$PCGEN" lock "${tags[@]}"
 step "matrix.lock unchanged by lock" git diff --exit-code -- matrix.lock
-step "pcgen fetch" "$PCGEN" fetch "${tags[@]}"
+step "pcgen fetch --verify (every cached file hashed again)" "$PCGEN" fetch --verify "${tags[@]}"
 step "pcgen fetch --offline finds everything" "$PCGEN" fetch --offline "${tags[@]}"
 step "pcgen build" "$PCGEN" build "${tags[@]}"
-step "second pcgen build builds nothing" bash -c '"$0" build "$@" 2>&1 | tee /dev/stderr | grep -q "up to date" && ! "$0" build "$@" 2>&1 | grep -q "docker build"' "$PCGEN" "${tags[@]}"
+# build's summary table (stdout) has one row per tag, "TAG  ID  SIZE  TIME  STATUS": every
+# tag's row must say "up to date"; a rebuilt tag ("built"), a failed one, or a tag with no row
+# fails the step.
+nothing_built() {
+  local pcgen=$1; shift
+  local out t row
+  out=$("$pcgen" build "$@" 2>/tmp/e2e-build-err.$$) || { echo "$out"; cat /tmp/e2e-build-err.$$; return 1; }
+  echo "$out"
+  for t in "$@"; do
+    row=$(awk -v t="$t" '$1 == t' <<<"$out" | tail -n 1)
+    [[ $row == *" up to date" ]] || { echo "$t: ${row:-no row in the summary}: rebuilt, not up to date"; return 1; }
+  done
+}
+step "second pcgen build builds nothing" nothing_built "$PCGEN" "${tags[@]}"
 step "pcgen certify" "$PCGEN" certify "${tags[@]}"
 # The verifier in a real image, as CI runs it: static level, every check that needs no GPU
 # passes; "no driver" fails only under --require-gpu (exit 3); a broken image fails the check
@@ -45,6 +58,6 @@ out=$(tests/images/run.sh "$PCGEN" "${tags[@]}" 2>&1); echo "$out" | sed 's/^/  
 line=$(tail -n1 <<<"$out")
 passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
 failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
-rm -f /tmp/e2e-step.$$
+rm -f /tmp/e2e-step.$$ /tmp/e2e-build-err.$$
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -355,6 +355,7 @@ static const struct member toolkit[] = {
   { "./usr/lib/nvidia-cuda-toolkit/bin/nvcc.profile", AE_IFLNK, 0777, "/etc/nvcc.profile" },
   { "./usr/lib/nvidia-cuda-toolkit/bin/crt/link.stub", AE_IFREG, 0644, "stub" },
   { "./usr/lib/nvidia-cuda-toolkit/libdevice", AE_IFLNK, 0777, "../cuda/libdevice" },
+  { "./usr/lib/cuda/libdevice/", AE_IFDIR, 0755, NULL }, /* the link's target, in the package */
   { "./usr/share/doc/nvidia-cuda-toolkit/copyright", AE_IFREG, 0644, "(c)" },
   { NULL, 0, 0, NULL },
 };
@@ -448,6 +449,166 @@ test_deb (void)
   strbuf_release (&err);
 }
 
+/* A zip of (path, kind, data): kind 'f' a file, 'l' a symlink to data, 'z' a file of
+   strlen(data) MiB of zeros (deflate packs each MiB into about a KiB). */
+static char *
+make_zip (const char *name, const char *const *m)
+{
+  char *path = xasprintf ("%s/%s", dir, name);
+  struct archive *a = archive_write_new ();
+  archive_write_set_format_zip (a);
+  CHECK_INT (archive_write_open_filename (a, path), ARCHIVE_OK);
+  cleanup_free char *zeros = xcalloc (1, 1 << 20);
+  for (size_t i = 0; m[i]; i += 3)
+    {
+      struct archive_entry *e = archive_entry_new ();
+      archive_entry_set_pathname (e, m[i]);
+      archive_entry_set_mtime (e, 1234567890, 0);
+      size_t mib = m[i + 1][0] == 'z' ? strlen (m[i + 2]) : 0;
+      if (m[i + 1][0] == 'l')
+        {
+          archive_entry_set_filetype (e, AE_IFLNK);
+          archive_entry_set_perm (e, 0777);
+          archive_entry_set_symlink (e, m[i + 2]);
+        }
+      else
+        {
+          archive_entry_set_filetype (e, AE_IFREG);
+          archive_entry_set_perm (e, 0644);
+          archive_entry_set_size (e, (la_int64_t) (mib ? mib << 20 : strlen (m[i + 2])));
+        }
+      CHECK (archive_write_header (a, e) >= ARCHIVE_WARN);
+      if (m[i + 1][0] == 'f')
+        archive_write_data (a, m[i + 2], strlen (m[i + 2]));
+      for (size_t k = 0; k < mib; k++)
+        archive_write_data (a, zeros, 1 << 20);
+      archive_entry_free (e);
+    }
+  archive_write_close (a);
+  archive_write_free (a);
+  return path;
+}
+
+static struct layer_rule pkg_rules[] = { { "pkg/", "usr/lib/python3/dist-packages/pkg/" } };
+
+/* Symlinks: none from a wheel, mapped or not; from a .deb only inside the package's tree. */
+static void
+test_symlinks (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[65];
+  cleanup_free char *out = xasprintf ("%s/links.tar", dir);
+  static const char *const shadow[] = { "pkg/a.py", "f", "x", "pkg/shadow", "l", "/etc/shadow", NULL };
+  static const char *const evil[] = { "pkg/a.py", "f", "x", "other/evil.so", "l", "../../../tmp/evil.so", NULL };
+  cleanup_free char *w1 = make_zip ("shadow-1.0-py3-none-any.whl", shadow);
+  cleanup_free char *w2 = make_zip ("evil-1.0-py3-none-any.whl", evil);
+  struct layer_input in[] = { { w1, pkg_rules, 1 } };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "'pkg/shadow' is a symbolic link (to '/etc/shadow')");
+  CHECK_CONTAINS (err.buf, w1);
+  CHECK (access (out, F_OK) != 0);
+  strbuf_reset (&err);
+  in[0].wheel = w2; /* not even mapped: the wheel is refused all the same */
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "'other/evil.so' is a symbolic link (to '../../../tmp/evil.so')");
+  strbuf_reset (&err);
+
+  /* Absolute, above the root, empty, and a path the package does not have. */
+  static const struct member debs[][3] = {
+    { { "./usr/lib/x/shadow", AE_IFLNK, 0777, "/etc/shadow" }, { NULL, 0, 0, NULL } },
+    { { "./usr/lib/x/evil.so", AE_IFLNK, 0777, "../../../tmp/evil.so" }, { NULL, 0, 0, NULL } },
+    { { "./usr/lib/x/up", AE_IFLNK, 0777, "../../../../etc/passwd" }, { NULL, 0, 0, NULL } },
+    { { "./usr/lib/x/empty", AE_IFLNK, 0777, "" }, { NULL, 0, 0, NULL } },
+  };
+  static struct layer_rule x_rules[] = { { "usr/lib/x/", "usr/local/cuda-12.4/lib/" } };
+  for (size_t i = 0; i < ARRAY_SIZE (debs); i++)
+    {
+      cleanup_free char *name = xasprintf ("links%zu_1_amd64.deb", i);
+      cleanup_free char *deb = make_deb (name, debs[i], 'g', 1);
+      struct layer_input din[] = { { deb, x_rules, 1 } };
+      struct layer_spec dspec = { din, 1, NULL, 0, NULL, 0, 1700000000, dir };
+      CHECK_INT (layer_write (&dspec, out, sha, NULL, &err), -1);
+      cleanup_free char *want = xasprintf ("symbolic link '%s' points at '%s', outside the package's tree: refused",
+                                           debs[i][0].path + 2, debs[i][0].data);
+      CHECK_CONTAINS (err.buf, want);
+      strbuf_reset (&err);
+    }
+  /* Inside the tree (Debian's own usr/lib/cuda/nvvm/libdevice -> ../../nvidia-cuda-toolkit/libdevice). */
+  static const struct member ok[] = { { "./usr/lib/x/libdevice", AE_IFLNK, 0777, "../nvidia-cuda-toolkit/libdevice" },
+                                      { "./usr/lib/x/libfoo.so", AE_IFLNK, 0777, "libfoo.so.1" },
+                                      { "./usr/lib/x/libfoo.so.1", AE_IFREG, 0644, "ELF" },
+                                      { "./usr/lib/nvidia-cuda-toolkit/libdevice/libdevice.10.bc", AE_IFREG, 0644, "bc" },
+                                      { NULL, 0, 0, NULL } };
+  cleanup_free char *okdeb = make_deb ("okl_1_amd64.deb", ok, 'g', 1);
+  struct layer_input oin[] = { { okdeb, x_rules, 1 } };
+  struct layer_spec ospec = { oin, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  CHECK_INT (layer_write (&ospec, out, sha, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  strbuf_release (&err);
+}
+
+/* pkg//a.py and pkg/./a.py are pkg/a.py: written twice is an error, not two tar entries. */
+static void
+test_path_spellings (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[65];
+  cleanup_free char *out = xasprintf ("%s/spell.tar", dir);
+  static const char *const twice[] = { "pkg/a.py", "f", "one", "pkg//a.py", "f", "two", NULL };
+  static const char *const dot[] = { "pkg/a.py", "f", "one", "pkg/./a.py", "f", "two", NULL };
+  static const char *const single[] = { "pkg//b.py", "f", "b", "./pkg/./c.py", "f", "c", NULL };
+  cleanup_free char *w1 = make_zip ("twice-1.0-py3-none-any.whl", twice);
+  cleanup_free char *w2 = make_zip ("dot-1.0-py3-none-any.whl", dot);
+  cleanup_free char *w3 = make_zip ("single-1.0-py3-none-any.whl", single);
+  struct layer_input in[] = { { w1, pkg_rules, 1 } };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "two inputs write 'usr/lib/python3/dist-packages/pkg/a.py'");
+  strbuf_reset (&err);
+  in[0].wheel = w2;
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "two inputs write 'usr/lib/python3/dist-packages/pkg/a.py'");
+  strbuf_reset (&err);
+  /* One spelling each: written under the normalized path. */
+  in[0].wheel = w3;
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
+  struct seen e[16];
+  size_t n = read_back (out, e, 16);
+  CHECK_INT (n, 7);
+  CHECK_STR (e[5].path, "usr/lib/python3/dist-packages/pkg/b.py");
+  CHECK_STR (e[6].path, "usr/lib/python3/dist-packages/pkg/c.py");
+  strbuf_release (&err);
+}
+
+/* A zip that unpacks to far more than it weighs is refused, naming the archive and the member;
+   the same bytes under the floor are not. */
+static void
+test_expansion (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[65];
+  cleanup_free char *out = xasprintf ("%s/bomb.tar", dir);
+  /* 8 MiB of zeros in a zip of a few KiB; the floor 1 MiB for the test. */
+  static const char *const bomb[] = { "pkg/a.py", "f", "fine", "pkg/zeros.bin", "z", "12345678", NULL };
+  cleanup_free char *w = make_zip ("bomb-1.0-py3-none-any.whl", bomb);
+  struct stat st;
+  CHECK (stat (w, &st) == 0 && st.st_size < 100 * 1024);
+  struct layer_input in[] = { { w, pkg_rules, 1 } };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  layer_set_expand_floor (1 << 20);
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  cleanup_free char *want = xasprintf ("wheel '%s': member 'pkg/zeros.bin' takes it past", w);
+  CHECK_CONTAINS (err.buf, want);
+  CHECK_CONTAINS (err.buf, "over 100 times its");
+  CHECK (access (out, F_OK) != 0);
+  strbuf_reset (&err);
+  layer_set_expand_floor (0);
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  strbuf_release (&err);
+}
+
 int
 main (void)
 {
@@ -456,7 +617,18 @@ main (void)
   test_requirements ();
   test_stale_temporaries ();
   test_deb ();
-  cleanup_free char *cmd = xasprintf ("rm -rf '%s'", dir);
-  CHECK_INT (system (cmd), 0);
-  return check_summary ("layer");
+  test_symlinks ();
+  test_path_spellings ();
+  test_expansion ();
+  int rc = check_summary ("layer");
+  /* A failed test keeps its fixtures and layers to look at. */
+  if (rc != 0)
+    fprintf (stderr, "kept %s\n", dir);
+  else
+    {
+      cleanup_free char *cmd = xasprintf ("rm -rf '%s'", dir);
+      if (system (cmd) != 0)
+        fprintf (stderr, "cannot remove %s\n", dir);
+    }
+  return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 static char tmp[] = "/tmp/pcgen-test-lock.XXXXXX";
@@ -35,6 +36,205 @@ test_empty_lock (void)
   CHECK_INT (back.sets[0].n, 0);
   lockfile_release (&back);
   lockfile_release (&lf);
+  strbuf_release (&err);
+}
+
+/* Both NULL, or the same string. */
+static int
+same (const char *a, const char *b)
+{
+  return a == NULL ? b == NULL : b != NULL && strcmp (a, b) == 0;
+}
+
+static struct locked_wheel
+wheel (const char *name, const char *version, const char *role, const char *file, const char *sha_of,
+       const char *path)
+{
+  char sha[SHA256_HEX_LEN + 1];
+  sha256_hex (sha_of, strlen (sha_of), sha);
+  return (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha),
+                                 strlen (sha_of), xstrdup (role), path ? xstrdup (path) : NULL };
+}
+
+/* Two sets of several wheels, one an nvcc package with its pool path, written and read back
+   field by field (sets and wheels come back sorted by id and name). */
+static void
+test_round_trip (void)
+{
+  struct lockfile lf = { 0 };
+  struct strbuf err = STRBUF_INIT;
+  cleanup_free char *path = xasprintf ("%s/two.lock", tmp);
+  ARRAY_GROW (lf.sets, 2, lf.alloc);
+  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("index"),
+                                  xstrdup ("http://127.0.0.1:8080/simple"), NULL, 0, 0 };
+  lf.sets[1] = (struct lockset) { xstrdup ("cuda-devel-12.4-py3.11"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
+  lf.n = 2;
+  struct lockset *t = &lf.sets[0], *d = &lf.sets[1];
+  ARRAY_GROW (t->w, 3, t->alloc);
+  t->w[t->n++] = wheel ("torch", "2.6.0", "torch", "torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl", "t", NULL);
+  t->w[t->n++] = wheel ("nvidia-cudnn-cu12", "9.1.0.70", "cudnn", "nvidia_cudnn_cu12-9.1.0.70-py3-none-manylinux2014_x86_64.whl",
+                        "cudnn bytes", NULL);
+  t->w[t->n++] = wheel ("filelock", "3.13.1", "torch", "filelock-3.13.1-py3-none-any.whl", "fl", NULL);
+  ARRAY_GROW (d->w, 2, d->alloc);
+  d->w[d->n++] = wheel ("nvidia-cuda-nvcc-cu12", "12.4.131", "devel", "nvidia_cuda_nvcc_cu12-12.4.131-py3-none-manylinux2014_x86_64.whl",
+                        "nvcc wheel", NULL);
+  d->w[d->n++] = wheel ("nvidia-cuda-toolkit", "12.4.131~12.4.1-5", "nvcc", "nvidia-cuda-toolkit_12.4.131~12.4.1-5_amd64.deb",
+                        "deb", "pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-5_amd64.deb");
+  CHECK_INT (lockfile_write (path, &lf, &err), 0);
+  struct lockfile back;
+  CHECK_INT (lockfile_read (path, &back, &err), 0);
+  CHECK_STR (err.buf, "");
+  CHECK_INT (back.n, 2);
+  for (size_t i = 0; i < 2 && back.n == 2; i++)
+    {
+      const struct lockset *a = lockfile_find (&lf, back.sets[i].id), *b = &back.sets[i];
+      CHECK (a != NULL);
+      if (a == NULL)
+        continue;
+      CHECK_STR (b->source_kind, a->source_kind);
+      CHECK (same (b->source_where, a->source_where));
+      CHECK_INT (b->n, a->n);
+      for (size_t j = 0; j < a->n && j < b->n; j++)
+        {
+          CHECK_STR (b->w[j].name, a->w[j].name);
+          CHECK_STR (b->w[j].version, a->w[j].version);
+          CHECK_STR (b->w[j].file, a->w[j].file);
+          CHECK_STR (b->w[j].sha256, a->w[j].sha256);
+          CHECK_STR (b->w[j].role, a->w[j].role);
+          CHECK_INT (b->w[j].size, a->w[j].size);
+          CHECK (same (b->w[j].path, a->w[j].path));
+        }
+    }
+  /* Sorted: the devel set first, its nvcc package last; torch's wheels by name. */
+  CHECK_STR (back.sets[0].id, "cuda-devel-12.4-py3.11");
+  CHECK_STR (back.sets[0].w[1].path, "pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-5_amd64.deb");
+  CHECK_STR (back.sets[1].w[0].name, "filelock");
+  CHECK (back.sets[1].source_where && strcmp (back.sets[1].source_where, "http://127.0.0.1:8080/simple") == 0);
+  lockfile_release (&back);
+  lockfile_release (&lf);
+  strbuf_release (&err);
+}
+
+/* One wheel entry with the given sha256 and file, read back: the error (empty when read). */
+static char *
+read_hostile (const char *sha256, const char *file)
+{
+  cleanup_free char *path = xasprintf ("%s/hostile.lock", tmp);
+  cleanup_free char *text = xasprintf (
+      "{ \"schema\": 1, \"sets\": [ { \"id\": \"torch-2.6.0-cu124-py3.11\", \"source\": { \"kind\": \"pypi\" },\n"
+      "  \"wheels\": [ { \"name\": \"torch\", \"version\": \"2.6.0\", \"role\": \"torch\", \"size\": 1,\n"
+      "                \"file\": \"%s\", \"sha256\": \"%s\" } ] } ] }\n",
+      file, sha256);
+  CHECK_INT (write_file_atomic (path, text, strlen (text), 0644), 0);
+  struct lockfile lf;
+  struct strbuf err = STRBUF_INIT;
+  int rc = lockfile_read (path, &lf, &err);
+  CHECK_INT (rc, err.len ? -1 : 0);
+  lockfile_release (&lf);
+  return strbuf_detach (&err, NULL);
+}
+
+/* A hand-edited lock whose digest is 64 characters of path, or whose file name leaves its
+   folder, is refused when read, the error naming the file, set, wheel and value; and the cache
+   itself refuses such an entry rather than remove a file outside it. */
+static void
+test_hostile_lock (void)
+{
+  const char *good_file = "torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl";
+  char good[SHA256_HEX_LEN + 1];
+  sha256_hex ("x", 1, good);
+  char *e = read_hostile (good, good_file);
+  CHECK_STR (e, "");
+  free (e);
+  /* 26 "./" and "../../victim": 64 characters that lead from CACHE/sha256/ to tmp/victim. */
+  struct strbuf evil = STRBUF_INIT;
+  for (int i = 0; i < 26; i++)
+    strbuf_addstr (&evil, "./");
+  strbuf_addstr (&evil, "../../victim");
+  CHECK_INT (evil.len, 64);
+  e = read_hostile (evil.buf, good_file);
+  cleanup_free char *want = xasprintf ("%s/hostile.lock: set 'torch-2.6.0-cu124-py3.11': wheel 1 (torch): sha256 '%s' "
+                                       "is not 64 lowercase hex digits", tmp, evil.buf);
+  CHECK_STR (e, want);
+  free (e);
+  char upper[SHA256_HEX_LEN + 1];
+  memcpy (upper, good, sizeof upper);
+  upper[0] = 'A';
+  e = read_hostile (upper, good_file);
+  CHECK_CONTAINS (e, "is not 64 lowercase hex digits");
+  free (e);
+  e = read_hostile (good + 1, good_file);
+  CHECK_CONTAINS (e, "is not 64 lowercase hex digits");
+  free (e);
+  const char *bad_files[] = { "../../../etc/passwd", "a/b.whl", "..", ".verified", "-rf.whl", "" };
+  for (size_t i = 0; i < ARRAY_SIZE (bad_files); i++)
+    {
+      e = read_hostile (good, bad_files[i]);
+      cleanup_free char *w = xasprintf ("wheel 1 (torch): file '%s' is not a plain file name", bad_files[i]);
+      CHECK_CONTAINS (e, w);
+      free (e);
+    }
+  /* Defence in depth: the cache refuses the entry and the file outside stays. */
+  cleanup_free char *vdir = xasprintf ("%s/victim", tmp);
+  cleanup_free char *victim = xasprintf ("%s/victim/%s", tmp, good_file);
+  cleanup_free char *shadir = xasprintf ("%s/cache/sha256", tmp);
+  CHECK_INT (mkdir_p (vdir, 0755), 0);
+  CHECK_INT (mkdir_p (shadir, 0755), 0);
+  CHECK_INT (write_file_atomic (victim, "precious", 8, 0644), 0);
+  struct strbuf err = STRBUF_INIT;
+  CHECK_INT (cache_check (evil.buf, good_file, &err), -1);
+  CHECK_CONTAINS (err.buf, "refusing cache entry");
+  CHECK_INT (access (victim, F_OK), 0);
+  strbuf_reset (&err);
+  CHECK_INT (cache_verify (evil.buf, good_file, &err), -1);
+  CHECK_INT (access (victim, F_OK), 0);
+  /* A digest folder that is a symlink out of the cache is refused the same way. */
+  cleanup_free char *link = xasprintf ("%s/%s", shadir, good);
+  CHECK_INT (symlink (vdir, link), 0);
+  strbuf_reset (&err);
+  CHECK_INT (cache_check (good, good_file, &err), -1);
+  CHECK_CONTAINS (err.buf, "outside");
+  CHECK_INT (access (victim, F_OK), 0);
+  unlink (link);
+  strbuf_release (&err);
+  strbuf_release (&evil);
+}
+
+/* A cached file rewritten in place with its size and mtime put back passes cache_check (the
+   stamp trusts them, as git's index does) but not cache_verify, which hashes it again and
+   removes it. */
+static void
+test_cache_verify (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  char sha[SHA256_HEX_LEN + 1];
+  unsigned long long size;
+  const char *name = "b-1.0-py3-none-any.whl";
+  cleanup_free char *src = xasprintf ("%s/%s", tmp, name);
+  CHECK_INT (write_file_atomic (src, "right bytes", 11, 0644), 0);
+  CHECK_INT (cache_put (src, name, NULL, sha, &size, &err), 0);
+  cleanup_free char *path = cache_path (sha, name);
+  CHECK_INT (cache_check (sha, name, &err), 1);
+  struct stat st;
+  CHECK_INT (stat (path, &st), 0);
+  FILE *f = fopen (path, "r+");
+  CHECK (f != NULL);
+  if (f)
+    {
+      fputs ("wrong", f);
+      fclose (f);
+    }
+  struct timeval tv[2] = { { st.st_atim.tv_sec, st.st_atim.tv_nsec / 1000 },
+                           { st.st_mtim.tv_sec, st.st_mtim.tv_nsec / 1000 } };
+  CHECK_INT (utimes (path, tv), 0);
+  /* utimes keeps microseconds: the stamp's nanoseconds must survive for the test to mean much. */
+  struct stat st2;
+  CHECK_INT (stat (path, &st2), 0);
+  if (st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec)
+    CHECK_INT (cache_check (sha, name, &err), 1);
+  CHECK_INT (cache_verify (sha, name, &err), -1);
+  CHECK_CONTAINS (err.buf, "removed it");
+  CHECK (access (path, F_OK) != 0);
   strbuf_release (&err);
 }
 
@@ -148,6 +348,9 @@ main (void)
   cleanup_free char *cache = xasprintf ("%s/cache", tmp);
   setenv ("PCGEN_CACHE", cache, 1);
   test_empty_lock ();
+  test_round_trip ();
+  test_hostile_lock ();
+  test_cache_verify ();
   test_pip_explain ();
   test_cache_put_want ();
   test_source_matches ();
