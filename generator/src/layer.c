@@ -318,10 +318,28 @@ deb_members_memory (const void *data, size_t size, struct strbuf *out, struct st
   return rc;
 }
 
+/* NVIDIA's redist archives: a tar compressed with xz. */
+static int
+read_tarball (struct job *j, const struct layer_input *in)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_tar (a);
+  archive_read_support_filter_xz (a);
+  int rc = 0;
+  if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
+    rc = fail_archive (j, a, "cannot open archive", in->wheel);
+  if (rc == 0)
+    rc = read_members (j, in, a, "archive");
+  archive_read_free (a);
+  return rc;
+}
+
 static int
 read_input (struct job *j, const struct layer_input *in)
 {
-  return ends_with (in->wheel, ".deb") ? read_deb (j, in) : read_wheel (j, in);
+  if (ends_with (in->wheel, ".deb"))
+    return read_deb (j, in);
+  return ends_with (in->wheel, ".tar.xz") ? read_tarball (j, in) : read_wheel (j, in);
 }
 
 static int

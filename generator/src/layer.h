@@ -22,7 +22,8 @@ struct layer_rule
 
 /* An input is a wheel (a zip), or a Debian package when its name ends in ".deb" (an ar archive
    whose data.tar.{xz,zst,gz,bz2} is read; its members' leading "./" is dropped before the rules
-   apply, so a rule's `from` reads "usr/bin/"). Hard links and device files in a mapped member are
+   apply, so a rule's `from` reads "usr/bin/"), or a tar when it ends in ".tar.xz" (NVIDIA's redist
+   archives). Hard links and device files in a mapped member are
    refused. */
 struct layer_input
 {

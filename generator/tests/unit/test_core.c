@@ -107,18 +107,42 @@ test_kb (void)
   const struct kb_variant *v = kb_variant_find (kb_torch_find (&kb, "2.6.0"), "12.4");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cublas-cu12"), "12.4.5.8");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cudnn-cu12"), "9.1.0.70");
-  /* nvcc's source: Debian's packages for 12.4, none for 12.1 and 11.8 (docs/nvcc.md). */
+  /* nvcc's sources, in order of preference (docs/nvcc.md): Debian trixie for 12.4, bookworm
+     (then the redist) and GCC 11 for 11.8, NVIDIA's redist for 12.1 and 12.8, PyPI for 13.0. */
   const struct kb_cuda *c124 = kb_cuda_find (&kb, "12.4");
-  CHECK_INT (c124->nnvcc_debs, 2);
-  CHECK_STR (c124->nvcc_version, "12.4.131");
-  CHECK_STR (c124->nvcc_source, "debian-trixie-non-free");
-  CHECK_STR (c124->nvcc_debs[0].name, "nvidia-cuda-toolkit");
-  CHECK_STR (c124->nvcc_debs[0].version, "12.4.131~12.4.1-2");
-  CHECK_INT (c124->nvcc_debs[0].size, 87240108);
-  CHECK_STR (c124->nvcc_debs[1].sha256, "d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0");
-  CHECK_INT (c124->nvcc_debs[1].size, 933853452ULL);
-  CHECK_INT (kb_cuda_find (&kb, "12.1")->nnvcc_debs, 0);
-  CHECK_INT (kb_cuda_find (&kb, "11.8")->nnvcc_debs, 0);
+  CHECK (c124->nvcc == &c124->nvcc_sources[0]);
+  CHECK_INT (c124->nvcc->kind, NVCC_DEBIAN);
+  CHECK_INT (c124->nvcc->nfiles, 2);
+  CHECK_STR (c124->nvcc->version, "12.4.131");
+  CHECK_STR (c124->nvcc->source, "debian-trixie-non-free");
+  CHECK_STR (c124->nvcc->files[0].name, "nvidia-cuda-toolkit");
+  CHECK_STR (c124->nvcc->files[0].version, "12.4.131~12.4.1-2");
+  CHECK_INT (c124->nvcc->files[0].size, 87240108);
+  CHECK_STR (c124->nvcc->files[1].sha256, "d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0");
+  CHECK_INT (c124->nvcc->files[1].size, 933853452ULL);
+  CHECK (c124->host_compiler == NULL);
+  const struct kb_cuda *c121 = kb_cuda_find (&kb, "12.1");
+  CHECK_INT (c121->nvcc->kind, NVCC_REDIST);
+  CHECK_STR (c121->nvcc->release, "12.1.1");
+  CHECK_STR (c121->nvcc->files[0].path, "cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz");
+  CHECK_STR (c121->nvcc->files[0].sha256, "0b85f7eee17788abbd170b0b493c74ce2e9fd5a9604461b99c2c378165e1083b");
+  CHECK_INT (c121->nvcc->files[0].size, 44459684);
+  CHECK_INT (c118->nnvcc_sources, 2);
+  CHECK_INT (c118->nvcc->kind, NVCC_DEBIAN);
+  CHECK_INT (c118->nvcc_sources[1].kind, NVCC_REDIST);
+  CHECK_STR (c118->nvcc_sources[1].files[0].sha256, "7ee8450dbcc16e9fe5d2a7b567d6dec220c5894a94ac6640459e06231e3b39a5");
+  CHECK_INT (c118->nvcc_sources[1].files[0].size, 43230952);
+  CHECK (c118->host_compiler != NULL);
+  if (c118->host_compiler)
+    CHECK_STR (c118->host_compiler->ccbin, "/usr/bin/g++-11");
+  CHECK_STR (kb_cuda_find (&kb, "12.8")->nvcc->files[0].sha256,
+             "9961b3484b6b71314063709a4f9529654f96782ad39e72bf1e00f070db8210d3");
+  /* CUDA 13's wheels are recorded, but pcgen does not make layers from them yet. */
+  const struct kb_cuda *c130 = kb_cuda_find (&kb, "13.0");
+  CHECK_INT (c130->nnvcc_sources, 1);
+  CHECK_INT (c130->nvcc_sources[0].kind, NVCC_PYPI);
+  CHECK (c130->nvcc == NULL);
+  CHECK (kb_cuda_find (&kb, "12.2")->nvcc == NULL);
 }
 
 /* A knowledge base whose 12.4 nvcc entry is broken twice: both problems reported. */
@@ -133,13 +157,13 @@ test_kb_nvcc_errors (void)
   struct strbuf y = STRBUF_INIT;
   CHECK_INT (strbuf_read_file (&y, path, 1 << 20), 0);
   struct strbuf b = STRBUF_INIT;
-  const char *at = strstr (y.buf, "          sha256: cd5fe85a");
+  const char *at = strstr (y.buf, "            sha256: cd5fe85a");
   CHECK (at != NULL);
   if (at)
     {
       /* A sha256 cut short, and (below) a source the file does not define. */
       strbuf_add (&b, y.buf, (size_t) (at - y.buf));
-      strbuf_addstr (&b, "          sha256: cd5fe85a\n");
+      strbuf_addstr (&b, "            sha256: cd5fe85a\n");
       const char *rest = strchr (at, '\n') + 1;
       strbuf_addstr (&b, rest);
     }
