@@ -504,7 +504,8 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
   if (rc == 0)
     {
       add_parents (&j);
-      qsort (j.v, j.n, sizeof *j.v, cmp_entry);
+      if (j.n) /* an empty layer has no entries at all: qsort's array may not be NULL */
+        qsort (j.v, j.n, sizeof *j.v, cmp_entry);
       rc = check_duplicates (&j);
     }
   if (rc == 0)

@@ -618,7 +618,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
             rmdir (ddir);
           free (ddir);
           if (r < 0)
-            return r;
+            return NVCC_UNREACHABLE;
           continue;
         }
       /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */

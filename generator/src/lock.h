@@ -72,7 +72,7 @@ int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
    nvcc's files (role nvcc: Debian packages, NVIDIA's redist archives) are downloaded with
    libcurl into a temporary file and enter the cache only when their sha256 is the pinned one
    (nvcc_source.h). Returns 0, -1 with err naming the wheel and what to do, or NVCC_UNREACHABLE
-   when an nvcc file's source could not be reached (err: one line naming it and its setting). */
+   when one of nvcc's files failed (err complete: its source and setting, or both digests). */
 int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
 
 /* The cached path of a wheel of the set (verified by lock_fetch before). */

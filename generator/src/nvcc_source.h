@@ -14,8 +14,9 @@
 
 #define DEFAULT_CUDA_REDIST "https://developer.download.nvidia.com/compute/cuda/redist"
 
-/* lock_fetch's answer when a source could not be reached at all (no answer, 404): the tag's
-   nvcc is unavailable rather than wrong; err is one line naming the source and its setting. */
+/* lock_fetch's answer when one of nvcc's files failed: err is complete (the source could not be
+   reached: one line naming it and its setting; or its bytes were refused: both digests), and
+   the setting of the tag's torch source is no part of it. */
 #define NVCC_UNREACHABLE (-2)
 
 /* $PCGEN_CUDA_REDIST without a trailing '/', else DEFAULT_CUDA_REDIST (owned by the caller). */
@@ -34,7 +35,7 @@ char *nvcc_describe (const struct kb_nvcc *s);
 /* Download one pinned file (role nvcc) into dir with libcurl, hash it, and move it into the
    cache only when its sha256 is the pinned one. Returns 0; -1 with err when the bytes differ
    (naming both digests and sizes; nothing cached) or cannot be written; NVCC_UNREACHABLE with err
-   when the download fails. */
+   when the download fails (lock_fetch returns NVCC_UNREACHABLE for both). */
 int nvcc_fetch (const struct locked_wheel *w, const char *dir, struct strbuf *err);
 
 #endif

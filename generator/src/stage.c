@@ -421,7 +421,7 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
       struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
       struct layer_stats stats;
       time_t t0 = time (NULL);
-      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "packages" : "wheels");
+      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "files" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {
