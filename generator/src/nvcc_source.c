@@ -46,9 +46,15 @@ nvcc_describe (const struct kb_nvcc *s)
     strbuf_addf (&sb, "NVIDIA's redist %s (", s->release);
   else
     strbuf_addstr (&sb, "PyPI's");
+  /* "a, b and c" after Debian's and PyPI's; "(a, b, c)" after the redist release. */
   for (size_t i = 0; i < s->nfiles; i++)
-    strbuf_addf (&sb, "%s%s %s", i == 0 ? (s->kind == NVCC_REDIST ? "" : " ") : s->kind == NVCC_REDIST ? ", " : " and ",
-                 s->files[i].name, s->files[i].version);
+    {
+      const char *sep = i == 0                 ? (s->kind == NVCC_REDIST ? "" : " ")
+                        : s->kind == NVCC_REDIST ? ", "
+                        : i + 1 == s->nfiles   ? " and "
+                                               : ", ";
+      strbuf_addf (&sb, "%s%s %s", sep, s->files[i].name, s->files[i].version);
+    }
   if (s->kind == NVCC_REDIST)
     strbuf_addch (&sb, ')');
   return strbuf_detach (&sb, NULL);
