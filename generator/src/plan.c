@@ -626,7 +626,7 @@ devel_layers_json (const struct ptag *t)
               /* The package the compiler is named after: g++-11 for /usr/bin/g++-11. */
               const struct kb_deb *pkg = &h->files[0];
               for (size_t i = 0; i < h->nfiles; i++)
-                if (ends_with (h->ccbin, h->files[i].name) && h->ccbin[strlen (h->ccbin) - strlen (h->files[i].name) - 1] == '/')
+                if (strcmp (strrchr (h->ccbin, '/') + 1, h->files[i].name) == 0) /* ccbin is absolute: kb.c */
                   pkg = &h->files[i];
               strbuf_addf (&sb, "; host compiler %s from Debian's %s %s", h->ccbin, pkg->name, pkg->version);
             }
