@@ -72,7 +72,7 @@ expect "nvcc --version reports release 11.8, V11.8.89" bash -c "$(declare -f run
 expect "the base's default GCC is newer than nvcc 11.8 accepts (gcc 12)" bash -c "$(declare -f run); img=$img top=$top; run 'gcc -dumpversion' | grep -qx 12"
 expect "nvcc compiles and links saxpy.cu with g++-11, and it runs: no device, exit 3" bash -c "$(declare -f run); img=$img top=$top
   out=\$(run 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy; echo exit=\$?'); echo \"\$out\"
-  grep -q '^runtime 11080$' <<<\"\$out\" && grep -q '^no CUDA device: ' <<<\"\$out\" && grep -q '^exit=3$' <<<\"\$out\""
+  grep -q '^cudart 11080$' <<<\"\$out\" && grep -q '^no CUDA device: ' <<<\"\$out\" && grep -q '^exit=3$' <<<\"\$out\""
 expect "without the host compiler setting nvcc refuses GCC 12 (the setting is what makes it work)" bash -c "$(declare -f run); img=$img top=$top
   out=\$(run 'cd /tmp && NVCC_PREPEND_FLAGS= nvcc -o saxpy /src/saxpy.cu 2>&1; echo exit=\$?'); echo \"\$out\"
   grep -q 'unsupported GNU version' <<<\"\$out\" && ! grep -q '^exit=0$' <<<\"\$out\""
