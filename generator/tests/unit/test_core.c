@@ -237,6 +237,58 @@ test_plan (void)
   diags_release (&d);
 }
 
+/* A knowledge base whose redist pin is not at NVIDIA's relative_path, whose source kind is
+   unknown, and whose redist source has no release: each reported, naming what is valid. */
+static void
+test_kb_redist_errors (void)
+{
+  char tmp[] = "/tmp/pcgen-test-kb.XXXXXX";
+  CHECK (mkdtemp (tmp) != NULL);
+  cleanup_free char *cp = xasprintf ("cp generator/data/*.yaml '%s'/", tmp);
+  CHECK_INT (system (cp), 0);
+  cleanup_free char *path = xasprintf ("%s/cuda.yaml", tmp);
+  struct strbuf y = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&y, path, 1 << 20), 0);
+  static const char *const edits[][2] = {
+    { "path: cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz", "path: cuda_nvcc/cuda_nvcc-12.1.105.tar.xz" },
+    { "      - kind: redist\n        version: \"11.8.89\"", "      - kind: runfile\n        version: \"11.8.89\"" },
+    { "        release: \"12.8.1\"\n", "" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (edits); i++)
+    {
+      const char *at = strstr (y.buf, edits[i][0]);
+      CHECK (at != NULL);
+      if (at == NULL)
+        continue;
+      struct strbuf b = STRBUF_INIT;
+      strbuf_add (&b, y.buf, (size_t) (at - y.buf));
+      strbuf_addstr (&b, edits[i][1]);
+      strbuf_addstr (&b, at + strlen (edits[i][0]));
+      strbuf_release (&y);
+      y = b;
+    }
+  CHECK_INT (write_file_atomic (path, y.buf, y.len, 0644), 0);
+  strbuf_release (&y);
+  struct kb k2;
+  struct diags d = DIAGS_INIT;
+  CHECK_INT (kb_load (tmp, &k2, &d), -1);
+  int saw_path = 0, saw_kind = 0, saw_release = 0;
+  for (size_t i = 0; i < d.n; i++)
+    {
+      saw_path |= strcmp (d.v[i].msg, "path of cuda_nvcc 12.1.105 must be NVIDIA's relative_path "
+                                       "'cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz'") == 0;
+      saw_kind |= strcmp (d.v[i].msg, "unknown nvcc source kind 'runfile' (debian, pypi or redist)") == 0;
+      saw_release |= strstr (d.v[i].msg, "a redist source needs 'release'") != NULL;
+    }
+  CHECK (saw_path);
+  CHECK (saw_kind);
+  CHECK (saw_release);
+  diags_release (&d);
+  kb_release (&k2);
+  cleanup_free char *rm = xasprintf ("rm -rf '%s'", tmp);
+  CHECK_INT (system (rm), 0);
+}
+
 int
 main (void)
 {
@@ -250,6 +302,7 @@ main (void)
   test_ytree_marks ();
   test_kb ();
   test_kb_nvcc_errors ();
+  test_kb_redist_errors ();
   test_plan ();
   kb_release (&kb);
   return check_summary ("core");
