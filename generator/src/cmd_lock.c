@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "exitcode.h"
 #include "lock.h"
+#include "nvcc_source.h"
 #include "project.h"
 #include "util.h"
 
@@ -17,16 +18,19 @@ static const char lock_usage[]
       "ptxas/nvvm/headers for devel) in matrix.lock: name, version, file, sha256, size. Wheels come\n"
       "through `pip download` from the tag's source (matrix.yaml 'sources', else pip's own index)\n"
       "and are kept in the cache; the nvidia-* pins read from the torch wheel are checked against\n"
-      "the knowledge base. Devel sets also pin the Debian packages nvcc comes from, as\n"
-      "generator/data/cuda.yaml names them (with their pool path); pcgen fetch downloads them.\n"
+      "the knowledge base. Devel sets also pin the files nvcc comes from (Debian packages or\n"
+      "NVIDIA's redist archives), as generator/data/cuda.yaml names them (with their path under\n"
+      "the mirror); pcgen fetch downloads them.\n"
       "Sets already locked from the same source are kept unless --refresh.\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]
     = "usage: pcgen fetch [--offline] [--verify] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Download every wheel matrix.lock pins for the tags into the cache and verify its sha256.\n"
-      "Debian packages (nvcc) come from $PCGEN_DEBIAN_MIRROR (default http://deb.debian.org/debian)\n"
-      "through libcurl and enter the cache only when their sha256 is the pinned one.\n"
+      "nvcc's files come through libcurl: Debian packages from $PCGEN_DEBIAN_MIRROR (default\n"
+      "http://deb.debian.org/debian), NVIDIA's redist archives from $PCGEN_CUDA_REDIST (default\n"
+      "https://developer.download.nvidia.com/compute/cuda/redist); they enter the cache only when\n"
+      "their sha256 is the pinned one.\n"
       "  --offline   download nothing: fail naming what the cache lacks\n"
       "  --verify    hash every cached file again, even one whose size, mtime and inode are those it\n"
       "              had when last hashed; one that differs is removed from the cache and fails\n"
@@ -171,7 +175,9 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lo
       return rc;
     }
   rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
-  if (rc < 0 && s && !o->offline)
+  if (rc == NVCC_UNREACHABLE) /* nvcc's own source and setting are in err, not the torch source's */
+    error ("%s: %s", t->name, err.buf);
+  else if (rc < 0 && s && !o->offline)
     {
       cleanup_free char *setting = source_setting (t);
       error ("%s: %s; %s", t->name, err.buf, setting);

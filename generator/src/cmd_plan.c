@@ -57,7 +57,8 @@ print_table (const struct plan *p)
               s->index.s ? s->index.s : s->wheelhouse.s, n, n == 1 ? "" : "s");
     }
   for (size_t i = 0; i < p->ntags; i++)
-    if (strcmp (p->tags[i].source_kind, "unavailable") == 0 && strcmp (p->tags[i].flavor, "runtime") == 0)
+    if (strcmp (p->tags[i].source_kind, "unavailable") == 0
+        && (strcmp (p->tags[i].flavor, "runtime") == 0 || p->tags[i].no_nvcc))
       {
         cleanup_free char *hint = plan_source_hint (&p->tags[i]);
         printf ("note: %s: %s\n", p->tags[i].name, hint);

@@ -172,12 +172,17 @@ parse_archs (struct kfile *f, const struct ynode *v, struct kb_cuda *c, struct d
 static const struct field cuda_fields[]
     = { { "version", Y_SCALAR, 1 },     { "min_driver", Y_SCALAR, 1 }, { "archs", Y_SCALAR, 1 },
         { "devel", Y_MAP, 0 },          { "source", Y_SCALAR, 1 },     { "archs_source", Y_SCALAR, 1 },
-        { "devel_source", Y_SCALAR, 0 }, { "nvcc", Y_MAP, 0 }, { NULL, 0, 0 } };
+        { "devel_source", Y_SCALAR, 0 }, { "nvcc", Y_SEQ, 0 }, { "host_compiler", Y_MAP, 0 }, { NULL, 0, 0 } };
 static const struct field nvcc_fields[]
-    = { { "version", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+    = { { "kind", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "release", Y_SCALAR, 0 },
+        { "source", Y_SCALAR, 1 }, { "files", Y_SEQ, 1 }, { NULL, 0, 0 } };
+static const struct field host_fields[]
+    = { { "ccbin", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { "files", Y_SEQ, 1 }, { NULL, 0, 0 } };
 static const struct field deb_fields[]
     = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "path", Y_SCALAR, 1 },
         { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+static const struct field wheel_fields[]
+    = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field major_fields[]
     = { { "major", Y_SCALAR, 1 }, { "compat_floor", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 
@@ -194,54 +199,140 @@ floor_for_major (struct kfile *f, int major)
   return NULL;
 }
 
-/* nvcc: { version, source, debs: [{name, version, path, sha256, size}] } */
-static void
-read_nvcc (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct diags *d)
+const char *
+kb_nvcc_kind_name (enum kb_nvcc_kind k)
 {
-  if (n == NULL || schema_check (f->path, n, "an nvcc source", nvcc_fields, d))
-    return;
-  if (need_version (f, n, "version", "nvcc version", d) < 0)
-    return;
-  c->nvcc_source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
-  const struct ynode *debs = ymap_get (n, "debs");
-  c->nvcc_debs = xcalloc (debs->n + 1, sizeof *c->nvcc_debs);
-  for (size_t i = 0; i < debs->n; i++)
+  return k == NVCC_DEBIAN ? "debian" : k == NVCC_PYPI ? "pypi" : "redist";
+}
+
+static void
+files_free (struct kb_deb *f, size_t n)
+{
+  for (size_t j = 0; j < n; j++)
     {
-      const struct ynode *e = debs->kids[i];
-      if (schema_check (f->path, e, "a Debian package", deb_fields, d))
-        continue;
-      const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size"), *path = ymap_get (e, "path");
-      const struct ynode *name = ymap_get (e, "name");
-      if (strlen (sha->str) != 64 || strspn (sha->str, "0123456789abcdef") != 64)
-        {
-          diag_add (d, f->path, sha->mark, "sha256 must be 64 lowercase hex digits");
-          continue;
-        }
-      if (*size->str == '\0' || strspn (size->str, "0123456789") != strlen (size->str) || strlen (size->str) > 15)
-        {
-          diag_add (d, f->path, size->mark, "size must be a number of bytes");
-          continue;
-        }
-      if (!starts_with (path->str, "pool/") || !ends_with (path->str, ".deb") || strstr (path->str, "..")
-          || strspn (path->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+~-")
-                 != strlen (path->str))
-        {
-          diag_add (d, f->path, path->mark, "path must be a Debian pool path (pool/.../NAME_VERSION_ARCH.deb)");
-          continue;
-        }
-      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789.+-") != strlen (name->str))
-        {
-          diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str);
-          continue;
-        }
-      struct kb_deb *b = &c->nvcc_debs[c->nnvcc_debs++];
-      b->name = xstrdup (name->str);
-      b->version = xstrdup (ystr (e, "version"));
-      b->path = xstrdup (path->str);
-      b->sha256 = xstrdup (sha->str);
-      b->size = strtoull (size->str, NULL, 10);
+      free (f[j].name);
+      free (f[j].version);
+      free (f[j].path);
+      free (f[j].sha256);
     }
-  c->nvcc_version = xstrdup (ystr (n, "version"));
+  free (f);
+}
+
+/* One file of an nvcc source or a host compiler; 0 when it was added to out. */
+static int
+read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind, struct kb_deb *out, struct diags *d)
+{
+  if (schema_check (f->path, e, kind == NVCC_PYPI ? "a wheel" : kind == NVCC_DEBIAN ? "a Debian package" : "a redist archive",
+                    kind == NVCC_PYPI ? wheel_fields : deb_fields, d))
+    return -1;
+  const struct ynode *name = ymap_get (e, "name"), *version = ymap_get (e, "version");
+  if (kind == NVCC_PYPI)
+    {
+      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen (name->str) || !is_version (version->str))
+        return diag_add (d, f->path, name->mark, "'%s' '%s' is not a PEP 503 wheel name and an exact version",
+                         name->str, version->str), -1;
+      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), NULL, NULL, 0 };
+      return 0;
+    }
+  const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size"), *path = ymap_get (e, "path");
+  if (strlen (sha->str) != 64 || strspn (sha->str, "0123456789abcdef") != 64)
+    return diag_add (d, f->path, sha->mark, "sha256 must be 64 lowercase hex digits"), -1;
+  if (*size->str == '\0' || strspn (size->str, "0123456789") != strlen (size->str) || strlen (size->str) > 15)
+    return diag_add (d, f->path, size->mark, "size must be a number of bytes"), -1;
+  int safe = !strstr (path->str, "..")
+             && strspn (path->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+~-") == strlen (path->str);
+  if (kind == NVCC_DEBIAN)
+    {
+      if (!starts_with (path->str, "pool/") || !ends_with (path->str, ".deb") || !safe)
+        return diag_add (d, f->path, path->mark, "path must be a Debian pool path (pool/.../NAME_VERSION_ARCH.deb)"), -1;
+      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789.+-") != strlen (name->str))
+        return diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str), -1;
+    }
+  else
+    {
+      /* NVIDIA's layout (redistrib_<release>.json, relative_path):
+         <component>/linux-x86_64/<component>-linux-x86_64-<version>-archive.tar.xz */
+      cleanup_free char *want = xasprintf ("%s/linux-x86_64/%s-linux-x86_64-%s-archive.tar.xz", name->str, name->str,
+                                           version->str);
+      if (!is_version (version->str))
+        return diag_add (d, f->path, version->mark, "redist version '%s' is not a version (digits and dots)",
+                         version->str), -1;
+      if (strcmp (path->str, want) != 0 || !safe)
+        return diag_add (d, f->path, path->mark, "path of %s %s must be NVIDIA's relative_path '%s'", name->str,
+                         version->str, want), -1;
+    }
+  *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (path->str), xstrdup (sha->str),
+                           strtoull (size->str, NULL, 10) };
+  return 0;
+}
+
+static size_t
+read_files (struct kfile *f, const struct ynode *list, enum kb_nvcc_kind kind, struct kb_deb **out, struct diags *d)
+{
+  *out = xcalloc (list->n + 1, sizeof **out);
+  size_t n = 0;
+  for (size_t i = 0; i < list->n; i++)
+    n += read_file_entry (f, list->kids[i], kind, &(*out)[n], d) == 0;
+  return n;
+}
+
+/* nvcc: [{kind, version, release?, source, files: [...]}], in order of preference. */
+static void
+read_nvcc (struct kfile *f, const struct ynode *list, struct kb_cuda *c, struct diags *d)
+{
+  if (list == NULL)
+    return;
+  c->nvcc_sources = xcalloc (list->n + 1, sizeof *c->nvcc_sources);
+  for (size_t i = 0; i < list->n; i++)
+    {
+      const struct ynode *n = list->kids[i];
+      if (schema_check (f->path, n, "an nvcc source", nvcc_fields, d) || need_version (f, n, "version", "nvcc version", d) < 0)
+        continue;
+      const struct ynode *kind = ymap_get (n, "kind");
+      struct kb_nvcc *s = &c->nvcc_sources[c->nnvcc_sources];
+      if (strcmp (kind->str, "debian") == 0)
+        s->kind = NVCC_DEBIAN;
+      else if (strcmp (kind->str, "pypi") == 0)
+        s->kind = NVCC_PYPI;
+      else if (strcmp (kind->str, "redist") == 0)
+        s->kind = NVCC_REDIST;
+      else
+        {
+          diag_add (d, f->path, kind->mark, "unknown nvcc source kind '%s' (debian, pypi or redist)", kind->str);
+          continue;
+        }
+      if (s->kind == NVCC_REDIST && need_version (f, n, "release", "redist release", d) < 0)
+        {
+          if (ymap_get (n, "release") == NULL)
+            diag_add (d, f->path, n->mark, "a redist source needs 'release' (the X.Y.Z of redistrib_X.Y.Z.json)");
+          continue;
+        }
+      c->nnvcc_sources++;
+      s->version = xstrdup (ystr (n, "version"));
+      s->release = dup_or_null (ystr (n, "release"));
+      s->source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
+      s->nfiles = read_files (f, ymap_get (n, "files"), s->kind, &s->files, d);
+      /* The first pcgen can make a layer from: Debian packages and redist archives. */
+      if (c->nvcc == NULL && s->kind != NVCC_PYPI)
+        c->nvcc = s;
+    }
+}
+
+static void
+read_host_compiler (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct diags *d)
+{
+  if (n == NULL || schema_check (f->path, n, "a host compiler", host_fields, d))
+    return;
+  const char *ccbin = ystr (n, "ccbin");
+  if (ccbin[0] != '/' || strspn (ccbin, "abcdefghijklmnopqrstuvwxyz0123456789/._+-") != strlen (ccbin))
+    {
+      diag_add (d, f->path, ymap_get (n, "ccbin")->mark, "ccbin '%s' must be an absolute path like /usr/bin/g++-11", ccbin);
+      return;
+    }
+  struct kb_host_compiler *h = c->host_compiler = xcalloc (1, sizeof *h);
+  h->ccbin = xstrdup (ccbin);
+  h->source = dup_or_null (need_source (f, n, "source", "a host compiler", d));
+  h->nfiles = read_files (f, ymap_get (n, "files"), NVCC_DEBIAN, &h->files, d);
 }
 
 static int
@@ -281,6 +372,7 @@ load_cuda (const char *dir, struct kb *kb, struct diags *d)
       c->compat_floor = dup_or_null (floor);
       c->ndevel = read_pins (&f, ymap_get (e, "devel"), &c->devel, d);
       read_nvcc (&f, ymap_get (e, "nvcc"), c, d);
+      read_host_compiler (&f, ymap_get (e, "host_compiler"), c, d);
       kb->ncuda++;
       parse_archs (&f, ymap_get (e, "archs"), c, d);
     }
@@ -462,16 +554,21 @@ kb_release (struct kb *kb)
       free (c->compat_floor);
       free (c->archs);
       pins_free (c->devel, c->ndevel);
-      for (size_t j = 0; j < c->nnvcc_debs; j++)
+      for (size_t j = 0; j < c->nnvcc_sources; j++)
         {
-          free (c->nvcc_debs[j].name);
-          free (c->nvcc_debs[j].version);
-          free (c->nvcc_debs[j].path);
-          free (c->nvcc_debs[j].sha256);
+          files_free (c->nvcc_sources[j].files, c->nvcc_sources[j].nfiles);
+          free (c->nvcc_sources[j].version);
+          free (c->nvcc_sources[j].release);
+          free (c->nvcc_sources[j].source);
         }
-      free (c->nvcc_debs);
-      free (c->nvcc_version);
-      free (c->nvcc_source);
+      free (c->nvcc_sources);
+      if (c->host_compiler)
+        {
+          files_free (c->host_compiler->files, c->host_compiler->nfiles);
+          free (c->host_compiler->ccbin);
+          free (c->host_compiler->source);
+          free (c->host_compiler);
+        }
       free (c->source);
       free (c->archs_source);
     }

@@ -13,14 +13,44 @@ struct kb_pin
   char *version; /* 12.4.127 */
 };
 
-/* A Debian package a devel image takes nvcc from (no PyPI wheel carries the nvcc driver). */
+/* One file an nvcc source is made of: a Debian package, an archive of NVIDIA's redist, or a
+   PyPI wheel (whose file, digest and size pcgen lock pins: path and sha256 NULL, size 0). */
 struct kb_deb
 {
-  char *name;    /* nvidia-cuda-toolkit */
+  char *name;    /* nvidia-cuda-toolkit, cuda_nvcc, nvidia-cuda-nvcc */
   char *version; /* 12.4.131~12.4.1-2 */
-  char *path;    /* pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-2_amd64.deb */
+  char *path;    /* under the mirror: pool/non-free/n/.../X.deb, cuda_nvcc/linux-x86_64/X.tar.xz */
   char *sha256;
   unsigned long long size;
+};
+
+/* Where a devel image's nvcc comes from (docs/nvcc.md). A CUDA lists them in order of
+   preference; pcgen uses the first one it can make a layer from (kb_cuda.nvcc). */
+enum kb_nvcc_kind
+{
+  NVCC_DEBIAN, /* Debian's nvidia-cuda-toolkit and nvidia-cuda-dev, from $PCGEN_DEBIAN_MIRROR */
+  NVCC_PYPI,   /* wheels that carry the whole driver (CUDA 13: nvidia-cuda-nvcc, -crt, nvvm) */
+  NVCC_REDIST, /* NVIDIA's redistributable archives, from $PCGEN_CUDA_REDIST */
+};
+
+struct kb_nvcc
+{
+  enum kb_nvcc_kind kind;
+  char *version; /* what `nvcc --version` says: 12.4.131 */
+  char *release; /* redist: the CUDA release whose redistrib_<release>.json lists the files */
+  char *source;  /* a key of cuda.yaml's `sources` */
+  struct kb_deb *files;
+  size_t nfiles;
+};
+
+/* A host compiler nvcc supports, for a CUDA whose nvcc refuses the base's default (11.8 and
+   GCC 12): Debian packages unpacked into the nvcc layer, and the compiler nvcc is told to use. */
+struct kb_host_compiler
+{
+  char *ccbin; /* /usr/bin/g++-11 */
+  char *source;
+  struct kb_deb *files;
+  size_t nfiles;
 };
 
 struct kb_cuda
@@ -33,10 +63,11 @@ struct kb_cuda
   size_t narchs;
   struct kb_pin *devel; /* wheels a devel image takes nvcc and headers from */
   size_t ndevel;
-  struct kb_deb *nvcc_debs; /* where nvcc comes from; none: devel images have no nvcc */
-  size_t nnvcc_debs;
-  char *nvcc_version; /* what `nvcc --version` says: 12.4.131 */
-  char *source, *archs_source, *nvcc_source;
+  struct kb_nvcc *nvcc_sources; /* in order of preference */
+  size_t nnvcc_sources;
+  const struct kb_nvcc *nvcc;   /* the one devel images use; NULL: none pcgen can build */
+  struct kb_host_compiler *host_compiler; /* NULL: the base's default compiler will do */
+  char *source, *archs_source;
 };
 
 struct kb_variant
@@ -127,6 +158,9 @@ const struct kb_base *kb_base_find (const struct kb *kb, const char *name);
 const char *kb_pin_find (const struct kb_pin *pins, size_t n, const char *name);
 /* The variants' CUDA versions as "12.6, 12.8, 13.0", into buf. */
 void kb_torch_variant_list (const struct kb_torch *t, char *buf, size_t size);
+
+/* "debian", "pypi", "redist": the word cuda.yaml uses for a kind. */
+const char *kb_nvcc_kind_name (enum kb_nvcc_kind k);
 
 /* Parse "8.6" / "sm_86" / "86" / "compute_86" into 86; -1 when not a compute capability. */
 int kb_parse_cc (const char *s);

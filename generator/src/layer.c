@@ -231,7 +231,9 @@ stage_data (struct job *j, struct archive *a, struct entry *e, const char *what,
 static int
 read_members (struct job *j, const struct layer_input *in, struct archive *a, const char *what)
 {
-  int rc = 0, deb = strcmp (what, "package") == 0;
+  /* A .deb and a redist tar may hold symlinks (libcudart.so -> libcudart.so.12), checked
+     against the package's own members once it has been read; a wheel may not. */
+  int rc = 0, deb = strcmp (what, "package") == 0 || strcmp (what, "archive") == 0;
   struct archive_entry *ae;
   while (rc == 0)
     {
@@ -495,6 +497,25 @@ deb_members_memory (const void *data, size_t size, struct strbuf *out, struct st
   return rc;
 }
 
+/* NVIDIA's redist archives: a tar compressed with xz. */
+static int
+read_tarball (struct job *j, const struct layer_input *in)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_tar (a);
+  archive_read_support_filter_xz (a);
+  int rc = 0;
+  if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
+    rc = fail_archive (j, a, "cannot open archive", in->wheel);
+  if (rc == 0)
+    rc = read_members (j, in, a, "archive");
+  if (rc == 0)
+    rc = check_deb_links (j, in->wheel);
+  forget_package (j);
+  archive_read_free (a);
+  return rc;
+}
+
 static int
 read_input (struct job *j, const struct layer_input *in)
 {
@@ -505,7 +526,9 @@ read_input (struct job *j, const struct layer_input *in)
   j->input_start = j->staged;
   j->archive_size = (uint64_t) st.st_size;
   j->limit = j->archive_size * LAYER_MAX_EXPANSION > floor ? j->archive_size * LAYER_MAX_EXPANSION : floor;
-  return ends_with (in->wheel, ".deb") ? read_deb (j, in) : read_wheel (j, in);
+  if (ends_with (in->wheel, ".deb"))
+    return read_deb (j, in);
+  return ends_with (in->wheel, ".tar.xz") ? read_tarball (j, in) : read_wheel (j, in);
 }
 
 static int
@@ -673,7 +696,8 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
   if (rc == 0)
     {
       add_parents (&j);
-      qsort (j.v, j.n, sizeof *j.v, cmp_entry);
+      if (j.n) /* an empty layer has no entries at all: qsort's array may not be NULL */
+        qsort (j.v, j.n, sizeof *j.v, cmp_entry);
       rc = check_duplicates (&j);
     }
   if (rc == 0)

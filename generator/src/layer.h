@@ -22,10 +22,11 @@ struct layer_rule
 
 /* An input is a wheel (a zip), or a Debian package when its name ends in ".deb" (an ar archive
    whose data.tar.{xz,zst,gz,bz2} is read; its members' leading "./" is dropped before the rules
-   apply, so a rule's `from` reads "usr/bin/"). Member paths are normalized ("a//b", "a/./b" are
-   "a/b") before the rules and the duplicate check. Hard links and device files in a mapped member
-   are refused; so is any symlink in a wheel (pip never makes one), and a mapped .deb symlink
-   whose target is absolute or climbs above the root. */
+   apply, so a rule's `from` reads "usr/bin/"), or a tar when it ends in ".tar.xz" (NVIDIA's redist
+   archives). Member paths are normalized ("a//b", "a/./b" are "a/b") before the rules and the
+   duplicate check. Hard links and device files in a mapped member are refused; so is any symlink
+   in a wheel (pip never makes one), and a mapped .deb or tar symlink whose target is absolute or
+   climbs above the root. */
 struct layer_input
 {
   const char *wheel; /* path of a .whl or a .deb */

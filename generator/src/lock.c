@@ -5,6 +5,7 @@
 #include "http.h"
 #include "layer.h"
 #include "marker.h"
+#include "nvcc_source.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -510,6 +511,25 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
   return rc;
 }
 
+/* Whether the set pins f exactly (same name, version, digest and path) with role nvcc. */
+static int
+pinned (const struct locked_wheel *w, const struct kb_deb *f)
+{
+  return strcmp (w->role, "nvcc") == 0 && strcmp (w->name, f->name) == 0 && strcmp (w->version, f->version) == 0
+         && strcmp (w->sha256, f->sha256) == 0 && w->path && strcmp (w->path, f->path) == 0;
+}
+
+/* The files t's nvcc layer is made of: its source's, then its host compiler's. */
+static const struct kb_deb *
+nvcc_file (const struct kb_cuda *c, size_t k)
+{
+  size_t n = c->nvcc ? c->nvcc->nfiles : 0;
+  if (k < n)
+    return &c->nvcc->files[k];
+  k -= n;
+  return c->host_compiler && c->nvcc && k < c->host_compiler->nfiles ? &c->host_compiler->files[k] : NULL;
+}
+
 int
 lock_nvcc_debs (const struct ptag *t, struct lockset *s)
 {
@@ -519,10 +539,8 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
   for (size_t i = 0; i < s->n;)
     {
       int keep = strcmp (s->w[i].role, "nvcc") != 0;
-      for (size_t k = 0; !keep && k < c->nnvcc_debs; k++)
-        keep = strcmp (s->w[i].name, c->nvcc_debs[k].name) == 0 && strcmp (s->w[i].version, c->nvcc_debs[k].version) == 0
-               && strcmp (s->w[i].sha256, c->nvcc_debs[k].sha256) == 0 && s->w[i].path
-               && strcmp (s->w[i].path, c->nvcc_debs[k].path) == 0;
+      for (size_t k = 0; !keep && nvcc_file (c, k); k++)
+        keep = pinned (&s->w[i], nvcc_file (c, k));
       if (keep)
         {
           i++;
@@ -533,12 +551,12 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
       s->n--;
       changed = 1;
     }
-  for (size_t k = 0; k < c->nnvcc_debs; k++)
+  for (size_t k = 0; nvcc_file (c, k); k++)
     {
-      const struct kb_deb *d = &c->nvcc_debs[k];
+      const struct kb_deb *d = nvcc_file (c, k);
       int have = 0;
       for (size_t i = 0; i < s->n && !have; i++)
-        have = strcmp (s->w[i].role, "nvcc") == 0 && strcmp (s->w[i].name, d->name) == 0;
+        have = pinned (&s->w[i], d);
       if (have)
         continue;
       const char *slash = strrchr (d->path, '/');
@@ -548,32 +566,6 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
       changed = 1;
     }
   return changed;
-}
-
-/* A Debian package: downloaded with libcurl into dir, verified, then moved into the cache. */
-static int
-fetch_deb (const struct locked_wheel *w, const char *dir, struct strbuf *err)
-{
-  cleanup_free char *mirror = debian_mirror ();
-  cleanup_free char *url = xasprintf ("%s/%s", mirror, w->path);
-  cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
-  fprintf (stderr, "fetch: %s (%.1f MB) from %s\n", w->file, (double) w->size / 1e6, mirror);
-  int rc = http_download (url, got, w->size, w->file, err);
-  char sha[SHA256_HEX_LEN + 1];
-  unsigned long long size = 0;
-  if (rc == 0 && sha256_file (got, sha, &size) < 0)
-    rc = -1, strbuf_addf (err, "cannot read '%s': %s", got, strerror (errno));
-  if (rc == 0 && strcmp (sha, w->sha256) != 0)
-    {
-      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but matrix.lock pins %s (%llu bytes): refused, "
-                        "not cached (a different file at that path, or a broken mirror)",
-                   w->file, url, sha, size, w->sha256, w->size);
-      rc = -1;
-    }
-  if (rc == 0)
-    rc = cache_adopt (got, w->file, w->sha256, err);
-  unlink (got);
-  return rc;
 }
 
 char *
@@ -628,13 +620,14 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
                             w->file, cache_dir ()), -1;
       if (strcmp (w->role, "nvcc") == 0)
         {
+          /* Debian packages and NVIDIA's redist archives: nvcc_source.c. */
           char *ddir = download_dir (err);
-          int r = ddir ? fetch_deb (w, ddir, err) : -1;
+          int r = ddir ? nvcc_fetch (w, ddir, err) : -1;
           if (ddir)
             rmdir (ddir);
           free (ddir);
           if (r < 0)
-            return -1;
+            return NVCC_UNREACHABLE;
           continue;
         }
       /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */

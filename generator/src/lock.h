@@ -62,15 +62,17 @@ const struct lockset *lock_find_current (const struct lockfile *lf, const struct
    cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
 int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);
 
-/* Pin, in a devel set, the Debian packages the knowledge base names as t's nvcc source (role
-   "nvcc", with their pool path), replacing any other nvcc entries; none when it names none.
-   Returns 1 when the set changed, else 0. */
+/* Pin, in a devel set, the files of t's nvcc source in the knowledge base (Debian packages or
+   NVIDIA's redist archives) and of its host compiler (role "nvcc", with their path under the
+   mirror), replacing any other nvcc entries; none when it names none. Returns 1 when the set
+   changed, else 0. */
 int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
 
 /* Make every wheel of the set present and verified in the cache; with offline, only check.
-   Debian packages (role nvcc) are downloaded from debian_mirror() with libcurl into a temporary
-   file and enter the cache only when their sha256 is the pinned one.
-   Returns 0, or -1 with err naming the wheel and what to do. */
+   nvcc's files (role nvcc: Debian packages, NVIDIA's redist archives) are downloaded with
+   libcurl into a temporary file and enter the cache only when their sha256 is the pinned one
+   (nvcc_source.h). Returns 0, -1 with err naming the wheel and what to do, or NVCC_UNREACHABLE
+   when one of nvcc's files failed (err complete: its source and setting, or both digests). */
 int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
 
 /* The cached path of a wheel of the set (verified by lock_fetch before). */

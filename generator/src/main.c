@@ -53,7 +53,9 @@ usage (FILE *out)
                 "  PCGEN_CACHE  download and layer cache (default: ~/.cache/pytorch-cuda)\n"
                 "  PCGEN_DEBIAN_MIRROR  where fetch downloads nvcc's Debian packages\n"
                 "                       (default: http://deb.debian.org/debian)\n"
-                "  PCGEN_PYPI_SIMPLE  the simple API kb update reads (default: https://pypi.org/simple)\n");
+                "  PCGEN_PYPI_SIMPLE  the simple API kb update reads (default: https://pypi.org/simple)\n"
+                "  PCGEN_CUDA_REDIST  where fetch downloads NVIDIA's redist archives of nvcc\n"
+                "                     (default: https://developer.download.nvidia.com/compute/cuda/redist)\n");
 }
 
 /* git's run_builtin(): a full disk or a closed pipe on stdout is an error, not silence. */

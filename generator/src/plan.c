@@ -1,5 +1,6 @@
 /* plan.c: expand matrix.yaml against the knowledge base (see plan.h). */
 #include "plan.h"
+#include "nvcc_source.h"
 #include "digest.h"
 #include "strbuf.h"
 #include "util.h"
@@ -170,6 +171,9 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
     g->source_kind = "pypi";
   else
     g->source_kind = "unavailable";
+  /* A devel image without nvcc is not a devel image: no source pcgen can build, no tag. */
+  if (strcmp (g->flavor, "devel") == 0 && g->cuda->nvcc == NULL && strcmp (g->source_kind, "unavailable") != 0)
+    g->source_kind = "unavailable", g->no_nvcc = 1;
 }
 
 /* A published variant with a known cuDNN, or an error at `at`. */
@@ -456,6 +460,17 @@ plan_find (const struct plan *p, const char *name)
 char *
 plan_source_hint (const struct ptag *t)
 {
+  if (t->no_nvcc)
+    {
+      const struct kb_cuda *c = t->cuda;
+      if (c->nnvcc_sources == 0)
+        return xasprintf ("no nvcc for CUDA %s: generator/data/cuda.yaml names no nvcc source for it (a Debian "
+                          "package, a PyPI wheel or NVIDIA's redist; docs/nvcc.md)", c->version);
+      cleanup_free char *what = nvcc_describe (&c->nvcc_sources[0]);
+      return xasprintf ("no nvcc for CUDA %s: its source in generator/data/cuda.yaml is %s (kind %s), which pcgen "
+                        "does not make layers from yet; add a debian or redist source there (docs/nvcc.md)",
+                        c->version, what, kb_nvcc_kind_name (c->nvcc_sources[0].kind));
+    }
   return xasprintf ("torch %s for CUDA %s is not on PyPI (PyPI ships CUDA %s): add to matrix.yaml "
                     "sources: {\"%s\": {index: \"https://download.pytorch.org/whl/cu%d%d\"}} or a "
                     "mirror of it, or {wheelhouse: DIR}",
@@ -471,6 +486,18 @@ pin_component (const char *name, const char *version, const char *role)
 }
 
 static json_t *
+nvcc_component (const struct kb_deb *f, const char *kind, const char *role, const char *source)
+{
+  json_t *c = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", f->name, "version", f->version, "kind", kind,
+                         "role", role, "sha256", f->sha256 ? json_string (f->sha256) : json_null (), "source", source);
+  if (f->path)
+    json_object_set_new (c, "path", json_string (f->path));
+  if (f->size)
+    json_object_set_new (c, "size", json_integer ((json_int_t) f->size));
+  return c;
+}
+
+static json_t *
 components_json (const struct ptag *t)
 {
   json_t *a = json_array ();
@@ -482,11 +509,17 @@ components_json (const struct ptag *t)
   if (strcmp (t->flavor, "devel") == 0)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
-  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->cuda->nnvcc_debs; i++)
+  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
     {
-      const struct kb_deb *d = &t->cuda->nvcc_debs[i];
-      json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version,
-                                           "kind", "deb", "role", "nvcc", "sha256", d->sha256));
+      /* nvcc's files, pinned in the knowledge base (lock copies them): Debian packages or redist
+         archives, then the host compiler's packages where nvcc needs an older one. */
+      const struct kb_nvcc *n = t->cuda->nvcc;
+      const char *kind = n->kind == NVCC_DEBIAN ? "deb" : n->kind == NVCC_REDIST ? "redist" : "wheel";
+      for (size_t i = 0; i < n->nfiles; i++)
+        json_array_append_new (a, nvcc_component (&n->files[i], kind, "nvcc", n->source));
+      for (size_t i = 0; t->cuda->host_compiler && i < t->cuda->host_compiler->nfiles; i++)
+        json_array_append_new (a, nvcc_component (&t->cuda->host_compiler->files[i], "deb", "host-compiler",
+                                                  t->cuda->host_compiler->source));
     }
   return a;
 }
@@ -574,11 +607,10 @@ layers_json (const struct ptag *t)
 char *
 plan_nvcc_note (const struct ptag *t)
 {
-  if (strcmp (t->flavor, "devel") != 0 || t->cuda->nnvcc_debs)
+  /* Such a devel tag is unavailable (plan_build): the note is the reason, for whoever asks. */
+  if (strcmp (t->flavor, "devel") != 0 || t->cuda->nvcc)
     return NULL;
-  return xasprintf ("no nvcc for CUDA %s: no PyPI wheel carries the nvcc driver and generator/data/cuda.yaml "
-                    "names no Debian package of it; the devel image has ptxas, nvvm and the headers only "
-                    "(docs/nvcc.md)", t->cuda->version);
+  return plan_source_hint (t);
 }
 
 /* What a devel image adds on top of its runtime image (NVIDIA's chain: devel builds on runtime). */
@@ -592,23 +624,50 @@ devel_layers_json (const struct ptag *t)
       pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
       json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
                                        "ptxas, nvvm and CUDA headers"));
-      if (t->cuda->nnvcc_debs)
+      const struct kb_nvcc *n = t->cuda->nvcc;
+      const struct kb_host_compiler *h = t->cuda->host_compiler;
+      if (n)
         {
-          /* Named by the packages' digests: a new package gives a new layer name. */
+          /* Named by the files' digests: a new package or archive gives a new layer name. */
           struct strbuf sb = STRBUF_INIT;
           char hex[SHA256_HEX_LEN + 1];
-          for (size_t i = 0; i < t->cuda->nnvcc_debs; i++)
-            strbuf_addf (&sb, "%s\n", t->cuda->nvcc_debs[i].sha256);
+          for (size_t i = 0; i < n->nfiles; i++)
+            strbuf_addf (&sb, "%s\n", n->files[i].sha256);
+          for (size_t i = 0; h && i < h->nfiles; i++)
+            strbuf_addf (&sb, "%s\n", h->files[i].sha256);
           sha256_hex (sb.buf, sb.len, hex);
           strbuf_reset (&sb);
-          strbuf_addf (&sb, "nvcc %s from Debian's", t->cuda->nvcc_version);
-          for (size_t i = 0; i < t->cuda->nnvcc_debs; i++)
-            strbuf_addf (&sb, "%s %s %s", i ? " and" : "", t->cuda->nvcc_debs[i].name, t->cuda->nvcc_debs[i].version);
-          json_array_append_new (a, layer ("nvcc", xasprintf ("nvcc-%s-%.8s", t->cuda->nvcc_version, hex), sb.buf));
+          cleanup_free char *from = nvcc_describe (n);
+          strbuf_addf (&sb, "nvcc %s from %s", n->version, from);
+          if (h)
+            {
+              /* The package the compiler is named after: g++-11 for /usr/bin/g++-11. */
+              const struct kb_deb *pkg = &h->files[0];
+              for (size_t i = 0; i < h->nfiles; i++)
+                if (strcmp (strrchr (h->ccbin, '/') + 1, h->files[i].name) == 0) /* ccbin is absolute: kb.c */
+                  pkg = &h->files[i];
+              strbuf_addf (&sb, "; host compiler %s from Debian's %s %s", h->ccbin, pkg->name, pkg->version);
+            }
+          json_array_append_new (a, layer ("nvcc", xasprintf ("nvcc-%s-%.8s", n->version, hex), sb.buf));
           strbuf_release (&sb);
         }
     }
   return a;
+}
+
+/* What a devel tag's nvcc is and where it comes from; null for runtime tags and for devel tags
+   whose CUDA has no source pcgen can build. */
+static json_t *
+nvcc_json (const struct ptag *t)
+{
+  const struct kb_nvcc *n = t->cuda->nvcc;
+  if (strcmp (t->flavor, "devel") != 0 || n == NULL)
+    return json_null ();
+  const struct kb_host_compiler *h = t->cuda->host_compiler;
+  return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o}", "version", n->version, "kind", kb_nvcc_kind_name (n->kind),
+                    "release", n->release ? json_string (n->release) : json_null (), "source", n->source, "setting",
+                    n->kind == NVCC_REDIST ? "PCGEN_CUDA_REDIST" : "PCGEN_DEBIAN_MIRROR", "ccbin",
+                    h ? json_string (h->ccbin) : json_null ());
 }
 
 json_t *
@@ -621,7 +680,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
   cleanup_free char *site = xasprintf ("/usr/local/lib/python%s/dist-packages", t->python);
   char cudnn_major[16];
   snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (t->variant->cudnn));
-  return json_pack (
+  json_t *j = json_pack (
       "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
       " s:{s:s, s:i, s:i, s:i, s:s},"
       " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
@@ -637,6 +696,8 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
       "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
       "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t));
+  json_object_set_new (j, "nvcc", nvcc_json (t));
+  return j;
 }
 
 json_t *

@@ -26,6 +26,7 @@ struct ptag
   const char *source_kind;  /* "pypi", "index", "wheelhouse" or "unavailable" */
   const char *source_where; /* URL or folder; NULL for pypi and unavailable */
   const struct ptag *runtime; /* devel: the runtime image it builds on */
+  int no_nvcc; /* devel, "unavailable": its CUDA has no nvcc source pcgen can build */
 };
 
 struct plan
@@ -58,8 +59,8 @@ const char *plan_cublas (const struct ptag *t);
 
 /* The setting that would make an unavailable tag's torch wheel reachable. */
 char *plan_source_hint (const struct ptag *t);
-/* For a devel tag whose CUDA has no nvcc source in the knowledge base: one line saying so
-   (owned by the caller); NULL otherwise. */
+/* For a devel tag whose CUDA has no nvcc source pcgen can build (such a tag is "unavailable"):
+   one line saying so (owned by the caller); NULL otherwise. */
 char *plan_nvcc_note (const struct ptag *t);
 
 #define PLAN_SCHEMA_VERSION 1

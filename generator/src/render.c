@@ -41,8 +41,8 @@ labels_json (const struct plan *p, const struct ptag *t)
   add_label (l, "io.pytorch-cuda.python", t->python);
   add_label (l, "io.pytorch-cuda.min-driver", t->cuda->min_driver);
   add_label (l, "io.pytorch-cuda.arch-list", t->variant->arch_list);
-  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nnvcc_debs)
-    add_label (l, "io.pytorch-cuda.nvcc", t->cuda->nvcc_version);
+  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
+    add_label (l, "io.pytorch-cuda.nvcc", t->cuda->nvcc->version);
   for (size_t i = 0; i < t->variant->npins; i++)
     {
       cleanup_free char *k = xasprintf ("io.pytorch-cuda.pin.%s", t->variant->pins[i].name);
@@ -62,8 +62,11 @@ render_context (const struct plan *p, const struct ptag *t)
   json_object_set_new (ctx, "runtime", json_boolean (strcmp (t->flavor, "runtime") == 0));
   json_object_set_new (ctx, "devel", json_boolean (strcmp (t->flavor, "devel") == 0));
   /* The nvcc a devel image has (docs/nvcc.md), or null: none for this CUDA, or a runtime tag. */
-  json_object_set_new (ctx, "nvcc", strcmp (t->flavor, "devel") == 0 && t->cuda->nnvcc_debs
-                                        ? json_string (t->cuda->nvcc_version) : json_null ());
+  json_object_set_new (ctx, "nvcc", strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc
+                                        ? json_string (t->cuda->nvcc->version) : json_null ());
+  /* The compiler nvcc must use where the base's default is too new for it (CUDA 11.8: g++-11). */
+  json_object_set_new (ctx, "nvcc_ccbin", strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc && t->cuda->host_compiler
+                                              ? json_string (t->cuda->host_compiler->ccbin) : json_null ());
   return ctx;
 }
 

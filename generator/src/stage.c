@@ -200,9 +200,9 @@ static const char nvcc_profile[]
       "PTXAS_FLAGS     +=\n";
 
 /* What a devel image takes from Debian's packages (the files nvcc needs that no wheel has),
-   from Debian's paths to the CUDA folder. Everything else in the packages is left out. */
+   from Debian's paths to the CUDA folder. Everything else in nvidia-cuda-* is left out. */
 static int
-add_nvcc_deb (struct builder *b, const struct locked_wheel *w, struct strbuf *err)
+add_nvcc_deb (struct builder *b, const struct locked_wheel *w)
 {
   struct pool *p = &b->pool;
   const char *h = b->cuda_home;
@@ -226,8 +226,46 @@ add_nvcc_deb (struct builder *b, const struct locked_wheel *w, struct strbuf *er
         rule (b, keep (p, xasprintf ("usr/lib/x86_64-linux-gnu/%s", libs[i])), keep (p, xasprintf ("%s/lib/%s", h, libs[i])));
       return 0;
     }
-  return strbuf_addf (err, "no mapping for the Debian package '%s' (stage.c knows nvidia-cuda-toolkit and "
-                           "nvidia-cuda-dev)", w->name), -1;
+  /* Any other package is the host compiler's (cuda.yaml host_compiler): unpacked where Debian
+     puts it, without its documentation. */
+  rule (b, "usr/share/doc/", NULL);
+  rule (b, "usr/share/man/", NULL);
+  rule (b, "usr/share/info/", NULL);
+  rule (b, "usr/share/lintian/", NULL);
+  rule (b, "", "");
+  return 0;
+}
+
+/* What a devel image takes from NVIDIA's redist archives, which hold one folder named after the
+   archive (cuda_nvcc-linux-x86_64-12.1.105-archive/{bin,include,lib,nvvm,...}, NVIDIA's layout
+   under /usr/local/cuda-X.Y): the same files as from Debian's packages. ptxas, nvvm's library
+   and libdevice and the headers come from the wheels of the devel layer, the same build. */
+static int
+add_nvcc_redist (struct builder *b, const struct locked_wheel *w, struct strbuf *err)
+{
+  struct pool *p = &b->pool;
+  const char *h = b->cuda_home;
+  if (!ends_with (w->file, ".tar.xz"))
+    return strbuf_addf (err, "'%s' is not a redist archive (.tar.xz)", w->file), -1;
+  const char *top = keep (p, xasprintf ("%.*s/", (int) (strlen (w->file) - strlen (".tar.xz")), w->file));
+  add_input (b, w);
+  if (strcmp (w->name, "cuda_nvcc") == 0)
+    {
+      /* Its nvcc.profile points at targets/x86_64-linux: ours is written below. */
+      rule (b, keep (p, xasprintf ("%sbin/nvcc.profile", top)), NULL);
+      rule (b, keep (p, xasprintf ("%sbin/", top)), keep (p, xasprintf ("%s/bin/", h)));
+      rule (b, keep (p, xasprintf ("%snvvm/bin/", top)), keep (p, xasprintf ("%s/nvvm/bin/", h)));
+      return 0;
+    }
+  if (strcmp (w->name, "cuda_cudart") == 0)
+    {
+      static const char *const libs[] = { "libcudart_static.a", "libcudadevrt.a", "libculibos.a", "stubs/libcuda.so" };
+      for (size_t i = 0; i < ARRAY_SIZE (libs); i++)
+        rule (b, keep (p, xasprintf ("%slib/%s", top, libs[i])), keep (p, xasprintf ("%s/lib/%s", h, libs[i])));
+      return 0;
+    }
+  return strbuf_addf (err, "no mapping for the redist component '%s' (stage.c knows cuda_nvcc and cuda_cudart)",
+                      w->name), -1;
 }
 
 /* Fill b with the inputs of one layer role. */
@@ -251,7 +289,9 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
     {
       size_t n = 0;
       for (size_t i = 0; ds && i < ds->n; i++)
-        if (strcmp (ds->w[i].role, "nvcc") == 0 && (n++, add_nvcc_deb (b, &ds->w[i], err) < 0))
+        if (strcmp (ds->w[i].role, "nvcc") == 0
+            && (n++, (ends_with (ds->w[i].file, ".deb") ? add_nvcc_deb (b, &ds->w[i])
+                                                        : add_nvcc_redist (b, &ds->w[i], err)) < 0))
           return -1;
       if (n == 0)
         return strbuf_addf (err, "%s: the lock pins no nvcc packages for CUDA %s: run 'pcgen lock'", t->name,
@@ -381,7 +421,7 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
       struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
       struct layer_stats stats;
       time_t t0 = time (NULL);
-      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "packages" : "wheels");
+      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "files" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {

@@ -101,7 +101,117 @@ jq '.sets |= map(.wheels |= map(if .role == "nvcc" then del(.path) else . end))'
 expect "a package without a pool path is refused (exit 1, got $rc)" [ "$rc" -eq 1 ]
 expect "the refusal says what is missing" grep -q 'lacks a pool path' nopath.out
 
+# --- NVIDIA's redist: a local replica, and a test knowledge base pinning its archives ---------
+# The replica copies NVIDIA's conventions, as the copies of redistrib_<X.Y.Z>.json in nixpkgs
+# (pkgs/development/cuda-modules/cuda/manifests/redistrib_12.1.1.json) show them:
+#   - the manifest is redistrib_<release>.json at the top: "release_date", then one object per
+#     component with "name", "license", "version" and, per platform ("linux-x86_64"),
+#     "relative_path", "sha256", "md5" and "size" (a string of digits);
+#   - relative_path is <component>/linux-x86_64/<component>-linux-x86_64-<version>-archive.tar.xz;
+#   - each archive holds one folder, <component>-linux-x86_64-<version>-archive/, with bin/,
+#     include/, lib/, nvvm/ and LICENSE as NVIDIA's (the contents here are synthetic).
+rel=12.1.1
+mk_archive() { # component version file... (files are created with placeholder bytes)
+  local comp=$1 ver=$2 top; shift 2
+  top=$comp-linux-x86_64-$ver-archive
+  mkdir -p "src/$top" "mirror/redist/$comp/linux-x86_64"
+  for f in "$@"; do mkdir -p "src/$top/$(dirname "$f")"; printf '%s %s\n' "$comp" "$f" > "src/$top/$f"; done
+  case " $* " in *" bin/nvcc "*) chmod 755 "src/$top/bin/nvcc";; esac
+  tar -C src --owner=0 --group=0 -cJf "mirror/redist/$comp/linux-x86_64/$top.tar.xz" "$top"
+}
+mk_archive cuda_nvcc 12.1.105 LICENSE bin/nvcc bin/nvcc.profile bin/ptxas bin/cudafe++ bin/fatbinary bin/nvlink \
+  bin/bin2c bin/crt/link.stub bin/crt/prelink.stub include/crt/host_config.h nvvm/bin/cicc nvvm/lib64/libnvvm.so \
+  nvvm/libdevice/libdevice.10.bc
+mk_archive cuda_cudart 12.1.105 LICENSE include/cuda_runtime.h lib/libcudart.so.12 lib/libcudart_static.a \
+  lib/libcudadevrt.a lib/libculibos.a lib/stubs/libcuda.so
+python3 - "$rel" mirror/redist <<'PY'
+import hashlib, json, os, sys
+rel, top = sys.argv[1], sys.argv[2]
+names = {"cuda_nvcc": "CUDA NVCC", "cuda_cudart": "CUDA Runtime (cudart)"}
+m = {"release_date": "2023-04-19"}
+for comp, name in names.items():
+    d = os.path.join(top, comp, "linux-x86_64")
+    f = sorted(os.listdir(d))[0]
+    b = open(os.path.join(d, f), "rb").read()
+    m[comp] = {"name": name, "license": "CUDA Toolkit", "version": f.split("-")[3],
+               "linux-x86_64": {"relative_path": f"{comp}/linux-x86_64/{f}",
+                                "sha256": hashlib.sha256(b).hexdigest(),
+                                "md5": hashlib.md5(b).hexdigest(), "size": str(len(b))}}
+json.dump(m, open(os.path.join(top, f"redistrib_{rel}.json"), "w"), indent=4)
+PY
+manifest=mirror/redist/redistrib_$rel.json
+nvcc_sha=$(jq -r '.cuda_nvcc["linux-x86_64"].sha256' "$manifest")
+nvcc_size=$(jq -r '.cuda_nvcc["linux-x86_64"].size' "$manifest")
+nvcc_path=$(jq -r '.cuda_nvcc["linux-x86_64"].relative_path' "$manifest")
+rt_sha=$(jq -r '.cuda_cudart["linux-x86_64"].sha256' "$manifest")
+rt_size=$(jq -r '.cuda_cudart["linux-x86_64"].size' "$manifest")
+# CUDA 12.4's Debian packages: small fixtures on the local Debian mirror, as above.
+deb124=pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-dev_12.4.127~12.4.1-2_amd64.deb
+head -c 200000 /dev/urandom > "mirror/debian/$deb124"
+dev_sha=$(sha256sum "mirror/debian/$deb124" | cut -d' ' -f1)
+dev_size=$(stat -c %s "mirror/debian/$deb124")
+# The test knowledge base: generator/data with the replica's digests and sizes in place of the
+# real archives' and packages' (same paths: the layout is NVIDIA's and Debian's).
+mkdir kb && cp "$PCGEN_DATA"/*.yaml kb/
+sed -i -e "s/0b85f7eee17788abbd170b0b493c74ce2e9fd5a9604461b99c2c378165e1083b/$nvcc_sha/; s/size: 44459684\$/size: $nvcc_size/" \
+  -e "s/6096ec878c8c443258d39c6e9cf2decef127f8aa8da594fdc5a336d047ab6bd9/$rt_sha/; s/size: 984372\$/size: $rt_size/" \
+  -e "s/cd5fe85aee38d108b315f408a688641478f2402622a10c677478eb7a6c4e5319/$sha/; s/size: 87240108\$/size: $size/" \
+  -e "s/d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0/$dev_sha/; s/size: 933853452\$/size: $dev_size/" kb/cuda.yaml
+cat > redist.yaml <<'YAML'
+repository: fetchtest/pytorch-cuda
+base: debian-bookworm
+python: "3.11"
+torch: ["2.4.1", "2.6.0"]
+cuda: ["12.1", "12.4"]
+flavors: [runtime, devel]
+exclude:
+  - { torch: "2.6.0", cuda: "12.1" }
+  - { torch: "2.4.1", cuda: "12.4" }
+YAML
+cat > redist.lock <<'JSON'
+{"schema": 1, "generated_by": "test", "sets": [
+ {"id": "torch-2.4.1-cu121-py3.11", "source": {"kind": "pypi"}, "wheels": []},
+ {"id": "cuda-devel-12.1-py3.11", "source": {"kind": "pypi"}, "wheels": []},
+ {"id": "torch-2.6.0-cu124-py3.11", "source": {"kind": "pypi"}, "wheels": []},
+ {"id": "cuda-devel-12.4-py3.11", "source": {"kind": "pypi"}, "wheels": []}]}
+JSON
+export PCGEN_CUDA_REDIST="http://127.0.0.1:$port/redist/"
+PCGEN_DATA=$work/kb "$PCGEN" plan --json redist.yaml >plan.json 2>plan.out
+expect "plan --json names the 12.1 devel tag's nvcc: cuda_nvcc from the redist, with the manifest's sha256" jq -e --arg s "$nvcc_sha" \
+  '[.tags[] | select(.tag == "2.4.1-cuda12.1-cudnn9-devel") | .components[] | select(.role == "nvcc" and .kind == "redist" and .name == "cuda_nvcc" and .sha256 == $s)] | length == 1' plan.json >/dev/null
+PCGEN_DATA=$work/kb "$PCGEN" lock --matrix redist.yaml --lock redist.lock >rlock.out 2>&1; rc=$?
+expect "lock with the redist exits 0 (got $rc: $(tail -n 3 rlock.out))" [ "$rc" -eq 0 ]
+expect "lock pins cuda_nvcc at NVIDIA's relative_path, with the manifest's digest and size" jq -e --arg s "$nvcc_sha" \
+  --arg p "$nvcc_path" --argjson n "$nvcc_size" '[.sets[] | select(.id == "cuda-devel-12.1-py3.11") | .wheels[]
+  | select(.role == "nvcc" and .name == "cuda_nvcc" and .path == $p and .sha256 == $s and .size == $n)] | length == 1' redist.lock >/dev/null
+expect "lock pins cuda_cudart too" jq -e --arg s "$rt_sha" '[.sets[].wheels[] | select(.name == "cuda_cudart" and .sha256 == $s)] | length == 1' redist.lock >/dev/null
+
+PCGEN_DATA=$work/kb PCGEN_CACHE=$work/rcache "$PCGEN" fetch --matrix redist.yaml --lock redist.lock >rfetch.out 2>&1; rc=$?
+expect "fetch from the redist replica exits 0 (got $rc: $(tail -n 3 rfetch.out))" [ "$rc" -eq 0 ]
+expect "fetch names the redist without its trailing /" grep -qF "from http://127.0.0.1:$port/redist" rfetch.out
+expect "the nvcc archive is in the cache under its digest" cmp -s "rcache/sha256/$nvcc_sha/$(basename "$nvcc_path")" "mirror/redist/$nvcc_path"
+expect "the request went to NVIDIA's path under the redist" grep -q "GET /redist/$nvcc_path " server.log
+
+# A tampered archive: refused, naming both digests; nothing cached under the pinned one.
+printf 'x' >> "mirror/redist/$nvcc_path"
+tampered=$(sha256sum "mirror/redist/$nvcc_path" | cut -d' ' -f1)
+PCGEN_DATA=$work/kb PCGEN_CACHE=$work/tcache "$PCGEN" fetch --matrix redist.yaml --lock redist.lock >tampered.out 2>&1; rc=$?
+expect "a tampered archive exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "the refusal names both digests" bash -c "grep -q 'sha256 $tampered' tampered.out && grep -q 'pins $nvcc_sha' tampered.out && grep -q refused tampered.out"
+expect "the tampered archive is not in the cache" [ ! -e "tcache/sha256/$nvcc_sha" ]
+expect "the refusal does not blame the torch source" bash -c "! grep -q PIP_INDEX_URL tampered.out"
+
+# The redist down: one line naming it and its setting; the other tags are fetched.
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PCGEN_DATA=$work/kb PCGEN_CACHE=$work/dcache PCGEN_CUDA_REDIST="http://127.0.0.1:$closed/redist" \
+  "$PCGEN" fetch --matrix redist.yaml --lock redist.lock >down.out 2>&1; rc=$?
+expect "the redist down exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "one error line, for the 12.1 devel tag, naming the setting" \
+  bash -c "[ \$(grep -c 'error' down.out) = 1 ] && grep 'error' down.out | grep -q '2.4.1-cuda12.1-cudnn9-devel: nvcc unavailable: .*PCGEN_CUDA_REDIST'"
+expect "the other tags are fetched (3 present, 1 failed)" grep -q '^fetch: 3 tags present and verified, 1 failed' down.out
+expect "CUDA 12.4's packages are in the cache" [ -e "dcache/sha256/$dev_sha/$(basename "$deb124")" ]
+
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
-if [ "$failed" -eq 0 ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
+if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
 echo "fetch: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -14,16 +14,9 @@ PCGEN=$(realpath "${1:-${PCGEN:-$top/bin/pcgen}}")
 tmp=$(mktemp -d /tmp/pcgen-jobs.XXXXXX)
 passed=0 failed=0 name=""
 export PCGEN_DATA="$tmp/data" PCGEN_CACHE="$tmp/cache" PCGEN_DOCKER="$top/tests/fakes/fake-docker"
-# The knowledge base without its nvcc packages: the fixture has tiny wheels, not 1 GB of
-# Debian packages, so its devel tags build as a CUDA without an nvcc source does.
+# The knowledge base with tiny stand-ins for nvcc (fixture.py): redist-layout archives of a few
+# bytes, not 1 GB of Debian packages; a devel tag without an nvcc source would be unavailable.
 cp -r "$top/generator/data" "$tmp/data"
-python3 - "$tmp/data/cuda.yaml" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-text, n = re.subn(r"\n    nvcc:\n(      .*\n|        .*\n|          .*\n)*", "\n", text)
-assert n >= 1, "no nvcc block in cuda.yaml"
-open(sys.argv[1], "w").write(text)
-PY
 unset FAKE_DOCKER_FAIL FAKE_DOCKER_SLEEP
 RT1=2.4.1-cuda12.1-cudnn9-runtime DV1=2.4.1-cuda12.1-cudnn9-devel
 RT2=2.6.0-cuda12.4-cudnn9-runtime DV2=2.6.0-cuda12.4-cudnn9-devel
@@ -56,7 +49,7 @@ exclude:
 aliases:
   - { name: "v{major}.{minor}-prod", cuda: pypi, flavor: runtime }
 EOF
-python3 "$top/tests/jobs/fixture.py" "$tmp/cache" "$tmp/proj/matrix.lock" || { echo "jobs: 0 passed, 1 failed"; exit 1; }
+python3 "$top/tests/jobs/fixture.py" "$tmp/cache" "$tmp/proj/matrix.lock" "$tmp/data/cuda.yaml" || { echo "jobs: 0 passed, 1 failed"; exit 1; }
 echo "not the verifier" >"$tmp/proj/bin/pytorch-cuda-verify"
 echo "a base root file system" >"$tmp/cache/base/debian-bookworm.tar"
 cd "$tmp/proj"

@@ -107,18 +107,42 @@ test_kb (void)
   const struct kb_variant *v = kb_variant_find (kb_torch_find (&kb, "2.6.0"), "12.4");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cublas-cu12"), "12.4.5.8");
   CHECK_STR (kb_pin_find (v->pins, v->npins, "nvidia-cudnn-cu12"), "9.1.0.70");
-  /* nvcc's source: Debian's packages for 12.4, none for 12.1 and 11.8 (docs/nvcc.md). */
+  /* nvcc's sources, in order of preference (docs/nvcc.md): Debian trixie for 12.4, bookworm
+     (then the redist) and GCC 11 for 11.8, NVIDIA's redist for 12.1 and 12.8, PyPI for 13.0. */
   const struct kb_cuda *c124 = kb_cuda_find (&kb, "12.4");
-  CHECK_INT (c124->nnvcc_debs, 2);
-  CHECK_STR (c124->nvcc_version, "12.4.131");
-  CHECK_STR (c124->nvcc_source, "debian-trixie-non-free");
-  CHECK_STR (c124->nvcc_debs[0].name, "nvidia-cuda-toolkit");
-  CHECK_STR (c124->nvcc_debs[0].version, "12.4.131~12.4.1-2");
-  CHECK_INT (c124->nvcc_debs[0].size, 87240108);
-  CHECK_STR (c124->nvcc_debs[1].sha256, "d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0");
-  CHECK_INT (c124->nvcc_debs[1].size, 933853452ULL);
-  CHECK_INT (kb_cuda_find (&kb, "12.1")->nnvcc_debs, 0);
-  CHECK_INT (kb_cuda_find (&kb, "11.8")->nnvcc_debs, 0);
+  CHECK (c124->nvcc == &c124->nvcc_sources[0]);
+  CHECK_INT (c124->nvcc->kind, NVCC_DEBIAN);
+  CHECK_INT (c124->nvcc->nfiles, 2);
+  CHECK_STR (c124->nvcc->version, "12.4.131");
+  CHECK_STR (c124->nvcc->source, "debian-trixie-non-free");
+  CHECK_STR (c124->nvcc->files[0].name, "nvidia-cuda-toolkit");
+  CHECK_STR (c124->nvcc->files[0].version, "12.4.131~12.4.1-2");
+  CHECK_INT (c124->nvcc->files[0].size, 87240108);
+  CHECK_STR (c124->nvcc->files[1].sha256, "d846838f914a0176948d48a8bcade5d6dbcccb5c9374343f6475f5503f173ee0");
+  CHECK_INT (c124->nvcc->files[1].size, 933853452ULL);
+  CHECK (c124->host_compiler == NULL);
+  const struct kb_cuda *c121 = kb_cuda_find (&kb, "12.1");
+  CHECK_INT (c121->nvcc->kind, NVCC_REDIST);
+  CHECK_STR (c121->nvcc->release, "12.1.1");
+  CHECK_STR (c121->nvcc->files[0].path, "cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz");
+  CHECK_STR (c121->nvcc->files[0].sha256, "0b85f7eee17788abbd170b0b493c74ce2e9fd5a9604461b99c2c378165e1083b");
+  CHECK_INT (c121->nvcc->files[0].size, 44459684);
+  CHECK_INT (c118->nnvcc_sources, 2);
+  CHECK_INT (c118->nvcc->kind, NVCC_DEBIAN);
+  CHECK_INT (c118->nvcc_sources[1].kind, NVCC_REDIST);
+  CHECK_STR (c118->nvcc_sources[1].files[0].sha256, "7ee8450dbcc16e9fe5d2a7b567d6dec220c5894a94ac6640459e06231e3b39a5");
+  CHECK_INT (c118->nvcc_sources[1].files[0].size, 43230952);
+  CHECK (c118->host_compiler != NULL);
+  if (c118->host_compiler)
+    CHECK_STR (c118->host_compiler->ccbin, "/usr/bin/g++-11");
+  CHECK_STR (kb_cuda_find (&kb, "12.8")->nvcc->files[0].sha256,
+             "9961b3484b6b71314063709a4f9529654f96782ad39e72bf1e00f070db8210d3");
+  /* CUDA 13's wheels are recorded, but pcgen does not make layers from them yet. */
+  const struct kb_cuda *c130 = kb_cuda_find (&kb, "13.0");
+  CHECK_INT (c130->nnvcc_sources, 1);
+  CHECK_INT (c130->nvcc_sources[0].kind, NVCC_PYPI);
+  CHECK (c130->nvcc == NULL);
+  CHECK (kb_cuda_find (&kb, "12.2")->nvcc == NULL);
 }
 
 /* A knowledge base whose 12.4 nvcc entry is broken twice: both problems reported. */
@@ -133,13 +157,13 @@ test_kb_nvcc_errors (void)
   struct strbuf y = STRBUF_INIT;
   CHECK_INT (strbuf_read_file (&y, path, 1 << 20), 0);
   struct strbuf b = STRBUF_INIT;
-  const char *at = strstr (y.buf, "          sha256: cd5fe85a");
+  const char *at = strstr (y.buf, "            sha256: cd5fe85a");
   CHECK (at != NULL);
   if (at)
     {
       /* A sha256 cut short, and (below) a source the file does not define. */
       strbuf_add (&b, y.buf, (size_t) (at - y.buf));
-      strbuf_addstr (&b, "          sha256: cd5fe85a\n");
+      strbuf_addstr (&b, "            sha256: cd5fe85a\n");
       const char *rest = strchr (at, '\n') + 1;
       strbuf_addstr (&b, rest);
     }
@@ -213,6 +237,58 @@ test_plan (void)
   diags_release (&d);
 }
 
+/* A knowledge base whose redist pin is not at NVIDIA's relative_path, whose source kind is
+   unknown, and whose redist source has no release: each reported, naming what is valid. */
+static void
+test_kb_redist_errors (void)
+{
+  char tmp[] = "/tmp/pcgen-test-kb.XXXXXX";
+  CHECK (mkdtemp (tmp) != NULL);
+  cleanup_free char *cp = xasprintf ("cp generator/data/*.yaml '%s'/", tmp);
+  CHECK_INT (system (cp), 0);
+  cleanup_free char *path = xasprintf ("%s/cuda.yaml", tmp);
+  struct strbuf y = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&y, path, 1 << 20), 0);
+  static const char *const edits[][2] = {
+    { "path: cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz", "path: cuda_nvcc/cuda_nvcc-12.1.105.tar.xz" },
+    { "      - kind: redist\n        version: \"11.8.89\"", "      - kind: runfile\n        version: \"11.8.89\"" },
+    { "        release: \"12.8.1\"\n", "" },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (edits); i++)
+    {
+      const char *at = strstr (y.buf, edits[i][0]);
+      CHECK (at != NULL);
+      if (at == NULL)
+        continue;
+      struct strbuf b = STRBUF_INIT;
+      strbuf_add (&b, y.buf, (size_t) (at - y.buf));
+      strbuf_addstr (&b, edits[i][1]);
+      strbuf_addstr (&b, at + strlen (edits[i][0]));
+      strbuf_release (&y);
+      y = b;
+    }
+  CHECK_INT (write_file_atomic (path, y.buf, y.len, 0644), 0);
+  strbuf_release (&y);
+  struct kb k2;
+  struct diags d = DIAGS_INIT;
+  CHECK_INT (kb_load (tmp, &k2, &d), -1);
+  int saw_path = 0, saw_kind = 0, saw_release = 0;
+  for (size_t i = 0; i < d.n; i++)
+    {
+      saw_path |= strcmp (d.v[i].msg, "path of cuda_nvcc 12.1.105 must be NVIDIA's relative_path "
+                                       "'cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz'") == 0;
+      saw_kind |= strcmp (d.v[i].msg, "unknown nvcc source kind 'runfile' (debian, pypi or redist)") == 0;
+      saw_release |= strstr (d.v[i].msg, "a redist source needs 'release'") != NULL;
+    }
+  CHECK (saw_path);
+  CHECK (saw_kind);
+  CHECK (saw_release);
+  diags_release (&d);
+  kb_release (&k2);
+  cleanup_free char *rm = xasprintf ("rm -rf '%s'", tmp);
+  CHECK_INT (system (rm), 0);
+}
+
 int
 main (void)
 {
@@ -226,6 +302,7 @@ main (void)
   test_ytree_marks ();
   test_kb ();
   test_kb_nvcc_errors ();
+  test_kb_redist_errors ();
   test_plan ();
   kb_release (&kb);
   return check_summary ("core");

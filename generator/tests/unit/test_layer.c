@@ -3,8 +3,11 @@
    in order; the same spec twice gives the same bytes, and a fixed fixture a known sha256.
    The wheels are fixtures made here with libarchive's zip writer, beside the real ones the
    end-to-end test builds images from. */
+#include "cache.h"
 #include "check.h"
+#include "digest.h"
 #include "fsutil.h"
+#include "project.h"
 #include "layer.h"
 #include "stage.h"
 #include "util.h"
@@ -607,12 +610,119 @@ test_expansion (void)
   CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
   CHECK_STR (err.buf, "");
   strbuf_release (&err);
+/* ---- NVIDIA's redist archives: tar.xz holding one folder named after the archive --------- */
+
+/* Synthetic archives in NVIDIA's layout (as `tar -tf cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz`
+   lists the real ones: cuda_nvcc-linux-x86_64-<ver>-archive/{bin,include,lib,nvvm,LICENSE}). */
+static const struct member redist_nvcc[] = {
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/", AE_IFDIR, 0755, NULL },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/LICENSE", AE_IFREG, 0644, "EULA" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/bin/nvcc", AE_IFREG, 0755, "ELF-nvcc" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/bin/nvcc.profile", AE_IFREG, 0644, "TOP = $(_HERE_)/../targets" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/bin/ptxas", AE_IFREG, 0755, "ELF-ptxas" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/bin/crt/link.stub", AE_IFREG, 0644, "stub" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/include/crt/host_config.h", AE_IFREG, 0644, "/* h */" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/nvvm/bin/cicc", AE_IFREG, 0755, "ELF-cicc" },
+  { "cuda_nvcc-linux-x86_64-12.1.105-archive/nvvm/lib64/libnvvm.so", AE_IFREG, 0755, "ELF-nvvm" },
+  { NULL, 0, 0, NULL },
+};
+static const struct member redist_cudart[] = {
+  { "cuda_cudart-linux-x86_64-12.1.105-archive/LICENSE", AE_IFREG, 0644, "EULA" },
+  { "cuda_cudart-linux-x86_64-12.1.105-archive/include/cuda_runtime.h", AE_IFREG, 0644, "/* h */" },
+  { "cuda_cudart-linux-x86_64-12.1.105-archive/lib/libcudart.so.12", AE_IFREG, 0755, "ELF-cudart" },
+  { "cuda_cudart-linux-x86_64-12.1.105-archive/lib/libcudart_static.a", AE_IFREG, 0644, "!<arch>" },
+  { "cuda_cudart-linux-x86_64-12.1.105-archive/lib/stubs/libcuda.so", AE_IFREG, 0755, "ELF-stub" },
+  { NULL, 0, 0, NULL },
+};
+
+/* Put an archive into the cache (PCGEN_CACHE) under its digest, as pcgen fetch would. */
+static void
+cache_archive (const char *name, const char *version, const char *file, const struct member *m, struct locked_wheel *w)
+{
+  size_t len;
+  cleanup_free char *tar = make_tar (m, 'x', &len);
+  char sha[65];
+  sha256_hex (tar, len, sha);
+  cleanup_free char *path = cache_path (sha, file);
+  cleanup_free char *folder = xstrndup (path, (size_t) (strrchr (path, '/') - path));
+  CHECK_INT (mkdir_p (folder, 0755), 0);
+  CHECK_INT (write_file_atomic (path, tar, len, 0644), 0);
+  char *comp = xstrndup (file, strcspn (file, "-"));
+  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), len, xstrdup ("nvcc"),
+                               xasprintf ("%s/linux-x86_64/%s", comp, file) };
+  free (comp);
+}
+
+/* The nvcc layer of a CUDA 12.1 devel tag, made by stage_layers from the two redist archives:
+   NVIDIA's bin/ and nvvm/bin under /usr/local/cuda-12.1, the static runtime and the driver stub
+   from cuda_cudart, pcgen's nvcc.profile instead of NVIDIA's; nothing else. */
+static void
+test_redist (void)
+{
+  cleanup_free char *matrix = xasprintf ("%s/matrix.yaml", dir);
+  static const char yaml[] = "repository: t/pytorch-cuda\nbase: debian-bookworm\npython: \"3.11\"\n"
+                             "torch: [\"2.4.1\"]\ncuda: [\"12.1\"]\nflavors: [runtime, devel]\n";
+  CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
+  struct project p;
+  CHECK_INT (project_open (&p, matrix), 0);
+  const struct ptag *t = plan_find (&p.plan, "2.4.1-cuda12.1-cudnn9-devel");
+  CHECK (t != NULL);
+  struct locked_wheel *w = xcalloc (3, sizeof *w); /* the lockset owns it */
+  cache_archive ("cuda_nvcc", "12.1.105", "cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz", redist_nvcc, &w[0]);
+  cache_archive ("cuda_cudart", "12.1.105", "cuda_cudart-linux-x86_64-12.1.105-archive.tar.xz", redist_cudart, &w[1]);
+  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
+  struct lockset ds = { xstrdup ("devel"), xstrdup ("pypi"), NULL, w, 2, 3 };
+  struct staged_layer *l = NULL;
+  size_t nl = 0;
+  struct strbuf err = STRBUF_INIT;
+  if (t)
+    CHECK_INT (stage_layers (&p.plan, t, &ts, &ds, &l, &nl, &err), 0);
+  CHECK_STR (err.buf, "");
+  CHECK_INT (nl, 2);
+  if (nl == 2)
+    {
+      CHECK (starts_with (l[1].name, "nvcc-12.1.105-"));
+      struct seen e[32];
+      size_t n = read_back (l[1].path, e, 32);
+      static const char *const want[] = {
+        "usr/", "usr/local/", "usr/local/cuda-12.1/", "usr/local/cuda-12.1/bin/", "usr/local/cuda-12.1/bin/crt/",
+        "usr/local/cuda-12.1/bin/crt/link.stub", "usr/local/cuda-12.1/bin/nvcc", "usr/local/cuda-12.1/bin/nvcc.profile",
+        "usr/local/cuda-12.1/bin/ptxas", "usr/local/cuda-12.1/lib/", "usr/local/cuda-12.1/lib/libcudart_static.a",
+        "usr/local/cuda-12.1/lib/stubs/", "usr/local/cuda-12.1/lib/stubs/libcuda.so", "usr/local/cuda-12.1/nvvm/",
+        "usr/local/cuda-12.1/nvvm/bin/", "usr/local/cuda-12.1/nvvm/bin/cicc",
+      };
+      CHECK_INT (n, ARRAY_SIZE (want));
+      for (size_t i = 0; i < n && i < ARRAY_SIZE (want); i++)
+        CHECK_STR (e[i].path, want[i]);
+      CHECK_INT (e[6].mode, 0755);
+      CHECK_INT (e[6].size, 8);
+      /* pcgen's profile (docs/nvcc.md), not the archive's 27 bytes pointing at targets/. */
+      CHECK (e[7].size > 100);
+    }
+  staged_layers_free (l, nl);
+  /* A component stage.c has no mapping for is an error naming it. */
+  free (w[1].name);
+  w[1].name = xstrdup ("libcublas");
+  free (w[1].sha256);
+  w[1].sha256 = xstrdup ("0000000000000000000000000000000000000000000000000000000000000000");
+  l = NULL;
+  nl = 0;
+  if (t)
+    CHECK_INT (stage_layers (&p.plan, t, &ts, &ds, &l, &nl, &err), -1);
+  CHECK (strstr (err.buf, "no mapping for the redist component 'libcublas'") != NULL);
+  staged_layers_free (l, nl);
+  strbuf_release (&err);
+  lockset_release (&ts);
+  lockset_release (&ds);
+  project_close (&p);
 }
 
 int
 main (void)
 {
   CHECK (mkdtemp (dir) != NULL);
+  cleanup_free char *cache = xasprintf ("%s/cache", dir);
+  setenv ("PCGEN_CACHE", cache, 1);
   test_layer ();
   test_requirements ();
   test_stale_temporaries ();
@@ -620,6 +730,7 @@ main (void)
   test_symlinks ();
   test_path_spellings ();
   test_expansion ();
+  test_redist ();
   int rc = check_summary ("layer");
   /* A failed test keeps its fixtures and layers to look at. */
   if (rc != 0)
