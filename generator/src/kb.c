@@ -177,7 +177,7 @@ static const struct field nvcc_fields[]
     = { { "version", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field deb_fields[]
     = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "path", Y_SCALAR, 1 },
-        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { "archive", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field major_fields[]
     = { { "major", Y_SCALAR, 1 }, { "compat_floor", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 
@@ -194,17 +194,11 @@ floor_for_major (struct kfile *f, int major)
   return NULL;
 }
 
-/* nvcc: { version, source, debs: [{name, version, path, sha256, size}] } */
+/* debs: [{name, version, path, sha256, size, archive?}] into *out. */
 static void
-read_nvcc (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct diags *d)
+read_debs (struct kfile *f, const struct ynode *debs, struct kb_deb **out, size_t *n, struct diags *d)
 {
-  if (n == NULL || schema_check (f->path, n, "an nvcc source", nvcc_fields, d))
-    return;
-  if (need_version (f, n, "version", "nvcc version", d) < 0)
-    return;
-  c->nvcc_source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
-  const struct ynode *debs = ymap_get (n, "debs");
-  c->nvcc_debs = xcalloc (debs->n + 1, sizeof *c->nvcc_debs);
+  *out = xcalloc (debs->n + 1, sizeof **out);
   for (size_t i = 0; i < debs->n; i++)
     {
       const struct ynode *e = debs->kids[i];
@@ -234,13 +228,33 @@ read_nvcc (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct dia
           diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str);
           continue;
         }
-      struct kb_deb *b = &c->nvcc_debs[c->nnvcc_debs++];
+      const struct ynode *archive = ymap_get (e, "archive");
+      if (archive && strcmp (archive->str, "debian") != 0 && strcmp (archive->str, "debian-security") != 0)
+        {
+          diag_add (d, f->path, archive->mark, "'%s' is not an archive pcgen fetches from; archives: debian, "
+                                               "debian-security", archive->str);
+          continue;
+        }
+      struct kb_deb *b = &(*out)[(*n)++];
       b->name = xstrdup (name->str);
       b->version = xstrdup (ystr (e, "version"));
       b->path = xstrdup (path->str);
       b->sha256 = xstrdup (sha->str);
       b->size = strtoull (size->str, NULL, 10);
+      b->archive = archive && strcmp (archive->str, "debian-security") == 0 ? xstrdup (archive->str) : NULL;
     }
+}
+
+/* nvcc: { version, source, debs: [{name, version, path, sha256, size}] } */
+static void
+read_nvcc (struct kfile *f, const struct ynode *n, struct kb_cuda *c, struct diags *d)
+{
+  if (n == NULL || schema_check (f->path, n, "an nvcc source", nvcc_fields, d))
+    return;
+  if (need_version (f, n, "version", "nvcc version", d) < 0)
+    return;
+  c->nvcc_source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
+  read_debs (f, ymap_get (n, "debs"), &c->nvcc_debs, &c->nnvcc_debs, d);
   c->nvcc_version = xstrdup (ystr (n, "version"));
 }
 
@@ -368,7 +382,21 @@ load_torch (const char *dir, struct kb *kb, struct diags *d)
 static const struct field gpu_fields[]
     = { { "name", Y_SCALAR, 1 }, { "cc", Y_SCALAR, 1 }, { "arch", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field base_fields[]
-    = { { "name", Y_SCALAR, 1 }, { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+    = { { "name", Y_SCALAR, 1 },      { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 },
+        { "source", Y_SCALAR, 1 },    { "toolchain", Y_MAP, 0 }, { "buildtools", Y_MAP, 0 },
+        { NULL, 0, 0 } };
+static const struct field debset_fields[] = { { "source", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { NULL, 0, 0 } };
+
+/* toolchain: / buildtools: { source, debs } of a base. */
+static void
+read_debset (struct kfile *f, const struct ynode *n, struct kb_deb **out, size_t *count, struct diags *d)
+{
+  if (n == NULL || schema_check (f->path, n, "a set of Debian packages", debset_fields, d))
+    return;
+  if (need_source (f, n, "source", "a set of Debian packages", d) == NULL)
+    return;
+  read_debs (f, ymap_get (n, "debs"), out, count, d);
+}
 
 static int
 load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
@@ -405,7 +433,10 @@ load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
             continue;
           kb->bases[kb->nbases++] = (struct kb_base) { xstrdup (ystr (e, "name")), xstrdup (ystr (e, "python")),
                                                        xstrdup (ystr (e, "suite")),
-                                                       dup_or_null (need_source (&g, e, "source", "a base", d)) };
+                                                       dup_or_null (need_source (&g, e, "source", "a base", d)), NULL, NULL, 0, 0 };
+          struct kb_base *b = &kb->bases[kb->nbases - 1];
+          read_debset (&g, ymap_get (e, "toolchain"), &b->toolchain, &b->ntoolchain, d);
+          read_debset (&g, ymap_get (e, "buildtools"), &b->buildtools, &b->nbuildtools, d);
         }
     }
   kfile_release (&f);
@@ -437,6 +468,20 @@ pins_free (struct kb_pin *p, size_t n)
   free (p);
 }
 
+static void
+debs_free (struct kb_deb *d, size_t n)
+{
+  for (size_t j = 0; j < n; j++)
+    {
+      free (d[j].name);
+      free (d[j].version);
+      free (d[j].path);
+      free (d[j].sha256);
+      free (d[j].archive);
+    }
+  free (d);
+}
+
 void
 kb_release (struct kb *kb)
 {
@@ -448,14 +493,7 @@ kb_release (struct kb *kb)
       free (c->compat_floor);
       free (c->archs);
       pins_free (c->devel, c->ndevel);
-      for (size_t j = 0; j < c->nnvcc_debs; j++)
-        {
-          free (c->nvcc_debs[j].name);
-          free (c->nvcc_debs[j].version);
-          free (c->nvcc_debs[j].path);
-          free (c->nvcc_debs[j].sha256);
-        }
-      free (c->nvcc_debs);
+      debs_free (c->nvcc_debs, c->nnvcc_debs);
       free (c->nvcc_version);
       free (c->nvcc_source);
       free (c->source);
@@ -493,6 +531,8 @@ kb_release (struct kb *kb)
       free (kb->bases[i].python);
       free (kb->bases[i].suite);
       free (kb->bases[i].source);
+      debs_free (kb->bases[i].toolchain, kb->bases[i].ntoolchain);
+      debs_free (kb->bases[i].buildtools, kb->bases[i].nbuildtools);
     }
   free (kb->cuda);
   free (kb->torch);

@@ -21,6 +21,7 @@ struct kb_deb
   char *path;    /* pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-2_amd64.deb */
   char *sha256;
   unsigned long long size;
+  char *archive; /* NULL: debian_mirror(); "debian-security": debian_security_mirror() */
 };
 
 struct kb_cuda
@@ -74,6 +75,10 @@ struct kb_base
   char *python; /* 3.11 */
   char *suite;  /* bookworm */
   char *source;
+  /* Debian packages every image carries for torch.compile (compiler, OpenMP, Python headers),
+     and those devel images add (cmake, make): the toolchain and buildtools layers. */
+  struct kb_deb *toolchain, *buildtools;
+  size_t ntoolchain, nbuildtools;
 };
 
 struct kb
