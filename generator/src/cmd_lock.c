@@ -1,6 +1,7 @@
 /* cmd_lock.c: `pcgen lock` and `pcgen fetch`: pin every input in matrix.lock, and make every
    pinned wheel present and verified in the cache. */
 #include "cmd.h"
+#include "debs.h"
 #include "exitcode.h"
 #include "lock.h"
 #include "project.h"
@@ -138,6 +139,10 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, const str
   struct strbuf err = STRBUF_INIT;
   const struct lockset *s = lock_find_current (lf, t, devel, o->lock, &err);
   int rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
+  /* The base's packages (bases.yaml pins them): the toolchain for every tag, buildtools for devel. */
+  if (rc == 0)
+    rc = devel ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
+               : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
   if (rc < 0 && s && !o->offline)
     {
       cleanup_free char *setting = source_setting (t);

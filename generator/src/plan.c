@@ -453,6 +453,13 @@ pin_component (const char *name, const char *version, const char *role)
 }
 
 static json_t *
+deb_component (const struct kb_deb *d, const char *role)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version, "kind", "deb", "role", role,
+                    "sha256", d->sha256);
+}
+
+static json_t *
 components_json (const struct ptag *t)
 {
   json_t *a = json_array ();
@@ -464,6 +471,10 @@ components_json (const struct ptag *t)
   if (strcmp (t->flavor, "devel") == 0)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  for (size_t i = 0; i < t->base->ntoolchain; i++)
+    json_array_append_new (a, deb_component (&t->base->toolchain[i], "toolchain"));
+  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->base->nbuildtools; i++)
+    json_array_append_new (a, deb_component (&t->base->buildtools[i], "buildtools"));
   for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->cuda->nnvcc_debs; i++)
     {
       const struct kb_deb *d = &t->cuda->nvcc_debs[i];
@@ -534,6 +545,19 @@ layer (const char *role, char *name, const char *what)
   return l;
 }
 
+/* A layer of a base's Debian packages, named by their digests: a new package, a new name. */
+static json_t *
+debs_layer (const char *role, const struct kb_base *b, const struct kb_deb *d, size_t n, const char *what)
+{
+  struct strbuf sb = STRBUF_INIT;
+  char hex[SHA256_HEX_LEN + 1];
+  for (size_t i = 0; i < n; i++)
+    strbuf_addf (&sb, "%s\n", d[i].sha256);
+  sha256_hex (sb.buf, sb.len, hex);
+  strbuf_release (&sb);
+  return layer (role, xasprintf ("%s-%s-%.8s", role, b->name, hex), what);
+}
+
 /* The layers of a tag above the base, bottom to top: the most widely shared lowest. Names are
    stable (versions and pin digests) so rendered Dockerfiles change only when pins change. */
 static json_t *
@@ -542,6 +566,10 @@ layers_json (const struct ptag *t)
   char id[9];
   const char *full = plan_cuda_full (t);
   json_t *a = json_array ();
+  /* The same for every tag on this base: lowest. */
+  if (t->base->ntoolchain)
+    json_array_append_new (a, debs_layer ("toolchain", t->base, t->base->toolchain, t->base->ntoolchain,
+                                          "C/C++ compiler, OpenMP and Python headers (torch.compile)"));
   pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
   json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
                                    "CUDA runtime libraries"));
@@ -571,6 +599,9 @@ devel_layers_json (const struct ptag *t)
   json_t *a = json_array ();
   if (strcmp (t->flavor, "devel") == 0)
     {
+      if (t->base->nbuildtools)
+        json_array_append_new (a, debs_layer ("buildtools", t->base, t->base->buildtools, t->base->nbuildtools,
+                                              "CMake and make"));
       pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
       json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
                                        "ptxas, nvvm and CUDA headers"));
