@@ -122,8 +122,15 @@ void check_cublas (struct ctx *c, struct check *out);
 void check_cudnn (struct ctx *c, struct check *out);
 void check_libtorch (struct ctx *c, struct check *out);
 void check_python (struct ctx *c, struct check *out);
-/* Start the python check's interpreter early, to run beside the other checks. */
-void python_start (struct ctx *c);
+void check_python_train (struct ctx *c, struct check *out);
+void check_python_numpy (struct ctx *c, struct check *out);
+void check_python_compile (struct ctx *c, struct check *out);
+void check_python_archs (struct ctx *c, struct check *out);
+void check_python_gpu (struct ctx *c, struct check *out);
+/* Start the python checks' interpreter early, to run beside the other checks; it runs the
+   stages named (python-train, python-numpy, python-compile, python-archs, python-gpu) after
+   `import torch`, each printing its own verdict. */
+void python_start (struct ctx *c, const char *const *stages, size_t nstages);
 
 /* cudnnGetVersion's number as MAJOR.MINOR.PATCH (cudnn.c). */
 void cudnn_decode (size_t v, char *buf, size_t size);
