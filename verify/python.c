@@ -166,15 +166,18 @@ static struct
   int finished, rc;
 } py;
 
-/* The stages, in the order of the check table; the script runs those selected. */
-static const char *const stages[] = { "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu" };
+/* The stages the script knows: python-train, -numpy, -compile, -archs and -gpu. */
+enum
+{
+  NSTAGES = 5
+};
 
 void
 python_start (struct ctx *c, const char *const *selected, size_t nselected)
 {
   const char *python = c->img->python;
   int po[2], pe[2];
-  char *argv[4 + ARRAY_SIZE (stages)] = { (char *) python, (char *) "-c", (char *) script };
+  char *argv[4 + NSTAGES] = { (char *) python, (char *) "-c", (char *) script };
   size_t argc = 3;
   for (size_t i = 0; i < nselected && argc + 1 < ARRAY_SIZE (argv); i++)
     argv[argc++] = (char *) selected[i];
