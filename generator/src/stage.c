@@ -239,6 +239,8 @@ static int
 add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *role, struct strbuf *err)
 {
   static const char *const left_out[] = { "usr/share/man/", "usr/share/info/", "usr/share/locale/", "usr/share/lintian/" };
+  static const char *const merged[][2] = { { "bin/", "usr/bin/" }, { "sbin/", "usr/sbin/" }, { "lib/", "usr/lib/" },
+                                           { "lib64/", "usr/lib64/" } };
   if (n == 0)
     return strbuf_addf (err, "bases.yaml names no %s packages for this base", role), -1;
   if (n > ARRAY_SIZE (b->in))
@@ -251,6 +253,10 @@ add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *
       b->nin++;
       for (size_t k = 0; k < ARRAY_SIZE (left_out); k++)
         rule (b, left_out[k], NULL);
+      /* The base is merged-/usr (/bin is a link to usr/bin): a layer's bin/ folder would
+         replace that link and take /bin/sh away. bookworm's packages still ship bin/ (procps). */
+      for (size_t k = 0; k < ARRAY_SIZE (merged); k++)
+        rule (b, merged[k][0], merged[k][1]);
       rule (b, "", "");
     }
   if (strcmp (role, "toolchain") == 0)
@@ -344,7 +350,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       const struct kb_deb *d = strcmp (role, "toolchain") == 0 ? t->base->toolchain : t->base->buildtools;
       size_t n = strcmp (role, "toolchain") == 0 ? t->base->ntoolchain : t->base->nbuildtools;
       strbuf_reset (&sb);
-      strbuf_addf (&sb, "%s\n%d\n", name, STAGE_FORMAT);
+      strbuf_addf (&sb, "%s\n%d\nmerged-usr\n", name, STAGE_FORMAT);
       for (size_t i = 0; i < n; i++)
         strbuf_addf (&sb, "%s\n", d[i].sha256);
       char hex[SHA256_HEX_LEN + 1];

@@ -24,6 +24,14 @@ text, n = re.subn(r"\n    nvcc:\n(      .*\n|        .*\n|          .*\n)*", "\n
 assert n >= 1, "no nvcc block in cuda.yaml"
 open(sys.argv[1], "w").write(text)
 PY
+# Nor the base's Debian packages (toolchain, buildtools: 100 MB): images without those layers.
+python3 - "$tmp/data/bases.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text, n = re.subn(r"\n    (toolchain|buildtools):\n((      |        |          ).*\n)*", "\n", text)
+assert n == 2, "no toolchain and buildtools in bases.yaml"
+open(sys.argv[1], "w").write(text)
+PY
 unset FAKE_DOCKER_FAIL FAKE_DOCKER_SLEEP
 RT1=2.4.1-cuda12.1-cudnn9-runtime DV1=2.4.1-cuda12.1-cudnn9-devel
 RT2=2.6.0-cuda12.4-cudnn9-runtime DV2=2.6.0-cuda12.4-cudnn9-devel
