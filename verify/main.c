@@ -22,7 +22,7 @@ static const struct check_def defs[] = {
   /* One interpreter runs these after python's `import torch` (python.c): what users run first. */
   { "python-train", check_python_train }, { "python-numpy", check_python_numpy },
   { "python-compile", check_python_compile }, { "python-archs", check_python_archs },
-  { "python-gpu", check_python_gpu },
+  { "python-gpu", check_python_gpu }, { "user", check_user },
 };
 
 static void
@@ -42,7 +42,7 @@ usage (FILE *out)
            "  --only LIST      run only these checks (comma-separated); the rest are skipped\n"
            "  --help, --version\n\n"
            "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python, python-train,\n"
-           "        python-numpy, python-compile, python-archs, python-gpu\n\n"
+           "        python-numpy, python-compile, python-archs, python-gpu, user\n\n"
            "exit codes (when several apply, the highest listed here wins over 1):\n"
            "  0  certified: every check passed or was skipped for a stated reason\n"
            "  1  a check failed (its row names the remedy)\n"
@@ -70,7 +70,7 @@ select_checks (struct check *checks, const char *list)
         {
           pcv_error ("unknown check '%.*s' in --only; checks: driver, runtime, kernel, cublas, "
                      "cudnn, libtorch, python, python-train, python-numpy, python-compile, "
-                     "python-archs, python-gpu",
+                     "python-archs, python-gpu, user",
                      (int) len, list);
           return -1;
         }

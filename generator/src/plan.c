@@ -638,7 +638,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
       " s:{s:s, s:i, s:i, s:i, s:s},"
       " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
-      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o}",
+      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o, s:o}",
       "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
       "base", t->base->name, "base_suite", t->base->suite,
       "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
@@ -649,7 +649,8 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
       "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
       "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
-      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t));
+      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
+      "user", str_or_null (p->m->user.s));
 }
 
 json_t *

@@ -400,7 +400,7 @@ expect_json 'c["schema_version"] == 1 and c["tool"]["name"] == "pytorch-cuda-ver
 expect_json 'c["level"] == "gpu" and c["device"] == {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}'
 expect_json 'c["driver"] == {"version": "535.104.05", "cuda": "12.2", "minor_version_compatibility": True}'
 expect_json 'c["image"]["tag"] == "2.6.0-cuda12.4-cudnn9-runtime" and c["image"]["id"] == "sha256:0123abcd"'
-expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu"]'
+expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user"]'
 expect_json 'c["checks"][0]["status"] == "pass" and c["checks"][1]["detail"] == "not selected (--only)"'
 expect_json 'c["result"] == "certified" and c["exit_code"] == 0 and c["started"].endswith("Z")'
 end
@@ -712,6 +712,30 @@ v $FAKE FAKE_NVIDIA_DRIVER=550.54.14 FAKE_CUDA_DEVICES='NVIDIA L4:8.9' -- --only
 expect_rc 1
 expect_row python-gpu FAIL "InvalidCxxCompiler: No working C\+\+ compiler found"
 grep -qx 'python-gpu' "$DIR/args" || flunk "stages asked: $(cat "$DIR/args")"
+end
+
+# matrix.yaml `user` (PC_USER): the verifier runs as the image's default user; root fails.
+begin user
+write_env "$DIR" PC_USER=nobody
+v -- --only user
+if [ "$(id -u)" -eq 0 ]; then
+  expect_rc 1
+  expect_row user FAIL 'runs as root \(uid 0\), but the image claims user nobody'
+  # As nobody (setpriv, util-linux): the claim holds.
+  chmod 755 "$TMP" "$DIR" && chmod 644 "$DIR/image.env"
+  (cd "$DIR" && setpriv --reuid=nobody --regid=nogroup --clear-groups env PYTORCH_CUDA_IMAGE_ENV="$DIR/image.env" \
+    ASAN_OPTIONS=detect_leaks=0 "$BIN" --only user >"$DIR/out" 2>"$DIR/err"); echo $? >"$DIR/rc"
+  expect_rc 0
+  expect_row user PASS 'runs as uid [0-9]+ \(nobody\), not root'
+fi
+write_env "$DIR"
+v -- --only user
+expect_rc 0
+expect_row user SKIP 'names no user \(PC_USER\)'
+write_env "$DIR" PC_USER=root
+v -- --only user
+expect_rc 2
+expect_err 'PC_USER: root is what an image without PC_USER runs as'
 end
 
 echo "verify: $SKIP skipped"
