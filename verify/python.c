@@ -14,7 +14,9 @@
 
 extern char **environ;
 
-/* The script: `import torch` and its versions, then the stages named in argv, each in its own
+/* why(): the first compiler diagnostic ("fatal error: Python.h: ...") in the chain of causes
+   (dynamo wraps inductor's error in BackendCompilerFailed, whose inner_exception is it; a
+   CalledProcessError keeps the compiler's output), else the root cause's first line. The script: `import torch` and its versions, then the stages named in argv, each in its own
    try: a stage prints "@ NAME ok|fail|skip DETAIL" (one line), so one failure names its check
    and the other stages still run. What users run first (DESIGN.md, "The verifier"): a training
    step, NumPy interop, torch.compile (inductor: a C++ compiler, OpenMP and Python.h), the arch
@@ -28,9 +30,17 @@ static const char script[]
       "print('available', torch.cuda.is_available())\n"
       "sys.stdout.flush()\n"
       "def why(e):\n"
-      "    lines = [l.strip() for l in str(e).splitlines() if l.strip()]\n"
-      "    key = [l for l in lines if 'error:' in l or 'Error:' in l]\n"
-      "    return (type(e).__name__ + ': ' + (key or lines or [''])[0])[:400]\n"
+      "    chain = [e]\n"
+      "    while len(chain) < 8 and (getattr(chain[-1], 'inner_exception', None) or chain[-1].__cause__):\n"
+      "        chain.append(getattr(chain[-1], 'inner_exception', None) or chain[-1].__cause__)\n"
+      "    for x in chain:\n"
+      "        out = getattr(x, 'output', None) or ''\n"
+      "        out = out.decode(errors='replace') if isinstance(out, bytes) else str(out)\n"
+      "        for l in (str(x) + '\\n' + out).splitlines():\n"
+      "            if 'error:' in l:\n"
+      "                return (type(x).__name__ + ': ' + l.strip())[:400]\n"
+      "    lines = [l.strip() for l in str(chain[-1]).splitlines() if l.strip()]\n"
+      "    return (type(chain[-1]).__name__ + ': ' + (lines or [''])[0])[:400]\n"
       "def stage(name, fn):\n"
       "    if name not in sys.argv[1:]:\n"
       "        return\n"

@@ -81,14 +81,15 @@ import torch; print(torch.randn(2).numpy())"
   if [ "$flavor" = runtime ]; then
     # Certification proves it (issue 12): the same image without g++, or without Python.h, fails
     # the verifier's python-compile check, by name. Built FROM the image, removed afterwards.
-    for broken in "g++:rm -f /usr/bin/g++ /usr/bin/c++ /usr/bin/g++-12 /usr/bin/x86_64-linux-gnu-g++-12" \
-                  "Python.h:rm -f /usr/include/python3*/Python.h"; do
-      what=${broken%%:*} cmd=${broken#*:}
+    # Each: what is removed, the cause the check's detail must name, how.
+    for broken in "g++|No working C\+\+ compiler found|rm -f /usr/bin/g++ /usr/bin/c++ /usr/bin/g++-12 /usr/bin/x86_64-linux-gnu-g++-12" \
+                  "Python.h|fatal error: Python.h: No such file or directory|rm -f /usr/include/python3*/Python.h"; do
+      what=${broken%%|*} cmd=${broken##*|} cause=${broken#*|}; cause=${cause%%|*}
       bimg=pytorch-cuda-test/broken:$$
       if printf 'FROM %s\nRUN %s\n' "$image" "$cmd" | docker build -q -t "$bimg" - >/dev/null 2>&1; then
         check "certify fails python-compile without $what" bash -c \
           "out=\$(docker run --rm '$bimg' pytorch-cuda-verify --only python-compile); rc=\$?; echo \"\$out\" | grep python-compile;
-           [ \$rc -eq 1 ] && echo \"\$out\" | grep -qE '^python-compile +\| FAIL'"
+           [ \$rc -eq 1 ] && echo \"\$out\" | grep -qE '^python-compile +\| FAIL +\| .*$cause'"
         docker rmi -f "$bimg" >/dev/null 2>&1
       else
         ko "cannot build the image without $what"
