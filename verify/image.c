@@ -17,7 +17,8 @@ enum kind
   K_FLAVOR,  /* runtime | devel */
   K_ARCHS,   /* TORCH_CUDA_ARCH_LIST */
   K_PATH,    /* absolute path */
-  K_OPTIONAL /* may be empty: PC_PYTHON */
+  K_OPTIONAL, /* may be empty: PC_PYTHON */
+  K_USER      /* may be absent (the image runs as root); when there, a user name, not root */
 };
 
 struct key
@@ -45,6 +46,7 @@ static const struct key keys[] = {
   KEY ("PC_CUDA_HOME", cuda_home, K_PATH),
   KEY ("PC_TORCH_LIB", torch_lib, K_PATH),
   KEY ("PC_PYTHON", python, K_OPTIONAL),
+  KEY ("PC_USER", user, K_USER),
 };
 
 static char **
@@ -136,6 +138,12 @@ validate (struct image *img, const struct key *k, const char *v, size_t line)
       break;
     case K_TEXT:
       if (*v && strpbrk (v, " \t") == NULL)
+        return 0;
+      break;
+    case K_USER:
+      if (strcmp (v, "root") == 0)
+        return bad (img->path, line, "PC_USER: root is what an image without PC_USER runs as");
+      if (*v && strpbrk (v, " \t:") == NULL)
         return 0;
       break;
     case K_VERSION:
@@ -241,7 +249,7 @@ image_load (struct image *img, const char *path)
   int rc = parse_file (img, f, seen);
   fclose (f);
   for (size_t i = 0; rc == 0 && i < ARRAY_SIZE (keys); i++)
-    if (!seen[i])
+    if (!seen[i] && keys[i].kind != K_USER)
       {
         pcv_error ("%s: %s is missing", path, keys[i].name);
         rc = -1;

@@ -19,6 +19,10 @@ static const struct check_def defs[] = {
   { "driver", check_driver }, { "runtime", check_runtime }, { "kernel", check_kernel },
   { "cublas", check_cublas }, { "cudnn", check_cudnn },     { "libtorch", check_libtorch },
   { "python", check_python },
+  /* One interpreter runs these after python's `import torch` (python.c): what users run first. */
+  { "python-train", check_python_train }, { "python-numpy", check_python_numpy },
+  { "python-compile", check_python_compile }, { "python-archs", check_python_archs },
+  { "python-gpu", check_python_gpu }, { "user", check_user },
 };
 
 static void
@@ -37,7 +41,8 @@ usage (FILE *out)
            "  --require-gpu    fail (exit 3) unless a GPU is usable\n"
            "  --only LIST      run only these checks (comma-separated); the rest are skipped\n"
            "  --help, --version\n\n"
-           "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python\n\n"
+           "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python, python-train,\n"
+           "        python-numpy, python-compile, python-archs, python-gpu, user\n\n"
            "exit codes (when several apply, the highest listed here wins over 1):\n"
            "  0  certified: every check passed or was skipped for a stated reason\n"
            "  1  a check failed (its row names the remedy)\n"
@@ -64,7 +69,8 @@ select_checks (struct check *checks, const char *list)
       if (i == ARRAY_SIZE (defs))
         {
           pcv_error ("unknown check '%.*s' in --only; checks: driver, runtime, kernel, cublas, "
-                     "cudnn, libtorch, python",
+                     "cudnn, libtorch, python, python-train, python-numpy, python-compile, "
+                     "python-archs, python-gpu, user",
                      (int) len, list);
           return -1;
         }
@@ -126,10 +132,20 @@ now_utc (char *buf, size_t size)
 static void
 run_checks (struct ctx *c, struct check *checks)
 {
-  /* The python check's `import torch` is the slowest: start it first (its verdict comes last). */
+  /* The python checks' `import torch` is the slowest: start it first (its verdicts come last),
+     with the stages selected; python-gpu only where a GPU is there to run it. */
+  const char *stages[ARRAY_SIZE (defs)];
+  size_t nstages = 0;
+  int any_python = 0;
   for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
-    if (defs[i].run == check_python && checks[i].selected)
-      python_start (c);
+    if (checks[i].selected && strncmp (defs[i].name, "python", 6) == 0)
+      {
+        any_python = 1;
+        if (strcmp (defs[i].name, "python") != 0 && (defs[i].run != check_python_gpu || c->gpu.have_device))
+          stages[nstages++] = defs[i].name;
+      }
+  if (any_python)
+    python_start (c, stages, nstages);
   for (size_t i = 0; i < ARRAY_SIZE (defs); i++)
     {
       checks[i].name = defs[i].name;

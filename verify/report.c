@@ -187,12 +187,13 @@ report_table (FILE *f, const struct ctx *c, const struct check *checks, size_t n
   fprintf (f, "pytorch-cuda-verify %s: %s%s%s\n", PCV_VERSION, c->img->tag, id ? " " : "",
            id ? id : "");
   fprintf (f, "level: %s   device: %s   driver: %s\n\n", o->level, device, driver);
-  fprintf (f, "%-9s| %-7s| %s\n", "CHECK", "STATUS", "DETAIL");
-  fprintf (f, "---------+--------+--------------------------------------------------\n");
+  /* As wide as the longest check name (python-compile) and a space. */
+  fprintf (f, "%-15s| %-7s| %s\n", "CHECK", "STATUS", "DETAIL");
+  fprintf (f, "---------------+--------+--------------------------------------------------\n");
   for (size_t i = 0; i < n; i++)
     {
       counts[checks[i].status]++;
-      fprintf (f, "%-9s| %-7s| %s\n", checks[i].name, status_upper[checks[i].status],
+      fprintf (f, "%-15s| %-7s| %s\n", checks[i].name, status_upper[checks[i].status],
                checks[i].detail);
     }
   fprintf (f, "\nresult: %s (exit %d): %d passed, %d failed, %d skipped\n", o->result, o->exit_code,

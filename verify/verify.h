@@ -44,6 +44,7 @@ struct image
   char *path; /* the file read, for messages */
   char *tag, *flavor, *torch, *cuda, *cuda_full, *cudnn, *cublas, *min_driver, *compat_floor;
   char *archs_text, *cuda_home, *torch_lib, *python;
+  char *user; /* PC_USER: the user the image runs as by default; NULL: root */
   int cuda_major, cuda_minor;
   struct arch archs[PCV_MAX_ARCHS];
   size_t narchs;
@@ -122,8 +123,16 @@ void check_cublas (struct ctx *c, struct check *out);
 void check_cudnn (struct ctx *c, struct check *out);
 void check_libtorch (struct ctx *c, struct check *out);
 void check_python (struct ctx *c, struct check *out);
-/* Start the python check's interpreter early, to run beside the other checks. */
-void python_start (struct ctx *c);
+void check_python_train (struct ctx *c, struct check *out);
+void check_python_numpy (struct ctx *c, struct check *out);
+void check_python_compile (struct ctx *c, struct check *out);
+void check_python_archs (struct ctx *c, struct check *out);
+void check_python_gpu (struct ctx *c, struct check *out);
+void check_user (struct ctx *c, struct check *out);
+/* Start the python checks' interpreter early, to run beside the other checks; it runs the
+   stages named (python-train, python-numpy, python-compile, python-archs, python-gpu) after
+   `import torch`, each printing its own verdict. */
+void python_start (struct ctx *c, const char *const *stages, size_t nstages);
 
 /* cudnnGetVersion's number as MAJOR.MINOR.PATCH (cudnn.c). */
 void cudnn_decode (size_t v, char *buf, size_t size);

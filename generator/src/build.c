@@ -1,6 +1,7 @@
 /* build.c: see build.h. */
 #include "base.h"
 #include "build.h"
+#include "debs.h"
 #include "docker.h"
 #include "fsutil.h"
 #include "run.h"
@@ -120,6 +121,9 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
   if (ts == NULL || (t->runtime && ds == NULL))
     return -1;
   if (lock_fetch (ts, t->python, offline, err) < 0 || (ds && lock_fetch (ds, t->python, offline, err) < 0))
+    return -1;
+  if (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
+      || (ds && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0))
     return -1;
   return stage_layers (p, t, ts, ds, l, nl, err);
 }

@@ -2,6 +2,7 @@
    pinned wheel present and verified in the cache. */
 #include "cache.h"
 #include "cmd.h"
+#include "debs.h"
 #include "exitcode.h"
 #include "lock.h"
 #include "nvcc_source.h"
@@ -175,7 +176,16 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lo
       return rc;
     }
   rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
-  if (rc == NVCC_UNREACHABLE) /* nvcc's own source and setting are in err, not the torch source's */
+  /* The base's packages (bases.yaml pins them): the toolchain for every tag, buildtools for devel.
+     Their errors name their own mirror setting, not the torch source's. */
+  int base_debs = 0;
+  if (rc == 0)
+    {
+      base_debs = 1;
+      rc = devel ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
+                 : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
+    }
+  if (rc == NVCC_UNREACHABLE || (rc < 0 && base_debs)) /* nvcc's own source and setting are in err */
     error ("%s: %s", t->name, err.buf);
   else if (rc < 0 && s && !o->offline)
     {

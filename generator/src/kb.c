@@ -180,7 +180,7 @@ static const struct field host_fields[]
     = { { "ccbin", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { "files", Y_SEQ, 1 }, { NULL, 0, 0 } };
 static const struct field deb_fields[]
     = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "path", Y_SCALAR, 1 },
-        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { "archive", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field wheel_fields[]
     = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field major_fields[]
@@ -214,6 +214,7 @@ files_free (struct kb_deb *f, size_t n)
       free (f[j].version);
       free (f[j].path);
       free (f[j].sha256);
+      free (f[j].archive);
     }
   free (f);
 }
@@ -231,7 +232,7 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
       if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen (name->str) || !is_version (version->str))
         return diag_add (d, f->path, name->mark, "'%s' '%s' is not a PEP 503 wheel name and an exact version",
                          name->str, version->str), -1;
-      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), NULL, NULL, 0 };
+      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), NULL, NULL, 0, NULL };
       return 0;
     }
   const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size"), *path = ymap_get (e, "path");
@@ -247,6 +248,14 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
         return diag_add (d, f->path, path->mark, "path must be a Debian pool path (pool/.../NAME_VERSION_ARCH.deb)"), -1;
       if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789.+-") != strlen (name->str))
         return diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str), -1;
+      const struct ynode *archive = ymap_get (e, "archive");
+      if (archive && strcmp (archive->str, "debian") != 0 && strcmp (archive->str, "debian-security") != 0)
+        return diag_add (d, f->path, archive->mark,
+                         "'%s' is not an archive pcgen fetches from; archives: debian, debian-security", archive->str), -1;
+      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (path->str), xstrdup (sha->str),
+                               strtoull (size->str, NULL, 10),
+                               archive && strcmp (archive->str, "debian-security") == 0 ? xstrdup (archive->str) : NULL };
+      return 0;
     }
   else
     {
@@ -262,7 +271,7 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
                          version->str, want), -1;
     }
   *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (path->str), xstrdup (sha->str),
-                           strtoull (size->str, NULL, 10) };
+                           strtoull (size->str, NULL, 10), NULL };
   return 0;
 }
 
@@ -492,7 +501,21 @@ load_torch (const char *dir, struct kb *kb, struct diags *d)
 }
 
 static const struct field base_fields[]
-    = { { "name", Y_SCALAR, 1 }, { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+    = { { "name", Y_SCALAR, 1 },      { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 },
+        { "source", Y_SCALAR, 1 },    { "toolchain", Y_MAP, 0 }, { "buildtools", Y_MAP, 0 },
+        { NULL, 0, 0 } };
+static const struct field debset_fields[] = { { "source", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { NULL, 0, 0 } };
+
+/* toolchain: / buildtools: { source, debs } of a base. */
+static void
+read_debset (struct kfile *f, const struct ynode *n, struct kb_deb **out, size_t *count, struct diags *d)
+{
+  if (n == NULL || schema_check (f->path, n, "a set of Debian packages", debset_fields, d))
+    return;
+  if (need_source (f, n, "source", "a set of Debian packages", d) == NULL)
+    return;
+  *count = read_files (f, ymap_get (n, "debs"), NVCC_DEBIAN, out, d);
+}
 
 static int
 load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
@@ -512,7 +535,10 @@ load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
             continue;
           kb->bases[kb->nbases++] = (struct kb_base) { xstrdup (ystr (e, "name")), xstrdup (ystr (e, "python")),
                                                        xstrdup (ystr (e, "suite")),
-                                                       dup_or_null (need_source (&g, e, "source", "a base", d)) };
+                                                       dup_or_null (need_source (&g, e, "source", "a base", d)), NULL, NULL, 0, 0 };
+          struct kb_base *b = &kb->bases[kb->nbases - 1];
+          read_debset (&g, ymap_get (e, "toolchain"), &b->toolchain, &b->ntoolchain, d);
+          read_debset (&g, ymap_get (e, "buildtools"), &b->buildtools, &b->nbuildtools, d);
         }
     }
   kfile_release (&g);
@@ -599,6 +625,8 @@ kb_release (struct kb *kb)
       free (kb->bases[i].python);
       free (kb->bases[i].suite);
       free (kb->bases[i].source);
+      files_free (kb->bases[i].toolchain, kb->bases[i].ntoolchain);
+      files_free (kb->bases[i].buildtools, kb->bases[i].nbuildtools);
     }
   free (kb->cuda);
   free (kb->torch);

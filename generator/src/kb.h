@@ -22,6 +22,7 @@ struct kb_deb
   char *path;    /* under the mirror: pool/non-free/n/.../X.deb, cuda_nvcc/linux-x86_64/X.tar.xz */
   char *sha256;
   unsigned long long size;
+  char *archive; /* NULL: debian_mirror(); "debian-security": debian_security_mirror() */
 };
 
 /* Where a devel image's nvcc comes from (docs/nvcc.md). A CUDA lists them in order of
@@ -114,6 +115,10 @@ struct kb_base
   char *python; /* 3.11 */
   char *suite;  /* bookworm */
   char *source;
+  /* Debian packages every image carries for torch.compile (compiler, OpenMP, Python headers),
+     and those devel images add (cmake, make): the toolchain and buildtools layers. */
+  struct kb_deb *toolchain, *buildtools;
+  size_t ntoolchain, nbuildtools;
 };
 
 struct kb

@@ -17,7 +17,8 @@ static const struct field top_fields[]
     = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
         { "torch", Y_SEQ, 1 },         { "cuda", Y_SEQ, 1 },       { "flavors", Y_SEQ, 1 },
         { "exclude", Y_SEQ, 0 },       { "include", Y_SEQ, 0 },    { "aliases", Y_SEQ, 0 },
-        { "labels", Y_MAP, 0 },        { "sources", Y_MAP, 0 },    { NULL, 0, 0 } };
+        { "labels", Y_MAP, 0 },        { "sources", Y_MAP, 0 },    { "user", Y_SCALAR, 0 },
+        { NULL, 0, 0 } };
 static const struct field rule_fields[]
     = { { "torch", Y_SCALAR, 0 }, { "cuda", Y_SCALAR, 0 }, { "flavor", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field alias_fields[]
@@ -326,6 +327,21 @@ load_sources (struct loader *l, const struct ynode *map)
     }
 }
 
+/* A name useradd takes everywhere (POSIX portable names, as Debian's adduser NAME_REGEX): a
+   lowercase letter or '_', then lowercase letters, digits, '_' and '-', at most 32; never root. */
+static void
+check_user (struct loader *l, const struct mvalue *u)
+{
+  size_t n = strlen (u->s);
+  int ok = n >= 1 && n <= 32 && ((u->s[0] >= 'a' && u->s[0] <= 'z') || u->s[0] == '_')
+           && strspn (u->s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+  if (!ok)
+    diag_add (l->d, l->file, u->mark, "user '%s' is not a user name: a lowercase letter or '_', then lowercase "
+                                      "letters, digits, '_' or '-' (at most 32), like pytorch", u->s);
+  else if (strcmp (u->s, "root") == 0)
+    diag_add (l->d, l->file, u->mark, "user 'root' is what images run as without 'user': leave 'user' out");
+}
+
 static void
 load_top (struct loader *l, const struct ynode *root)
 {
@@ -342,6 +358,8 @@ load_top (struct loader *l, const struct ynode *root)
   load_aliases (l, ymap_get (root, "aliases"));
   load_labels (l, ymap_get (root, "labels"));
   load_sources (l, ymap_get (root, "sources"));
+  if (take (l, ymap_get (root, "user"), "user", &m->user) == 0 && m->user.s)
+    check_user (l, &m->user);
 }
 
 int
@@ -411,6 +429,7 @@ matrix_release (struct matrix *m)
   free (m->repository.s);
   free (m->base.s);
   free (m->python.s);
+  free (m->user.s);
   mvalues_free (m->torch, m->ntorch);
   mvalues_free (m->cuda, m->ncuda);
   mvalues_free (m->flavors, m->nflavors);

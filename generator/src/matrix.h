@@ -50,6 +50,7 @@ struct matrix
   char *file;
   struct strbuf text; /* kept for caret lines in later diagnostics */
   struct mvalue repository, base, python;
+  struct mvalue user; /* runtime and devel images run as this user by default; NULL: root */
   struct mvalue *torch, *cuda, *flavors;
   size_t ntorch, ncuda, nflavors;
   struct mrule *exclude, *include;

@@ -498,6 +498,13 @@ nvcc_component (const struct kb_deb *f, const char *kind, const char *role, cons
 }
 
 static json_t *
+deb_component (const struct kb_deb *d, const char *role)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version, "kind", "deb", "role", role,
+                    "sha256", d->sha256);
+}
+
+static json_t *
 components_json (const struct ptag *t)
 {
   json_t *a = json_array ();
@@ -509,6 +516,10 @@ components_json (const struct ptag *t)
   if (strcmp (t->flavor, "devel") == 0)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  for (size_t i = 0; i < t->base->ntoolchain; i++)
+    json_array_append_new (a, deb_component (&t->base->toolchain[i], "toolchain"));
+  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->base->nbuildtools; i++)
+    json_array_append_new (a, deb_component (&t->base->buildtools[i], "buildtools"));
   if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
     {
       /* nvcc's files, pinned in the knowledge base (lock copies them): Debian packages or redist
@@ -585,6 +596,19 @@ layer (const char *role, char *name, const char *what)
   return l;
 }
 
+/* A layer of a base's Debian packages, named by their digests: a new package, a new name. */
+static json_t *
+debs_layer (const char *role, const struct kb_base *b, const struct kb_deb *d, size_t n, const char *what)
+{
+  struct strbuf sb = STRBUF_INIT;
+  char hex[SHA256_HEX_LEN + 1];
+  for (size_t i = 0; i < n; i++)
+    strbuf_addf (&sb, "%s\n", d[i].sha256);
+  sha256_hex (sb.buf, sb.len, hex);
+  strbuf_release (&sb);
+  return layer (role, xasprintf ("%s-%s-%.8s", role, b->name, hex), what);
+}
+
 /* The layers of a tag above the base, bottom to top: the most widely shared lowest. Names are
    stable (versions and pin digests) so rendered Dockerfiles change only when pins change. */
 static json_t *
@@ -593,6 +617,10 @@ layers_json (const struct ptag *t)
   char id[9];
   const char *full = plan_cuda_full (t);
   json_t *a = json_array ();
+  /* The same for every tag on this base: lowest. */
+  if (t->base->ntoolchain)
+    json_array_append_new (a, debs_layer ("toolchain", t->base, t->base->toolchain, t->base->ntoolchain,
+                                          "C/C++ compiler, OpenMP and Python headers (torch.compile)"));
   pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
   json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
                                    "CUDA runtime libraries"));
@@ -621,6 +649,9 @@ devel_layers_json (const struct ptag *t)
   json_t *a = json_array ();
   if (strcmp (t->flavor, "devel") == 0)
     {
+      if (t->base->nbuildtools)
+        json_array_append_new (a, debs_layer ("buildtools", t->base, t->base->buildtools, t->base->nbuildtools,
+                                              "CMake and make"));
       pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
       json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
                                        "ptxas, nvvm and CUDA headers"));
@@ -684,7 +715,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
       " s:{s:s, s:i, s:i, s:i, s:s},"
       " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
-      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o}",
+      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o, s:o}",
       "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
       "base", t->base->name, "base_suite", t->base->suite,
       "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
@@ -695,7 +726,8 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
       "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
       "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
-      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t));
+      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
+      "user", str_or_null (p->m->user.s));
   json_object_set_new (j, "nvcc", nvcc_json (t));
   return j;
 }

@@ -1,6 +1,7 @@
 /* stage.c: see stage.h. */
 #include "stage.h"
 #include "cache.h"
+#include "debs.h"
 #include "fsutil.h"
 #include "layer.h"
 #include "util.h"
@@ -268,12 +269,52 @@ add_nvcc_redist (struct builder *b, const struct locked_wheel *w, struct strbuf 
                       w->name), -1;
 }
 
+/* A base's Debian packages (bases.yaml: toolchain, buildtools) unpacked as dpkg would, minus
+   manuals and translations (what Debian's slim images leave out too); copyright files stay.
+   Not installed: no maintainer scripts run and dpkg's status does not list them (docs/toolchain.md),
+   so the links the scripts would make are made here: cc and c++ (gcc's and g++'s alternatives). */
+static int
+add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *role, struct strbuf *err)
+{
+  static const char *const left_out[] = { "usr/share/man/", "usr/share/info/", "usr/share/locale/", "usr/share/lintian/" };
+  static const char *const merged[][2] = { { "bin/", "usr/bin/" }, { "sbin/", "usr/sbin/" }, { "lib/", "usr/lib/" },
+                                           { "lib64/", "usr/lib64/" } };
+  if (n == 0)
+    return strbuf_addf (err, "bases.yaml names no %s packages for this base", role), -1;
+  if (n > ARRAY_SIZE (b->in))
+    return strbuf_addf (err, "%s: more than %zu packages", role, ARRAY_SIZE (b->in)), -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      b->in[b->nin].wheel = keep (&b->pool, debs_path (&d[i]));
+      b->in[b->nin].rules = b->rules[b->nin];
+      b->in[b->nin].nrules = 0;
+      b->nin++;
+      for (size_t k = 0; k < ARRAY_SIZE (left_out); k++)
+        rule (b, left_out[k], NULL);
+      /* The base is merged-/usr (/bin is a link to usr/bin): a layer's bin/ folder would
+         replace that link and take /bin/sh away. bookworm's packages still ship bin/ (procps). */
+      for (size_t k = 0; k < ARRAY_SIZE (merged); k++)
+        rule (b, merged[k][0], merged[k][1]);
+      rule (b, "", "");
+    }
+  if (strcmp (role, "toolchain") == 0)
+    {
+      link_ (b, xstrdup ("usr/bin/cc"), xstrdup ("gcc"));
+      link_ (b, xstrdup ("usr/bin/c++"), xstrdup ("g++"));
+    }
+  return 0;
+}
+
 /* Fill b with the inputs of one layer role. */
 static int
 describe_layer (struct builder *b, const char *role, const struct ptag *t, const struct lockset *ts,
                 const struct lockset *ds, struct strbuf *err)
 {
   int first = 1;
+  if (strcmp (role, "toolchain") == 0)
+    return add_base_debs (b, t->base->toolchain, t->base->ntoolchain, role, err);
+  if (strcmp (role, "buildtools") == 0)
+    return add_base_debs (b, t->base->buildtools, t->base->nbuildtools, role, err);
   if (strcmp (role, "devel") == 0)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
@@ -343,6 +384,20 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
   struct strbuf sb = STRBUF_INIT;
   /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
   strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
+  if (strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0)
+    {
+      /* Only the packages: the same layer for every tag of this base, whatever its CUDA. */
+      const struct kb_deb *d = strcmp (role, "toolchain") == 0 ? t->base->toolchain : t->base->buildtools;
+      size_t n = strcmp (role, "toolchain") == 0 ? t->base->ntoolchain : t->base->nbuildtools;
+      strbuf_reset (&sb);
+      strbuf_addf (&sb, "%s\n%d\nmerged-usr\n", name, STAGE_FORMAT);
+      for (size_t i = 0; i < n; i++)
+        strbuf_addf (&sb, "%s\n", d[i].sha256);
+      char hex[SHA256_HEX_LEN + 1];
+      sha256_hex (sb.buf, sb.len, hex);
+      strbuf_release (&sb);
+      return xstrndup (hex, 24);
+    }
   if (strcmp (role, "nvcc") == 0)
     {
       /* Only the packages and the profile: the same for every devel tag of this CUDA. */
@@ -421,7 +476,9 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
       struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
       struct layer_stats stats;
       time_t t0 = time (NULL);
-      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin, strcmp (role, "nvcc") == 0 ? "files" : "wheels");
+      int debs = strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0;
+      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
+               strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {

@@ -7,7 +7,6 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/fetch/run.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-export PCGEN_DATA=${PCGEN_DATA:-$top/generator/data}
 passed=0 failed=0
 ok() { passed=$((passed + 1)); }
 ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
@@ -27,12 +26,38 @@ mkdir -p "mirror/debian/$pool"
 head -c 300000 /dev/urandom > "mirror/debian/$pool/$file"
 sha=$(sha256sum "mirror/debian/$pool/$file" | cut -d' ' -f1)
 size=$(stat -c %s "mirror/debian/$pool/$file")
+# The base's packages (bases.yaml: toolchain, buildtools) as one fixture package each: the
+# toolchain's from bookworm-security's pool/updates/ (archive: debian-security, from
+# PCGEN_DEBIAN_SECURITY_MIRROR), buildtools' from the main archive.
+tpool=pool/updates/main/p/python3.11 tfile=libpython3.11-dev_3.11.2-6+deb12u9_amd64.deb
+bpool=pool/main/m/make-dfsg bfile=make_4.3-4.1_amd64.deb
+mkdir -p "mirror/debian-security/$tpool" "mirror/debian/$bpool"
+head -c 2000 /dev/urandom > "mirror/debian-security/$tpool/$tfile"
+head -c 3000 /dev/urandom > "mirror/debian/$bpool/$bfile"
+cp -r "${PCGEN_DATA:-$top/generator/data}" data
+python3 - data/bases.yaml "mirror/debian-security/$tpool/$tfile" "mirror/debian/$bpool/$bfile" <<'PY'
+import hashlib, os, re, sys
+text = open(sys.argv[1]).read()
+def entry(path, archive):
+    data = open(path, "rb").read()
+    pool = path.split("/", 2)[2]
+    return ("      debs:\n        - name: %s\n          version: \"1\"\n          path: %s\n          sha256: %s\n"
+            "          size: %d\n%s" % (os.path.basename(path).split("_")[0], pool, hashlib.sha256(data).hexdigest(),
+                                    len(data), "          archive: %s\n" % archive if archive else ""))
+for key, path, archive in (("toolchain", sys.argv[2], "debian-security"), ("buildtools", sys.argv[3], None)):
+    text, n = re.subn(r"(\n    %s:\n      source: .*\n)      debs:\n((        |          ).*\n)*" % key,
+                      lambda m: m.group(1) + entry(path, archive), text)
+    assert n == 1, key
+open(sys.argv[1], "w").write(text)
+PY
+export PCGEN_DATA=$work/data
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 -m http.server --bind 127.0.0.1 --directory mirror "$port" >server.log 2>&1 &
 server=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 export PCGEN_DEBIAN_MIRROR="http://127.0.0.1:$port/debian/"
+export PCGEN_DEBIAN_SECURITY_MIRROR="http://127.0.0.1:$port/debian-security"
 
 cat > matrix.yaml <<'YAML'
 repository: fetchtest/pytorch-cuda
@@ -66,7 +91,7 @@ jq --arg sha "$sha" --argjson size "$size" --arg f "$file" \
   pinned.lock > good.lock
 "$PCGEN" fetch --offline --lock good.lock >offline.out 2>&1; rc=$?
 expect "fetch --offline with an empty cache exits 3 (got $rc)" [ "$rc" -eq 3 ]
-expect "fetch --offline names the package" grep -q "$file is not in the cache" offline.out
+expect "fetch --offline names the package" grep -q "$tfile is not in the cache" offline.out
 
 "$PCGEN" fetch --lock good.lock >fetch.out 2>&1; rc=$?
 expect "fetch exits 0 (got $rc: $(tail -n 3 fetch.out))" [ "$rc" -eq 0 ]
@@ -74,10 +99,27 @@ expect "fetch names the mirror without its trailing /" grep -qF "from http://127
 expect "the package is in the cache under its digest" cmp -s "cache/sha256/$sha/$file" "mirror/debian/$pool/$file"
 expect "plain progress off a terminal: no carriage return" bash -c "! grep -q $'\r' fetch.out"
 expect "no temporary file left" bash -c "[ -z \"\$(find cache/tmp -type f 2>/dev/null)\" ]"
+# The base's packages come with the tags: the toolchain from the security mirror, buildtools.
+tsha=$(sha256sum "mirror/debian-security/$tpool/$tfile" | cut -d' ' -f1)
+bsha=$(sha256sum "mirror/debian/$bpool/$bfile" | cut -d' ' -f1)
+expect "the toolchain package comes from the security mirror" grep -qF "$tfile (0.0 MB) from http://127.0.0.1:$port/debian-security" fetch.out
+expect "the toolchain package is in the cache under its digest" cmp -s "cache/sha256/$tsha/$tfile" "mirror/debian-security/$tpool/$tfile"
+expect "the buildtools package is in the cache under its digest" cmp -s "cache/sha256/$bsha/$bfile" "mirror/debian/$bpool/$bfile"
 requests=$(grep -c "GET /debian/$pool/" server.log)
 "$PCGEN" fetch --lock good.lock >again.out 2>&1; rc=$?
 expect "a second fetch exits 0" [ "$rc" -eq 0 ]
 expect "a second fetch downloads nothing" [ "$(grep -c "GET /debian/$pool/" server.log)" = "$requests" ]
+expect "a second fetch downloads no base package" [ "$(grep -c "GET /debian-security/$tpool/" server.log)" = 1 ]
+
+# The security mirror serves other bytes than bases.yaml pins: refused, nothing cached.
+rm -rf "cache/sha256/$tsha"
+mv "mirror/debian-security/$tpool/$tfile" pinned.deb
+head -c 2000 /dev/urandom > "mirror/debian-security/$tpool/$tfile"
+"$PCGEN" fetch --lock good.lock >tbad.out 2>&1; rc=$?
+mv pinned.deb "mirror/debian-security/$tpool/$tfile"
+expect "a toolchain package with other bytes exits 3 (got $rc)" [ "$rc" -eq 3 ]
+expect "the refusal names bases.yaml's pin" bash -c "grep -q 'but bases.yaml pins $tsha' tbad.out && grep -q refused tbad.out"
+expect "nothing entered the cache under the toolchain's digest" [ ! -e "cache/sha256/$tsha" ]
 
 # The mirror serves other bytes than were pinned: refused, both digests named, nothing cached.
 bad=$(printf '%064d' 0 | tr 0 a)

@@ -48,6 +48,20 @@ want = ('$torch', '$cuda', $want_cudnn)
 print('got', got, 'want', want)
 sys.exit(0 if got == want else 1)"
   check "pip check" docker run --rm "$image" python3 -m pip check
+  # What users run first (issue 12): torch.compile on CPU (inductor needs g++, libgomp and
+  # Python.h in the image), NumPy interop, and the toolchain's Python headers of the image's own
+  # Python (libpython3.11-dev's version is libpython3.11-stdlib's).
+  check "torch.compile (inductor) on CPU equals eager" docker run --rm "$image" python3 -c "
+import torch
+f = torch.compile(lambda x: torch.sin(x) * 2 + 1)
+x = torch.randn(8)
+assert torch.allclose(f(x), torch.sin(x) * 2 + 1, atol=1e-5); print(f(x))"
+  check "NumPy: torch.randn(2).numpy()" docker run --rm "$image" python3 -W error::UserWarning -c "
+import torch; print(torch.randn(2).numpy())"
+  py_dev=$(jq -r '.components[] | select(.role == "toolchain" and (.name | test("^libpython3[.0-9]+-dev$"))) | .version' <<<"$t")
+  check "Python headers ${py_dev:-?} match the image's Python" docker run --rm "$image" bash -c \
+    "v=\$(dpkg-query -W -f '\${Version}' libpython\$(python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])')-stdlib) \
+     && echo \"python \$v, headers $py_dev\" && [ \"\$v\" = '$py_dev' ] && test -f /usr/include/python3.11/Python.h"
   site=$(jq -r .site_packages <<<"$t")
   check "ldd: every library found but libcuda.so.1" docker run --rm "$image" bash -c '
     bad=0 n=0
@@ -70,6 +84,24 @@ sys.exit(0 if got == want else 1)"
     jq -e --arg tag "'"$tag"'" --arg torch "'"$torch"'" --arg cudnn "'"$cudnn"'" \
       ".[\"org.opencontainers.image.version\"] == \$tag and .[\"io.pytorch-cuda.torch\"] == \$torch
        and .[\"io.pytorch-cuda.cudnn\"] == \$cudnn" <<<'"'$labels'"''
+  if [ "$flavor" = runtime ]; then
+    # Certification proves it (issue 12): the same image without g++, or without Python.h, fails
+    # the verifier's python-compile check, by name. Built FROM the image, removed afterwards.
+    # Each: what is removed, the cause the check's detail must name, how.
+    for broken in "g++|No working C\+\+ compiler found|rm -f /usr/bin/g++ /usr/bin/c++ /usr/bin/g++-12 /usr/bin/x86_64-linux-gnu-g++-12" \
+                  "Python.h|fatal error: Python.h: No such file or directory|rm -f /usr/include/python3*/Python.h"; do
+      what=${broken%%|*} cmd=${broken##*|} cause=${broken#*|}; cause=${cause%%|*}
+      bimg=pytorch-cuda-test/broken:$$
+      if printf 'FROM %s\nRUN %s\n' "$image" "$cmd" | docker build -q -t "$bimg" - >/dev/null 2>&1; then
+        check "certify fails python-compile without $what" bash -c \
+          "out=\$(docker run --rm '$bimg' pytorch-cuda-verify --only python-compile); rc=\$?; echo \"\$out\" | grep python-compile;
+           [ \$rc -eq 1 ] && echo \"\$out\" | grep -qE '^python-compile +\| FAIL +\| .*$cause'"
+        docker rmi -f "$bimg" >/dev/null 2>&1
+      else
+        ko "cannot build the image without $what"
+      fi
+    done
+  fi
   if [ "$flavor" = devel ]; then
     check "devel: CUDA headers, ptxas and libdevice under /usr/local/cuda-$cuda" docker run --rm "$image" bash -c \
       "test -f /usr/local/cuda-$cuda/include/cuda_runtime.h && test -f /usr/local/cuda-$cuda/include/cublas_v2.h \

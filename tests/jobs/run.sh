@@ -17,6 +17,14 @@ export PCGEN_DATA="$tmp/data" PCGEN_CACHE="$tmp/cache" PCGEN_DOCKER="$top/tests/
 # The knowledge base with tiny stand-ins for nvcc (fixture.py): redist-layout archives of a few
 # bytes, not 1 GB of Debian packages; a devel tag without an nvcc source would be unavailable.
 cp -r "$top/generator/data" "$tmp/data"
+# Nor the base's Debian packages (toolchain, buildtools: 100 MB): images without those layers.
+python3 - "$tmp/data/bases.yaml" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text, n = re.subn(r"\n    (toolchain|buildtools):\n((      |        |          ).*\n)*", "\n", text)
+assert n == 2, "no toolchain and buildtools in bases.yaml"
+open(sys.argv[1], "w").write(text)
+PY
 unset FAKE_DOCKER_FAIL FAKE_DOCKER_SLEEP
 RT1=2.4.1-cuda12.1-cudnn9-runtime DV1=2.4.1-cuda12.1-cudnn9-devel
 RT2=2.6.0-cuda12.4-cudnn9-runtime DV2=2.6.0-cuda12.4-cudnn9-devel

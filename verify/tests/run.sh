@@ -210,7 +210,7 @@ expect_err() { grep -qE -- "$1" "$DIR/err" || flunk "stderr lacks /$1/: $(head -
 expect_only_failing() { # CHECK...
   local failing
   local want=''
-  failing=$(grep -E '^[a-z]+ +\| FAIL' "$DIR/out" | awk '{print $1}' | sort | tr '\n' ' ')
+  failing=$(grep -E '^[a-z-]+ +\| FAIL' "$DIR/out" | awk '{print $1}' | sort | tr '\n' ' ')
   [ $# -eq 0 ] || want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
   [ "$failing" = "$want" ] \
     || flunk "failing checks: '${failing}', expected '$*'"
@@ -400,7 +400,7 @@ expect_json 'c["schema_version"] == 1 and c["tool"]["name"] == "pytorch-cuda-ver
 expect_json 'c["level"] == "gpu" and c["device"] == {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}'
 expect_json 'c["driver"] == {"version": "535.104.05", "cuda": "12.2", "minor_version_compatibility": True}'
 expect_json 'c["image"]["tag"] == "2.6.0-cuda12.4-cudnn9-runtime" and c["image"]["id"] == "sha256:0123abcd"'
-expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python"]'
+expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user"]'
 expect_json 'c["checks"][0]["status"] == "pass" and c["checks"][1]["detail"] == "not selected (--only)"'
 expect_json 'c["result"] == "certified" and c["exit_code"] == 0 and c["started"].endswith("Z")'
 end
@@ -636,6 +636,106 @@ write_env "$DIR" PC_PYTHON="$DIR/no-such-python"
 v -- --only python
 expect_rc 1
 expect_row python FAIL "cannot run '$DIR/no-such-python' \(PC_PYTHON\)"
+end
+
+# The stages after `import torch`: a stand-in that prints, for each stage the verifier names
+# after the script (python.c's argv), the line of that stage in $DIR/stages ("@ NAME STATUS
+# DETAIL", as the script prints it), and records the arguments it got.
+fake_stages() { # DIR
+  cat >"$1/python3" <<EOF
+#!/bin/sh
+[ "\$1" = -c ] || exit 9
+shift 2
+echo "\$*" >'$1/args'
+printf 'torch 2.6.0+cu124\ncuda 12.4\ncudnn 90100\navailable False\n'
+for s in "\$@"; do grep "^@ \$s " '$1/stages'; done
+exit 0
+EOF
+  chmod +x "$1/python3"
+}
+
+begin python-stages-pass
+write_env "$DIR" PC_PYTHON="$DIR/python3" PC_ARCHS='5.0;6.0;7.0;7.5;8.0;8.6;9.0'
+fake_stages "$DIR"
+cat >"$DIR/stages" <<'EOF'
+@ python-train ok loss 1.2000 -> 0.9000 on cpu
+@ python-numpy ok numpy 2.1.3
+@ python-compile ok torch.compile (inductor) on cpu equals eager
+@ python-archs ok sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90
+@ python-gpu fail must not run without a GPU
+EOF
+v -- --only python,python-train,python-numpy,python-compile,python-archs,python-gpu
+expect_rc 0
+expect_row python-train PASS 'loss 1.2000 -> 0.9000 on cpu'
+expect_row python-numpy PASS 'numpy 2.1.3'
+expect_row python-compile PASS 'inductor'
+expect_row python-archs PASS "is 'sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90', as PC_ARCHS"
+expect_row python-gpu SKIP 'no usable GPU'
+# Without a GPU the script is not asked to run the GPU stage.
+grep -qx 'python-train python-numpy python-compile python-archs' "$DIR/args" || flunk "stages asked: $(cat "$DIR/args")"
+end
+
+# What users met on the 2.6.0 images (issue 12): each failure fails its own check, by name.
+begin python-stages-fail
+write_env "$DIR" PC_PYTHON="$DIR/python3" PC_ARCHS='5.0;6.0;7.0;7.5;8.0;8.6;9.0'
+fake_stages "$DIR"
+cat >"$DIR/stages" <<'EOF'
+@ python-train ok loss 1.2000 -> 0.9000 on cpu
+@ python-numpy fail RuntimeError: Numpy is not available
+@ python-compile fail CppCompileError: /tmp/torchinductor_root/x.cpp:1:10: fatal error: Python.h: No such file or directory
+@ python-archs ok sm_50 sm_60 sm_70 sm_75 sm_80 sm_86
+EOF
+v -- --only python,python-train,python-numpy,python-compile,python-archs,python-gpu
+expect_rc 1
+expect_only_failing python-numpy python-compile python-archs
+expect_row python-numpy FAIL 'RuntimeError: Numpy is not available'
+expect_row python-compile FAIL 'fatal error: Python.h: No such file or directory'
+expect_row python-archs FAIL "is 'sm_50 sm_60 sm_70 sm_75 sm_80 sm_86', but image.env claims PC_ARCHS=5.0;6.0;7.0;7.5;8.0;8.6;9.0"
+# +PTX and 'a' archs as torch spells them; a stage the script never reached fails too.
+write_env "$DIR" PC_PYTHON="$DIR/python3" PC_ARCHS='9.0a;12.0+PTX'
+cat >"$DIR/stages" <<'EOF'
+@ python-archs ok sm_90a sm_120 compute_120
+EOF
+v -- --only python-archs,python-compile
+expect_rc 1
+expect_row python-archs PASS
+expect_row python-compile FAIL 'not reached: the script printed no result'
+end
+
+begin python-stages-gpu
+write_env "$DIR" PC_PYTHON="$DIR/python3"
+fake_stages "$DIR"
+cat >"$DIR/stages" <<'EOF'
+@ python-gpu fail InvalidCxxCompiler: No working C++ compiler found in torch._inductor.config.cpp.cxx: (None, 'g++')
+EOF
+v $FAKE FAKE_NVIDIA_DRIVER=550.54.14 FAKE_CUDA_DEVICES='NVIDIA L4:8.9' -- --only python-gpu
+expect_rc 1
+expect_row python-gpu FAIL "InvalidCxxCompiler: No working C\+\+ compiler found"
+grep -qx 'python-gpu' "$DIR/args" || flunk "stages asked: $(cat "$DIR/args")"
+end
+
+# matrix.yaml `user` (PC_USER): the verifier runs as the image's default user; root fails.
+begin user
+write_env "$DIR" PC_USER=nobody
+v -- --only user
+if [ "$(id -u)" -eq 0 ]; then
+  expect_rc 1
+  expect_row user FAIL 'runs as root \(uid 0\), but the image claims user nobody'
+  # As nobody (setpriv, util-linux): the claim holds.
+  chmod 755 "$TMP" "$DIR" && chmod 644 "$DIR/image.env"
+  (cd "$DIR" && setpriv --reuid=nobody --regid=nogroup --clear-groups env PYTORCH_CUDA_IMAGE_ENV="$DIR/image.env" \
+    ASAN_OPTIONS=detect_leaks=0 "$BIN" --only user >"$DIR/out" 2>"$DIR/err"); echo $? >"$DIR/rc"
+  expect_rc 0
+  expect_row user PASS 'runs as uid [0-9]+ \(nobody\), not root'
+fi
+write_env "$DIR"
+v -- --only user
+expect_rc 0
+expect_row user SKIP 'names no user \(PC_USER\)'
+write_env "$DIR" PC_USER=root
+v -- --only user
+expect_rc 2
+expect_err 'PC_USER: root is what an image without PC_USER runs as'
 end
 
 echo "verify: $SKIP skipped"

@@ -610,6 +610,8 @@ test_expansion (void)
   CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
   CHECK_STR (err.buf, "");
   strbuf_release (&err);
+}
+
 /* ---- NVIDIA's redist archives: tar.xz holding one folder named after the archive --------- */
 
 /* Synthetic archives in NVIDIA's layout (as `tar -tf cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz`

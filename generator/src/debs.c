@@ -1,0 +1,89 @@
+/* debs.c: see debs.h. */
+#include "debs.h"
+#include "cache.h"
+#include "digest.h"
+#include "fsutil.h"
+#include "http.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *
+debs_mirror (const struct kb_deb *d)
+{
+  if (d->archive == NULL || strcmp (d->archive, "debian-security") != 0)
+    return debian_mirror ();
+  const char *m = getenv ("PCGEN_DEBIAN_SECURITY_MIRROR");
+  if (m == NULL || *m == '\0')
+    m = DEFAULT_DEBIAN_SECURITY_MIRROR;
+  size_t n = strlen (m);
+  while (n > 1 && m[n - 1] == '/')
+    n--;
+  return xstrndup (m, n);
+}
+
+static const char *
+file_name (const struct kb_deb *d)
+{
+  const char *slash = strrchr (d->path, '/');
+  return slash ? slash + 1 : d->path;
+}
+
+char *
+debs_path (const struct kb_deb *d)
+{
+  return cache_path (d->sha256, file_name (d));
+}
+
+/* One package into the cache: downloaded into a temporary folder of the cache, hashed, adopted
+   only when the digest is the pinned one. */
+static int
+fetch_one (const struct kb_deb *d, struct strbuf *err)
+{
+  cleanup_free char *mirror = debs_mirror (d);
+  cleanup_free char *url = xasprintf ("%s/%s", mirror, d->path);
+  cleanup_free char *tmp = xasprintf ("%s/tmp", cache_dir ());
+  if (mkdir_p (tmp, 0755) < 0)
+    return strbuf_addf (err, "cannot create '%s': %s", tmp, strerror (errno)), -1;
+  cleanup_free char *got = xasprintf ("%s/%s.%ld", tmp, file_name (d), (long) getpid ());
+  fprintf (stderr, "fetch: %s (%.1f MB) from %s\n", file_name (d), (double) d->size / 1e6, mirror);
+  int rc = http_download (url, got, d->size, file_name (d), err);
+  char sha[SHA256_HEX_LEN + 1];
+  unsigned long long size = 0;
+  if (rc == 0 && sha256_file (got, sha, &size) < 0)
+    rc = -1, strbuf_addf (err, "cannot read '%s': %s", got, strerror (errno));
+  if (rc == 0 && strcmp (sha, d->sha256) != 0)
+    {
+      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but bases.yaml pins %s (%llu bytes): refused, "
+                        "not cached (a different file at that path, or a broken mirror)",
+                   file_name (d), url, sha, size, d->sha256, d->size);
+      rc = -1;
+    }
+  if (rc == 0)
+    rc = cache_adopt (got, file_name (d), d->sha256, err);
+  unlink (got);
+  return rc;
+}
+
+int
+debs_fetch (const struct kb_deb *d, size_t n, int offline, struct strbuf *err)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      int have = cache_check (d[i].sha256, file_name (&d[i]), err);
+      if (have < 0)
+        return -1;
+      if (have)
+        continue;
+      if (offline)
+        return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
+                            file_name (&d[i]), cache_dir ()), -1;
+      if (fetch_one (&d[i], err) < 0)
+        return -1;
+    }
+  return 0;
+}
