@@ -58,6 +58,14 @@ take_version (struct loader *l, const struct ynode *n, const char *what, struct 
                 what, out->s);
       return -1;
     }
+  size_t digits;
+  const char *big = version_too_big (out->s, &digits);
+  if (big)
+    {
+      diag_add (l->d, l->file, out->mark, "%s '%s' has the number %.*s, larger than %lu: expected digits and dots, like 12.4",
+                what, out->s, (int) digits, big, VERSION_COMPONENT_MAX);
+      return -1;
+    }
   return 0;
 }
 
@@ -349,8 +357,12 @@ check_alias_name (struct loader *l, const struct mvalue *v)
         }
       p = e + 1;
     }
+  /* Outside the placeholders (checked above), only what a tag takes: a '}' on its own is not
+     part of any placeholder ("v}1"). The expanded tag is checked again in plan.c. */
   for (p = v->s; *p; p++)
-    if (!(isalnum ((unsigned char) *p) || strchr ("_.-{}", *p)))
+    if (*p == '{')
+      p = strchr (p, '}');
+    else if (!(isalnum ((unsigned char) *p) || strchr ("_.-", *p)))
       {
         diag_add (l->d, l->file, v->mark,
                   "alias '%s' has '%c': a tag takes letters, digits, '_', '.' and '-'", v->s, *p);
@@ -391,15 +403,43 @@ load_aliases (struct loader *l, const struct ynode *seq)
     }
 }
 
+/* Docker's advice for label keys (docs.docker.com, "Docker object labels", key format
+   recommendations): lowercase letters, digits, '.' and '-', starting and ending with a letter
+   or digit, no ".." or "--"; reverse-DNS like the OCI annotation keys
+   (opencontainers/image-spec, annotations.md). */
 static int
 valid_label_key (const char *k)
 {
   if (!islower ((unsigned char) k[0]))
     return 0;
   for (; *k; k++)
-    if (!(islower ((unsigned char) *k) || isdigit ((unsigned char) *k) || strchr (".-", *k)))
-      return 0;
+    {
+      if (!(islower ((unsigned char) *k) || isdigit ((unsigned char) *k) || strchr (".-", *k)))
+        return 0;
+      if (strchr (".-", *k) && strchr (".-", k[1]))
+        return 0;
+    }
   return k[-1] != '.' && k[-1] != '-';
+}
+
+/* The labels pcgen writes itself (render.c): a matrix label would come after them in the
+   LABEL instruction and win, so that an image could claim a torch it does not have. */
+const char *const matrix_reserved_labels[]
+    = { "io.pytorch-cuda.*", "org.opencontainers.image.title", "org.opencontainers.image.version",
+        "org.opencontainers.image.description", NULL };
+
+int
+matrix_label_reserved (const char *key)
+{
+  for (size_t i = 0; matrix_reserved_labels[i]; i++)
+    {
+      const char *r = matrix_reserved_labels[i];
+      size_t n = strlen (r);
+      if (r[n - 1] == '*' ? strncmp (key, r, n - 2) == 0 && (key[n - 2] == '\0' || key[n - 2] == '.')
+                          : strcmp (key, r) == 0)
+        return 1;
+    }
+  return 0;
 }
 
 static void
@@ -412,7 +452,14 @@ load_labels (struct loader *l, const struct ynode *map)
   for (size_t i = 0; i + 1 < map->n; i += 2)
     {
       struct mlabel lb = { 0 };
-      if (take (l, map->kids[i], "a label key", &lb.key) < 0
+      const struct ynode *key = map->kids[i];
+      if (key->len > MATRIX_LABEL_KEY_MAX)
+        {
+          diag_add (l->d, l->file, key->mark, "label key is %zu bytes long: at most %d", key->len,
+                    MATRIX_LABEL_KEY_MAX);
+          continue;
+        }
+      if (take (l, key, "a label key", &lb.key) < 0
           || expect_kind (l->file, map->kids[i + 1], Y_SCALAR, "a label value", l->d) < 0
           || take (l, map->kids[i + 1], "a label value", &lb.value) < 0)
         {
@@ -424,6 +471,15 @@ load_labels (struct loader *l, const struct ynode *map)
         diag_add (l->d, l->file, lb.key.mark,
                   "label key '%s' is not valid: lowercase letters, digits, '.' and '-', like org.example.team",
                   lb.key.s);
+      else if (matrix_label_reserved (lb.key.s))
+        {
+          diag_add (l->d, l->file, lb.key.mark, "label key '%s' is reserved: pcgen sets it", lb.key.s);
+          struct strbuf list = STRBUF_INIT;
+          for (size_t r = 0; matrix_reserved_labels[r]; r++)
+            strbuf_addf (&list, "%s%s", r ? ", " : "", matrix_reserved_labels[r]);
+          diag_hint (l->d, "reserved label keys: %s", list.buf);
+          strbuf_release (&list);
+        }
       m->labels[m->nlabels++] = lb;
     }
 }

@@ -174,6 +174,24 @@ version_cmp (const char *a, const char *b)
   return 0;
 }
 
+static int
+is_word_char (int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int
+is_docker_tag (const char *s)
+{
+  if (!is_word_char ((unsigned char) s[0]))
+    return 0;
+  size_t n = 1;
+  for (; s[n]; n++)
+    if (!is_word_char ((unsigned char) s[n]) && s[n] != '.' && s[n] != '-')
+      return 0;
+  return n <= 128;
+}
+
 size_t
 utf8_decode (const char *s, size_t n, unsigned *cp)
 {

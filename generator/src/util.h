@@ -45,6 +45,10 @@ const char *version_too_big (const char *s, size_t *len);
    missing components count as 0. */
 int version_cmp (const char *a, const char *b);
 
+/* A Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (TagRegexp, `[\w][\w.-]{0,127}`, in
+   github.com/distribution/reference's regexp.go). */
+int is_docker_tag (const char *s);
+
 /* One character of UTF-8 text at s (n bytes there): its code point in *cp and its length in
    bytes, or 0 where the bytes are not valid UTF-8 (overlong, a surrogate, past U+10FFFF, cut
    short): RFC 3629, section 4. */
