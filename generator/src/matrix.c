@@ -228,7 +228,9 @@ domain_problem (const char *s, size_t n, struct strbuf *why)
       int ok = len > 0 && is_alnum ((unsigned char) c[0]) && is_alnum ((unsigned char) c[len - 1]);
       for (size_t k = 0; k < len && ok; k++)
         ok = is_alnum ((unsigned char) c[k]) || c[k] == '-';
-      if (len == 0)
+      if (host == 0)
+        strbuf_addf (why, "registry '%.*s' has no host name", (int) n, s);
+      else if (len == 0)
         strbuf_addf (why, "registry host '%.*s' has an empty component", (int) host, s);
       else if (!ok)
         strbuf_addf (why, "registry host '%.*s' has the component '%.*s': letters, digits and '-', "
