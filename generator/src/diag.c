@@ -52,6 +52,12 @@ diag_add (struct diags *d, const char *file, struct mark m, const char *fmt, ...
   d->v[d->n++] = (struct diag) { xstrdup (file ? file : "-"), m, elide (&sb), NULL };
 }
 
+int
+diags_full (const struct diags *d)
+{
+  return d->n >= (d->cap ? d->cap : 200);
+}
+
 void
 diag_hint (struct diags *d, const char *fmt, ...)
 {

@@ -35,6 +35,9 @@ struct diags
 
 void diag_add (struct diags *d, const char *file, struct mark m, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+/* Whether d keeps no more diagnostics (the cap is reached): a caller may skip building a
+   costly message that would only be counted. */
+int diags_full (const struct diags *d);
 /* Attach a hint to the diagnostic added last. */
 void diag_hint (struct diags *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 /* Print every diagnostic; src (may be NULL) is the text of the file (NUL-terminated; or len

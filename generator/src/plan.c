@@ -45,7 +45,8 @@ resolve_versions (struct expander *x)
       if (x->torch[i] == NULL)
         {
           struct strbuf sb = STRBUF_INIT;
-          list_known_torch (x->kb, m->torch[i].s, &sb);
+          if (!diags_full (x->d)) /* 99,000 unknown versions: only 200 messages are kept */
+            list_known_torch (x->kb, m->torch[i].s, &sb);
           diag_add (x->d, m->file, m->torch[i].mark, "unknown torch version '%s' (known: %s)",
                     m->torch[i].s, sb.buf);
           strbuf_release (&sb);
@@ -57,7 +58,7 @@ resolve_versions (struct expander *x)
       if (x->cuda[i] == NULL)
         {
           struct strbuf sb = STRBUF_INIT;
-          for (size_t j = 0; j < x->kb->ncuda; j++)
+          for (size_t j = 0; j < x->kb->ncuda && !diags_full (x->d); j++)
             strbuf_addf (&sb, "%s%s", j ? ", " : "", x->kb->cuda[j].version);
           diag_add (x->d, m->file, m->cuda[i].mark, "unknown CUDA version '%s' (known: %s)",
                     m->cuda[i].s, sb.buf);
