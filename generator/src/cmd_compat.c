@@ -84,6 +84,14 @@ parse_options (int argc, char **argv, struct compat_opts *o)
       error ("--driver '%s' is not a driver version (digits and dots, like 535.104.05)", o->driver);
       return EXIT_USAGE;
     }
+  size_t n;
+  const char *big = o->driver ? version_too_big (o->driver, &n) : NULL;
+  if (big)
+    {
+      error ("--driver '%s' has the number %.*s, larger than %lu: not a driver version (digits and dots, like 535.104.05)",
+             o->driver, (int) n, big, VERSION_COMPONENT_MAX);
+      return EXIT_USAGE;
+    }
   return -1; /* go on */
 }
 

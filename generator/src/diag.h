@@ -35,13 +35,27 @@ struct diags
 
 void diag_add (struct diags *d, const char *file, struct mark m, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+/* Whether d keeps no more diagnostics (the cap is reached): a caller may skip building a
+   costly message that would only be counted. */
+int diags_full (const struct diags *d);
 /* Attach a hint to the diagnostic added last. */
 void diag_hint (struct diags *d, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-/* Print every diagnostic; src (may be NULL) is the text of the file, for the caret lines.
-   Diagnostics of other files are printed without a source line. */
+/* Print every diagnostic; src (may be NULL) is the text of the file (NUL-terminated; or len
+   bytes, NUL bytes allowed, for diags_print_len), for the caret lines. Diagnostics of other files are printed without a source line.
+   What is printed is made safe for a terminal: characters that could garble or fool it, and
+   bytes that are not UTF-8, are shown escaped (\x1b, \u{85}, \xff); a source line wider than
+   120 columns is cut to about 100 around the caret, with "…" where it was cut; a message keeps
+   at most 1024 bytes, its head and tail. */
 void diags_print (const struct diags *d, const char *file, const char *src, FILE *out);
+void diags_print_len (const struct diags *d, const char *file, const char *src, size_t len, FILE *out);
 /* Print every diagnostic, reading each named file once for the caret lines. */
 void diags_print_files (const struct diags *d, FILE *out);
 void diags_release (struct diags *d);
+
+/* The place of byte `offset` of src (len bytes), counted as libyaml counts marks: lines split
+   at its breaks (LF, CR, CR LF, NEL, LS, PS), columns in characters (an invalid UTF-8 byte is
+   one), after a leading byte order mark. For libyaml's reader errors, which give a byte offset
+   and no mark. */
+struct mark diag_mark_at (const char *src, size_t len, size_t offset);
 
 #endif

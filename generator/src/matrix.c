@@ -59,6 +59,14 @@ take_version (struct loader *l, const struct ynode *n, const char *what, struct 
                 what, out->s);
       return -1;
     }
+  size_t digits;
+  const char *big = version_too_big (out->s, &digits);
+  if (big)
+    {
+      diag_add (l->d, l->file, out->mark, "%s '%s' has the number %.*s, larger than %lu: expected digits and dots, like 12.4",
+                what, out->s, (int) digits, big, VERSION_COMPONENT_MAX);
+      return -1;
+    }
   return 0;
 }
 
@@ -91,28 +99,28 @@ take_list (struct loader *l, const struct ynode *seq, const char *what, struct m
     }
   struct mvalue *v = xcalloc (seq->n, sizeof *v);
   size_t n = 0;
+  /* Duplicates through a set: a hostile list of 100,000 items stays linear. */
+  struct strset seen = STRSET_INIT;
+  cleanup_free char *item = xasprintf ("a %s", what);
   for (size_t i = 0; i < seq->n; i++)
     {
       struct mvalue x = { 0 };
-      cleanup_free char *item = xasprintf ("a %s", what);
       if (expect_kind (l->file, seq->kids[i], Y_SCALAR, item, l->d) < 0 || one (l, seq->kids[i], what, &x) < 0)
         {
           free (x.s);
           continue;
         }
-      int dup = 0;
-      for (size_t j = 0; j < n && !dup; j++)
-        if (strcmp (v[j].s, x.s) == 0)
-          {
-            diag_add (l->d, l->file, x.mark, "%s '%s' is listed twice (first at line %d)", what, x.s,
-                      v[j].mark.line);
-            dup = 1;
-          }
-      if (dup)
-        free (x.s);
+      size_t first = strset_add (&seen, x.s, strlen (x.s), n);
+      if (first != (size_t) -1)
+        {
+          diag_add (l->d, l->file, x.mark, "%s '%s' is listed twice (first at line %d)", what, x.s,
+                    v[first].mark.line);
+          free (x.s);
+        }
       else
         v[n++] = x;
     }
+  strset_release (&seen);
   *out = v;
   return n;
 }
@@ -124,38 +132,171 @@ one_flavor (struct loader *l, const struct ynode *n, const char *what, struct mv
   return take_flavor (l, n, out);
 }
 
-/* A Docker repository name: lowercase path components, an optional registry host[:port]. */
+/* The image repository, by the grammar of github.com/distribution/reference (reference.go's
+   grammar comment and regexp.go, the code Docker and registries parse names with):
+     name             := [domain '/'] remote-name                     (at most 255 bytes in all)
+     domain           := domain-component ['.' domain-component]* [':' port-number]
+     domain-component := /([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])/
+     port-number      := /[0-9]+/
+     remote-name      := path-component ['/' path-component]*
+     path-component   := alpha-numeric [separator alpha-numeric]*
+     alpha-numeric    := /[a-z0-9]+/
+     separator        := /[_.]|__|[-]+/
+   regexp.go also takes an IPv6 host in brackets ("[::1]:5000/x"); pcgen does not, since
+   publish parses the host as name[:port]. No production starts with '-', so the repository
+   never reaches an argv as an option. Each function returns NULL, or why s is not one. */
+#define REPOSITORY_MAX 255
+
+static int
+is_lower_alnum (int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int
+is_alnum (int c)
+{
+  return is_lower_alnum (c) || (c >= 'A' && c <= 'Z');
+}
+
+static const char *
+path_component_problem (const char *s, size_t n, struct strbuf *why)
+{
+  if (n == 0)
+    return "a path component is empty (two '/' in a row, or one at an end)";
+  for (size_t i = 0; i < n; i++)
+    if (!is_lower_alnum ((unsigned char) s[i]) && !strchr ("._-", s[i]))
+      {
+        strbuf_addf (why, "path component '%.*s' has '%c': path components take lowercase letters, digits, '.', '_' and '-'",
+                     (int) n, s, s[i]);
+        return why->buf;
+      }
+  if (!is_lower_alnum ((unsigned char) s[0]) || !is_lower_alnum ((unsigned char) s[n - 1]))
+    {
+      strbuf_addf (why, "path component '%.*s' must start and end with a lowercase letter or digit", (int) n, s);
+      return why->buf;
+    }
+  for (size_t i = 0; i < n;)
+    {
+      if (is_lower_alnum ((unsigned char) s[i]))
+        {
+          i++;
+          continue;
+        }
+      size_t j = i;
+      while (j < n && !is_lower_alnum ((unsigned char) s[j]))
+        j++;
+      /* A run between two alpha-numerics: one '.', one '_', "__", or any number of '-'. */
+      size_t k = i;
+      while (k < j && s[k] == '-')
+        k++;
+      int ok = k == j || (j - i == 1 && (s[i] == '.' || s[i] == '_')) || (j - i == 2 && s[i] == '_' && s[i + 1] == '_');
+      if (!ok)
+        {
+          strbuf_addf (why, "path component '%.*s' has the separator '%.*s': between letters and digits only '.', '_', '__' or a run of '-'",
+                       (int) n, s, (int) (j - i), s + i);
+          return why->buf;
+        }
+      i = j;
+    }
+  return NULL;
+}
+
+static const char *
+remote_name_problem (const char *s, struct strbuf *why)
+{
+  for (;;)
+    {
+      const char *slash = strchr (s, '/');
+      size_t n = slash ? (size_t) (slash - s) : strlen (s);
+      const char *p = path_component_problem (s, n, why);
+      if (p || slash == NULL)
+        return p;
+      s = slash + 1;
+    }
+}
+
+static const char *
+domain_problem (const char *s, size_t n, struct strbuf *why)
+{
+  const char *colon = memchr (s, ':', n);
+  size_t host = colon ? (size_t) (colon - s) : n;
+  for (size_t i = 0; i <= host;)
+    {
+      const char *dot = memchr (s + i, '.', host - i);
+      size_t len = (dot ? (size_t) (dot - s) : host) - i;
+      const char *c = s + i;
+      int ok = len > 0 && is_alnum ((unsigned char) c[0]) && is_alnum ((unsigned char) c[len - 1]);
+      for (size_t k = 0; k < len && ok; k++)
+        ok = is_alnum ((unsigned char) c[k]) || c[k] == '-';
+      if (host == 0)
+        strbuf_addf (why, "registry '%.*s' has no host name", (int) n, s);
+      else if (len == 0)
+        strbuf_addf (why, "registry host '%.*s' has an empty component", (int) host, s);
+      else if (!ok)
+        strbuf_addf (why, "registry host '%.*s' has the component '%.*s': letters, digits and '-', "
+                          "not starting or ending with '-'", (int) host, s, (int) len, c);
+      if (!ok)
+        return why->buf;
+      i += len + 1;
+    }
+  if (colon)
+    {
+      size_t port = n - host - 1;
+      if (port == 0 || strspn (colon + 1, "0123456789") < port)
+        {
+          strbuf_addf (why, "registry '%.*s' has the port '%.*s': a port is digits", (int) n, s, (int) port, colon + 1);
+          return why->buf;
+        }
+    }
+  return NULL;
+}
+
+/* What Docker takes for a registry host (splitDockerDomain in distribution/reference's
+   normalize.go): a first component with '.', ':' or an uppercase letter, or "localhost".
+   Only to choose which explanation to give; validity is the grammar's. */
+static int
+looks_like_domain (const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '.' || s[i] == ':' || (s[i] >= 'A' && s[i] <= 'Z'))
+      return 1;
+  return n == 9 && memcmp (s, "localhost", 9) == 0;
+}
+
 static int
 check_repository (struct loader *l, const struct mvalue *v)
 {
   const char *s = v->s;
+  struct strbuf why = STRBUF_INIT, why2 = STRBUF_INIT;
   const char *slash = strchr (s, '/');
-  size_t host_len = 0;
-  /* A first component with '.' or ':' or "localhost" is a registry host. */
-  if (slash && (memchr (s, '.', (size_t) (slash - s)) || memchr (s, ':', (size_t) (slash - s))
-                || strncmp (s, "localhost/", 10) == 0))
-    host_len = (size_t) (slash - s) + 1;
-  int ok = *s != '\0';
-  for (size_t i = 0; i < host_len - (host_len ? 1 : 0) && ok; i++)
-    ok = isalnum ((unsigned char) s[i]) || strchr (".-:", s[i]);
-  const char *p = s + host_len;
-  int prev_sep = 1;
-  for (; *p && ok; p++)
+  const char *problem = NULL;
+  size_t len = strlen (s);
+  if (len > REPOSITORY_MAX)
+    diag_add (l->d, l->file, v->mark, "repository is %zu bytes long: at most %d (distribution/reference's NameTotalLengthMax)",
+              len, REPOSITORY_MAX);
+  /* Valid as a remote-name alone, or as domain '/' remote-name: the first '/' is where a
+     domain would end, since no domain has one. */
+  else if ((problem = remote_name_problem (s, &why)) != NULL && slash)
     {
-      int sep = *p == '/' || *p == '.' || *p == '_' || *p == '-';
-      if (!(islower ((unsigned char) *p) || isdigit ((unsigned char) *p) || sep))
-        ok = 0;
-      if (sep && prev_sep && *p != '_')
-        ok = 0;
-      prev_sep = sep;
+      const char *in_domain = domain_problem (s, (size_t) (slash - s), &why2);
+      const char *in_path = remote_name_problem (slash + 1, (strbuf_reset (&why), &why));
+      if (in_domain == NULL && in_path == NULL)
+        problem = NULL;
+      else if (looks_like_domain (s, (size_t) (slash - s)))
+        problem = in_domain ? in_domain : in_path;
+      else
+        problem = remote_name_problem (s, (strbuf_reset (&why), &why));
     }
-  if (ok && !prev_sep)
-    return 0;
-  diag_add (l->d, l->file, v->mark,
-            "'%s' is not a valid image repository: lowercase letters, digits, '.', '_', '-' in "
-            "components separated by '/', optionally after a registry host[:port]",
-            v->s);
-  return -1;
+  if (problem)
+    {
+      diag_add (l->d, l->file, v->mark, "'%s' is not a valid image repository: %s", s, problem);
+      diag_hint (l->d, "a repository is [HOST[:PORT]/]COMPONENT[/COMPONENT]...: lowercase letters and digits joined "
+                       "by '.', '_', '__' or runs of '-', at most 255 bytes (github.com/distribution/reference)");
+    }
+  strbuf_release (&why);
+  strbuf_release (&why2);
+  return len > REPOSITORY_MAX || problem ? -1 : 0;
 }
 
 static void
@@ -219,8 +360,12 @@ check_alias_name (struct loader *l, const struct mvalue *v)
         }
       p = e + 1;
     }
+  /* Outside the placeholders (checked above), only what a tag takes: a '}' on its own is not
+     part of any placeholder ("v}1"). The expanded tag is checked again in plan.c. */
   for (p = v->s; *p; p++)
-    if (!(isalnum ((unsigned char) *p) || strchr ("_.-{}", *p)))
+    if (*p == '{')
+      p = strchr (p, '}');
+    else if (!(isalnum ((unsigned char) *p) || strchr ("_.-", *p)))
       {
         diag_add (l->d, l->file, v->mark,
                   "alias '%s' has '%c': a tag takes letters, digits, '_', '.' and '-'", v->s, *p);
@@ -261,15 +406,43 @@ load_aliases (struct loader *l, const struct ynode *seq)
     }
 }
 
+/* Docker's advice for label keys (docs.docker.com, "Docker object labels", key format
+   recommendations): lowercase letters, digits, '.' and '-', starting and ending with a letter
+   or digit, no ".." or "--"; reverse-DNS like the OCI annotation keys
+   (opencontainers/image-spec, annotations.md). */
 static int
 valid_label_key (const char *k)
 {
   if (!islower ((unsigned char) k[0]))
     return 0;
   for (; *k; k++)
-    if (!(islower ((unsigned char) *k) || isdigit ((unsigned char) *k) || strchr (".-", *k)))
-      return 0;
+    {
+      if (!(islower ((unsigned char) *k) || isdigit ((unsigned char) *k) || strchr (".-", *k)))
+        return 0;
+      if (strchr (".-", *k) && strchr (".-", k[1]))
+        return 0;
+    }
   return k[-1] != '.' && k[-1] != '-';
+}
+
+/* The labels pcgen writes itself (render.c): a matrix label would come after them in the
+   LABEL instruction and win, so that an image could claim a torch it does not have. */
+const char *const matrix_reserved_labels[]
+    = { "io.pytorch-cuda.*", "org.opencontainers.image.title", "org.opencontainers.image.version",
+        "org.opencontainers.image.description", NULL };
+
+int
+matrix_label_reserved (const char *key)
+{
+  for (size_t i = 0; matrix_reserved_labels[i]; i++)
+    {
+      const char *r = matrix_reserved_labels[i];
+      size_t n = strlen (r);
+      if (r[n - 1] == '*' ? strncmp (key, r, n - 2) == 0 && (key[n - 2] == '\0' || key[n - 2] == '.')
+                          : strcmp (key, r) == 0)
+        return 1;
+    }
+  return 0;
 }
 
 static void
@@ -282,7 +455,14 @@ load_labels (struct loader *l, const struct ynode *map)
   for (size_t i = 0; i + 1 < map->n; i += 2)
     {
       struct mlabel lb = { 0 };
-      if (take (l, map->kids[i], "a label key", &lb.key) < 0
+      const struct ynode *key = map->kids[i];
+      if (key->len > MATRIX_LABEL_KEY_MAX)
+        {
+          diag_add (l->d, l->file, key->mark, "label key is %zu bytes long: at most %d", key->len,
+                    MATRIX_LABEL_KEY_MAX);
+          continue;
+        }
+      if (take (l, key, "a label key", &lb.key) < 0
           || expect_kind (l->file, map->kids[i + 1], Y_SCALAR, "a label value", l->d) < 0
           || take (l, map->kids[i + 1], "a label value", &lb.value) < 0)
         {
@@ -294,6 +474,15 @@ load_labels (struct loader *l, const struct ynode *map)
         diag_add (l->d, l->file, lb.key.mark,
                   "label key '%s' is not valid: lowercase letters, digits, '.' and '-', like org.example.team",
                   lb.key.s);
+      else if (matrix_label_reserved (lb.key.s))
+        {
+          diag_add (l->d, l->file, lb.key.mark, "label key '%s' is reserved: pcgen sets it", lb.key.s);
+          struct strbuf list = STRBUF_INIT;
+          for (size_t r = 0; matrix_reserved_labels[r]; r++)
+            strbuf_addf (&list, "%s%s", r ? ", " : "", matrix_reserved_labels[r]);
+          diag_hint (l->d, "reserved label keys: %s", list.buf);
+          strbuf_release (&list);
+        }
       m->labels[m->nlabels++] = lb;
     }
 }

@@ -73,6 +73,14 @@ int matrix_load_text (const char *name, const char *text, size_t len, struct mat
                       struct diags *d);
 void matrix_release (struct matrix *m);
 
+/* Label keys pcgen sets itself, which a matrix may not (NULL-terminated; "io.pytorch-cuda.*"
+   is that key and every key under it), and the test. */
+extern const char *const matrix_reserved_labels[];
+int matrix_label_reserved (const char *key);
+/* Bytes in a label key; a value, like every string of the matrix, has at most SAFE_TEXT_MAX
+   (schema.h): Docker refuses Dockerfile lines over 65535 bytes (moby/moby#35429). */
+#define MATRIX_LABEL_KEY_MAX 128
+
 /* The placeholders an alias name may use. */
 extern const char *const matrix_alias_placeholders[];
 

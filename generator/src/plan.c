@@ -46,7 +46,8 @@ resolve_versions (struct expander *x)
       if (x->torch[i] == NULL)
         {
           struct strbuf sb = STRBUF_INIT;
-          list_known_torch (x->kb, m->torch[i].s, &sb);
+          if (!diags_full (x->d)) /* 99,000 unknown versions: only 200 messages are kept */
+            list_known_torch (x->kb, m->torch[i].s, &sb);
           diag_add (x->d, m->file, m->torch[i].mark, "unknown torch version '%s' (known: %s)",
                     m->torch[i].s, sb.buf);
           strbuf_release (&sb);
@@ -58,7 +59,7 @@ resolve_versions (struct expander *x)
       if (x->cuda[i] == NULL)
         {
           struct strbuf sb = STRBUF_INIT;
-          for (size_t j = 0; j < x->kb->ncuda; j++)
+          for (size_t j = 0; j < x->kb->ncuda && !diags_full (x->d); j++)
             strbuf_addf (&sb, "%s%s", j ? ", " : "", x->kb->cuda[j].version);
           diag_add (x->d, m->file, m->cuda[i].mark, "unknown CUDA version '%s' (known: %s)",
                     m->cuda[i].s, sb.buf);
@@ -147,6 +148,13 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
   for (size_t i = 0; i < p->ntags; i++)
     if (strcmp (p->tags[i].name, name) == 0)
       return; /* an include rule repeating the product */
+  /* The versions come from the knowledge base; a tag is still checked as a tag. */
+  if (!is_docker_tag (name))
+    {
+      diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 }, "tag '%s' is not a valid tag: 1 to 128 letters, digits, '_', '.' and '-'",
+                name);
+      return;
+    }
   ARRAY_GROW (p->tags, p->ntags + 1, p->alloc);
   struct ptag *g = &p->tags[p->ntags++];
   memset (g, 0, sizeof *g);
@@ -341,21 +349,6 @@ expand_alias (const struct malias *a, const struct ptag *g, struct strbuf *out)
     }
 }
 
-/* Which tag already carries `name` as its name or an alias. */
-static const struct ptag *
-owner_of (const struct plan *p, const char *name)
-{
-  for (size_t i = 0; i < p->ntags; i++)
-    {
-      if (strcmp (p->tags[i].name, name) == 0)
-        return &p->tags[i];
-      for (size_t j = 0; j < p->tags[i].naliases; j++)
-        if (strcmp (p->tags[i].aliases[j], name) == 0)
-          return &p->tags[i];
-    }
-  return NULL;
-}
-
 static int
 alias_matches (const struct malias *a, const struct ptag *g)
 {
@@ -372,6 +365,11 @@ assign_aliases (struct expander *x)
 {
   const struct matrix *m = x->m;
   struct plan *p = x->p;
+  /* Every name given so far (tag names and aliases) to the index of its tag: a set, so that
+     50,000 alias rules stay linear. Names are owned by the tags, which outlive the set. */
+  struct strset names = STRSET_INIT;
+  for (size_t i = 0; i < p->ntags; i++)
+    strset_add (&names, p->tags[i].name, strlen (p->tags[i].name), i);
   for (size_t r = 0; r < m->naliases; r++)
     {
       const struct malias *a = &m->aliases[r];
@@ -386,23 +384,32 @@ assign_aliases (struct expander *x)
           matched = 1;
           struct strbuf sb = STRBUF_INIT;
           expand_alias (a, g, &sb);
-          const struct ptag *other = owner_of (p, sb.buf);
-          if (other)
+          /* The tag grammar once more, on what the placeholders made of the name. */
+          if (!is_docker_tag (sb.buf))
+            {
+              diag_add (x->d, m->file, a->name.mark,
+                        "alias '%s' makes the tag '%s' for %s, which is not a valid tag: 1 to 128 letters, "
+                        "digits, '_', '.' and '-', not starting with '.' or '-'",
+                        a->name.s, sb.buf, g->name);
+              strbuf_release (&sb);
+              continue;
+            }
+          size_t other = strset_add (&names, sb.buf, sb.len, i);
+          if (other != (size_t) -1)
             {
               diag_add (x->d, m->file, a->name.mark, "alias '%s' would name both %s and %s", sb.buf,
-                        other->name, g->name);
+                        p->tags[other].name, g->name);
               diag_hint (x->d, "narrow the rule with 'flavor' or 'torch', or add a placeholder such as {patch}");
               strbuf_release (&sb);
               continue;
             }
-          if (sb.len > 128)
-            diag_add (x->d, m->file, a->name.mark, "alias '%s' is longer than 128 characters", sb.buf);
           ARRAY_GROW (g->aliases, g->naliases + 1, g->aliases_alloc);
           g->aliases[g->naliases++] = strbuf_detach (&sb, NULL);
         }
       if (!matched)
         diag_add (x->d, m->file, a->mark, "this alias rule matches no tag of the plan");
     }
+  strset_release (&names);
 }
 
 int

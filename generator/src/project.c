@@ -36,7 +36,7 @@ project_open (struct project *p, const char *matrix_path)
     }
   if (bad)
     {
-      diags_print (&d, p->m.file, p->m.text.buf, stderr);
+      diags_print_len (&d, p->m.file, p->m.text.buf, p->m.text.len, stderr);
       fprintf (stderr, "%s: %zu error%s\n", matrix_path, d.n + d.dropped, d.n + d.dropped == 1 ? "" : "s");
       rc = EXIT_INVALID;
     }

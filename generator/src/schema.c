@@ -2,6 +2,7 @@
 #include "schema.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *
@@ -9,8 +10,14 @@ nearest (const char *word, const char *const *choices)
 {
   const char *best = NULL;
   size_t best_d = (size_t) -1;
+  size_t lw = strlen (word);
   for (size_t i = 0; choices[i]; i++)
     {
+      /* The distance is at least the difference in length, and more than 3 is never taken:
+         a 1 MB key costs no edit-distance table. */
+      size_t lc = strlen (choices[i]);
+      if ((lw > lc ? lw - lc : lc - lw) > 3)
+        continue;
       size_t dist = levenshtein (word, choices[i]);
       if (dist < best_d)
         {
@@ -100,21 +107,43 @@ schema_check (const char *file, const struct ynode *map, const char *what,
 int
 check_safe_text (const char *file, const struct ynode *n, const char *what, struct diags *d)
 {
-  for (size_t i = 0; i < n->len; i++)
+  if (n->len > SAFE_TEXT_MAX)
     {
-      unsigned char c = (unsigned char) n->str[i];
+      diag_add (d, file, n->mark, "%s is %zu bytes long: at most %d", what, n->len, SAFE_TEXT_MAX);
+      diag_hint (d, "Dockerfile lines over 65535 bytes fail at build time (moby/moby#35429)");
+      return -1;
+    }
+  for (size_t i = 0; i < n->len;)
+    {
+      unsigned cp;
+      size_t len = utf8_decode (n->str + i, n->len - i, &cp);
       const char *why = NULL;
-      if (c == '\n' || c == '\r')
+      char what_cp[32];
+      if (len == 0)
+        why = "a byte that is not UTF-8";
+      else if (cp == '\n' || cp == '\r')
         why = "a newline";
-      else if (c < 0x20 || c == 0x7f)
+      else if (cp < 0x20 || cp == 0x7f)
         why = "a control character";
-      else if (c == '"' || c == '\'')
+      /* NEL, the C1 controls (U+0085 is YAML's "\N"; U+009B is CSI, an escape sequence on
+         its own), the line and paragraph separators ("\L", "\P") and bidi controls: each
+         as its code point, since the terminal shows none of them. */
+      else if (is_unsafe_codepoint (cp))
+        {
+          snprintf (what_cp, sizeof what_cp, "%s U+%04X",
+                    cp == 0x85 || cp == 0x2028 || cp == 0x2029 ? "a newline"
+                    : cp <= 0x9f                               ? "a control character"
+                                                               : "a bidirectional control",
+                    cp);
+          why = what_cp;
+        }
+      else if (cp == '"' || cp == '\'')
         why = "a quote";
-      else if (c == '$')
+      else if (cp == '$')
         why = "'$'";
-      else if (c == '`')
+      else if (cp == '`')
         why = "'`'";
-      else if (c == '\\')
+      else if (cp == '\\')
         why = "a backslash";
       if (why)
         {
@@ -122,6 +151,7 @@ check_safe_text (const char *file, const struct ynode *n, const char *what, stru
                     what, why, i + 1);
           return -1;
         }
+      i += len;
     }
   if (n->len == 0)
     {

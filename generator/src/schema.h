@@ -22,7 +22,10 @@ int schema_check (const char *file, const struct ynode *map, const char *what,
 const char *nearest (const char *word, const char *const *choices);
 
 /* A scalar value that will end up in Dockerfiles, tags and labels: refuse NUL, control
-   characters, newlines, quotes, backslashes, '$' and '`'. Returns 0 or records an error. */
+   characters (C0, DEL and C1), newlines (also NEL, U+2028 and U+2029), bidirectional controls,
+   bytes that are not UTF-8, quotes, backslashes, '$' and '`', and values longer than
+   SAFE_TEXT_MAX bytes. Returns 0 or records an error. */
+#define SAFE_TEXT_MAX 4096
 int check_safe_text (const char *file, const struct ynode *n, const char *what, struct diags *d);
 
 /* Record "expected <kind> for <what>, found <kind>" unless n has kind k; returns 0 if it has. */

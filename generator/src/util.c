@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 void *
 xmalloc (size_t n)
@@ -109,18 +113,58 @@ is_version (const char *s)
   return 1;
 }
 
+const char *
+version_too_big (const char *s, size_t *len)
+{
+  while (*s)
+    {
+      size_t n = strspn (s, "0123456789");
+      unsigned long long v = 0;
+      int big = 0;
+      /* Leading zeros ("05") do not make a number larger. */
+      for (size_t i = 0; i < n && !big; i++)
+        {
+          v = v * 10 + (unsigned) (s[i] - '0');
+          big = v > VERSION_COMPONENT_MAX;
+        }
+      if (big)
+        {
+          *len = n;
+          return s;
+        }
+      s += n;
+      if (*s)
+        s++;
+    }
+  return NULL;
+}
+
+/* Compare the digit runs at *a and *b as numbers of any length (no overflow: longer is larger
+   once leading zeros are gone), and move both past them. */
+static int
+number_cmp (const char **a, const char **b)
+{
+  while (**a == '0' && isdigit ((unsigned char) (*a)[1]))
+    (*a)++;
+  while (**b == '0' && isdigit ((unsigned char) (*b)[1]))
+    (*b)++;
+  size_t la = strspn (*a, "0123456789"), lb = strspn (*b, "0123456789");
+  /* An empty run counts as 0. */
+  int za = la == 0 || (la == 1 && **a == '0'), zb = lb == 0 || (lb == 1 && **b == '0');
+  int c = za && zb ? 0 : la != lb ? (la < lb ? -1 : 1) : memcmp (*a, *b, la);
+  *a += la;
+  *b += lb;
+  return c < 0 ? -1 : c > 0;
+}
+
 int
 version_cmp (const char *a, const char *b)
 {
   while (*a || *b)
     {
-      unsigned long x = 0, y = 0;
-      while (isdigit ((unsigned char) *a))
-        x = x * 10 + (unsigned long) (*a++ - '0');
-      while (isdigit ((unsigned char) *b))
-        y = y * 10 + (unsigned long) (*b++ - '0');
-      if (x != y)
-        return x < y ? -1 : 1;
+      int c = number_cmp (&a, &b);
+      if (c)
+        return c;
       /* Skip the separator (or anything that is not a digit). */
       if (*a)
         a++;
@@ -128,6 +172,141 @@ version_cmp (const char *a, const char *b)
         b++;
     }
   return 0;
+}
+
+static int
+is_word_char (int c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int
+is_docker_tag (const char *s)
+{
+  if (!is_word_char ((unsigned char) s[0]))
+    return 0;
+  size_t n = 1;
+  for (; s[n]; n++)
+    if (!is_word_char ((unsigned char) s[n]) && s[n] != '.' && s[n] != '-')
+      return 0;
+  return n <= 128;
+}
+
+size_t
+utf8_decode (const char *s, size_t n, unsigned *cp)
+{
+  const unsigned char *u = (const unsigned char *) s;
+  if (n == 0)
+    return 0;
+  if (u[0] < 0x80)
+    {
+      *cp = u[0];
+      return 1;
+    }
+  size_t len;
+  unsigned v, min;
+  if (u[0] >= 0xc2 && u[0] <= 0xdf)
+    len = 2, v = u[0] & 0x1f, min = 0x80;
+  else if (u[0] >= 0xe0 && u[0] <= 0xef)
+    len = 3, v = u[0] & 0x0f, min = 0x800;
+  else if (u[0] >= 0xf0 && u[0] <= 0xf4)
+    len = 4, v = u[0] & 0x07, min = 0x10000;
+  else
+    return 0;
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    {
+      if ((u[i] & 0xc0) != 0x80)
+        return 0;
+      v = (v << 6) | (u[i] & 0x3f);
+    }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+int
+is_unsafe_codepoint (unsigned cp)
+{
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0x200e
+         || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+struct strset_slot
+{
+  const char *s; /* NULL: empty */
+  size_t len;
+  size_t value;
+};
+
+static uint64_t
+strset_seed (void)
+{
+  static uint64_t seed;
+  if (seed == 0)
+    {
+      if (getrandom (&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t) sizeof seed)
+        seed = (uint64_t) time (NULL) ^ ((uint64_t) getpid () << 32) ^ (uint64_t) (uintptr_t) &seed;
+      seed |= 1;
+    }
+  return seed;
+}
+
+/* FNV-1a (http://www.isthe.com/chongo/tech/comp/fnv/) from a random basis, then a final mix
+   (splitmix64's) so that the low bits used for the slot depend on every byte. */
+static uint64_t
+strset_hash (const char *s, size_t len)
+{
+  uint64_t h = strset_seed () ^ 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  return h ^ (h >> 31);
+}
+
+static void
+strset_put (struct strset_slot *slots, size_t cap, struct strset_slot e)
+{
+  size_t i = (size_t) strset_hash (e.s, e.len) & (cap - 1);
+  while (slots[i].s)
+    i = (i + 1) & (cap - 1);
+  slots[i] = e;
+}
+
+size_t
+strset_add (struct strset *set, const char *s, size_t len, size_t value)
+{
+  if (set->cap)
+    for (size_t i = (size_t) strset_hash (s, len) & (set->cap - 1); set->slots[i].s; i = (i + 1) & (set->cap - 1))
+      if (set->slots[i].len == len && memcmp (set->slots[i].s, s, len) == 0)
+        return set->slots[i].value;
+  /* Keep the table at most half full: probes stay short. */
+  if (2 * (set->n + 1) > set->cap)
+    {
+      size_t cap = set->cap ? 2 * set->cap : 16;
+      struct strset_slot *slots = xcalloc (cap, sizeof *slots);
+      for (size_t i = 0; i < set->cap; i++)
+        if (set->slots[i].s)
+          strset_put (slots, cap, set->slots[i]);
+      free (set->slots);
+      set->slots = slots;
+      set->cap = cap;
+    }
+  strset_put (set->slots, set->cap, (struct strset_slot) { s, len, value });
+  set->n++;
+  return (size_t) -1;
+}
+
+void
+strset_release (struct strset *set)
+{
+  free (set->slots);
+  *set = (struct strset) STRSET_INIT;
 }
 
 size_t

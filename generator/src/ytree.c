@@ -10,6 +10,7 @@ struct builder
   const char *file;
   struct diags *d;
   struct ynode *stack[YTREE_MAX_DEPTH + 1];
+  struct strset keys[YTREE_MAX_DEPTH + 1]; /* the keys of each open mapping, for duplicates */
   int depth;
   size_t nodes;
   struct ynode *root;
@@ -71,20 +72,18 @@ is_key_position (const struct ynode *parent)
   return parent && parent->kind == Y_MAP && parent->n % 2 == 0;
 }
 
+/* A key given twice, in linear time (a mapping may have 50,000 keys); keys are compared as
+   the bytes they are. */
 static void
 check_duplicate_key (struct builder *b, const struct ynode *map, const struct ynode *key)
 {
-  for (size_t i = 0; i < map->n; i += 2)
-    {
-      const struct ynode *k = map->kids[i];
-      if (k->kind == Y_SCALAR && k->len == key->len && memcmp (k->str, key->str, k->len) == 0)
-        {
-          diag_add (b->d, b->file, key->mark, "duplicate key '%s' (first at line %d, column %d)",
-                    key->str, k->mark.line, k->mark.col);
-          b->failed = 1;
-          return;
-        }
-    }
+  size_t first = strset_add (&b->keys[b->depth - 1], key->str, key->len, map->n);
+  if (first == (size_t) -1)
+    return;
+  const struct ynode *k = map->kids[first];
+  diag_add (b->d, b->file, key->mark, "duplicate key '%s' (first at line %d, column %d)", key->str,
+            k->mark.line, k->mark.col);
+  b->failed = 1;
 }
 
 /* Attach n to the open collection (or make it the root). Takes ownership. */
@@ -103,6 +102,14 @@ attach (struct builder *b, struct ynode *n)
         {
           diag_add (b->d, b->file, n->mark, "a key must be a plain string, not %s",
                     ykind_name (n->kind));
+          b->failed = 1;
+        }
+      /* A NUL would end the key early for every strcmp after this: "repository\0" would be a
+         second 'repository' that the duplicate check (bytes) lets through. */
+      else if (memchr (n->str, '\0', n->len))
+        {
+          diag_add (b->d, b->file, n->mark, "a key contains a NUL byte (byte %zu): not allowed",
+                    (size_t) ((const char *) memchr (n->str, '\0', n->len) - n->str) + 1);
           b->failed = 1;
         }
       else
@@ -185,6 +192,7 @@ on_event (struct builder *b, const yaml_event_t *ev)
   if ((n = new_node (b, ev->type == YAML_SEQUENCE_START_EVENT ? Y_SEQ : Y_MAP, m)) == NULL)
     goto too_big;
   attach (b, n);
+  b->keys[b->depth] = (struct strset) STRSET_INIT;
   b->stack[b->depth++] = n;
   return 0;
 
@@ -209,14 +217,22 @@ ytree_parse (const char *file, const char *text, size_t len, struct ynode **root
       if (!yaml_parser_parse (&parser, &ev))
         {
           struct mark m = { (int) parser.problem_mark.line + 1, (int) parser.problem_mark.column + 1, 0 };
-          diag_add (d, file, m, "invalid YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
-                    parser.context ? " " : "", parser.context ? parser.context : "");
+          /* The reader (NUL, control characters, bad UTF-8) gives a byte offset, not a mark:
+             libyaml's yaml_parser_set_reader_error sets problem_offset and problem_value. */
+          if (parser.error == YAML_READER_ERROR)
+            m = diag_mark_at (text, len, parser.problem_offset);
+          if (parser.error == YAML_READER_ERROR && parser.problem_value != -1)
+            diag_add (d, file, m, "invalid YAML: %s (0x%02X)", parser.problem ? parser.problem : "unreadable input",
+                      (unsigned) parser.problem_value);
+          else
+            diag_add (d, file, m, "invalid YAML: %s%s%s", parser.problem ? parser.problem : "syntax error",
+                      parser.context ? " " : "", parser.context ? parser.context : "");
           b.failed = 1;
           break;
         }
       int stop = 0;
       if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
-        b.depth--;
+        strset_release (&b.keys[--b.depth]);
       else if (on_event (&b, &ev) < 0)
         stop = b.failed = 1;
       int end = ev.type == YAML_STREAM_END_EVENT;
@@ -225,6 +241,8 @@ ytree_parse (const char *file, const char *text, size_t len, struct ynode **root
         break;
     }
   yaml_parser_delete (&parser);
+  while (b.depth > 0)
+    strset_release (&b.keys[--b.depth]);
   if (b.failed)
     {
       ynode_free (b.root);
