@@ -291,7 +291,8 @@ out:
 
 static const struct field torch_fields[]
     = { { "version", Y_SCALAR, 1 }, { "python", Y_SEQ, 1 },     { "pypi", Y_SCALAR, 1 },
-        { "source", Y_SCALAR, 1 },  { "variants", Y_SEQ, 1 },   { NULL, 0, 0 } };
+        { "source", Y_SCALAR, 1 },  { "variants", Y_SEQ, 1 },   { "numpy", Y_SCALAR, 0 },
+        { "numpy_source", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field variant_fields[]
     = { { "cuda", Y_SCALAR, 1 },        { "cudnn", Y_SCALAR, 0 },       { "arch_list", Y_SCALAR, 0 },
         { "arch_source", Y_SCALAR, 0 }, { "pins", Y_MAP, 0 },           { "pins_source", Y_SCALAR, 0 },
@@ -340,6 +341,11 @@ load_torch_entry (struct kfile *f, struct kb *kb, const struct ynode *e, struct 
   t->python_max = xstrdup (py->kids[1]->str);
   t->pypi_cuda = xstrdup (ystr (e, "pypi"));
   t->source = dup_or_null (need_source (f, e, "source", "a torch release", d));
+  t->numpy = dup_or_null (ystr (e, "numpy"));
+  if (t->numpy && ymap_get (e, "numpy_source") == NULL)
+    diag_add (d, f->path, ymap_get (e, "numpy")->mark, "torch %s: 'numpy' needs 'numpy_source'", t->version);
+  else if (t->numpy)
+    t->numpy_source = dup_or_null (need_source (f, e, "numpy_source", "a torch release's numpy", d));
   const struct ynode *vars = ymap_get (e, "variants");
   t->variants = xcalloc (vars->n + 1, sizeof *t->variants);
   for (size_t j = 0; j < vars->n; j++)
@@ -480,6 +486,8 @@ kb_release (struct kb *kb)
       free (t->python_max);
       free (t->pypi_cuda);
       free (t->source);
+      free (t->numpy);
+      free (t->numpy_source);
     }
   for (size_t i = 0; i < kb->ngpus; i++)
     {

@@ -58,6 +58,7 @@ struct kb_torch
   struct kb_variant *variants;
   size_t nvariants;
   char *source;
+  char *numpy, *numpy_source; /* the NumPy release locked with it (every image ships one), or NULL */
 };
 
 struct kb_gpu
