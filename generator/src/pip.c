@@ -163,8 +163,10 @@ pip_explain (const char *output, struct strbuf *line, char **missing)
         {
           p++;
           const char *end = strchr (p, '\n');
-          cleanup_free char *cause = xstrndup (p, end ? (size_t) (end - p) : strlen (p));
-          strbuf_addstr (line, causes++ ? "; " : " ");
+          const char *b = p + strspn (p, " ");
+          cleanup_free char *cause = xstrndup (b, end ? (size_t) (end - b) : strlen (b));
+          strbuf_addstr (line, causes++ ? ";" : "");
+          strbuf_addch (line, ' ');
           add_collapsed (line, cause);
           p = end;
         }
