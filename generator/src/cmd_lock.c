@@ -99,11 +99,18 @@ stale_reason (const struct lockset *s, const struct ptag *t, int devel)
   if (devel)
     return NULL;
   const struct locked_wheel *np = NULL;
-  for (size_t i = 0; i < s->n && np == NULL; i++)
-    if (strcmp (s->w[i].name, "numpy") == 0)
-      np = &s->w[i];
-  if (np == NULL)
+  int torch = 0;
+  for (size_t i = 0; i < s->n; i++)
+    {
+      if (strcmp (s->w[i].name, "numpy") == 0)
+        np = &s->w[i];
+      torch |= strcmp (s->w[i].name, "torch") == 0;
+    }
+  /* A set with torch but no NumPy was locked before NumPy was part of it (by an older pcgen). */
+  if (np == NULL && torch)
     return xstrdup ("has no numpy");
+  if (np == NULL)
+    return NULL;
   if (t->torch->numpy && strcmp (np->version, t->torch->numpy) != 0)
     return xasprintf ("has numpy %s, but generator/data/torch.yaml says %s", np->version, t->torch->numpy);
   return NULL;

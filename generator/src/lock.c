@@ -383,7 +383,7 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
     }
   strbuf_release (&perr);
   fprintf (stderr, "lock: %s: %s is not at %s: resolving with pip's index too\n", id, missing, src->where);
-  cleanup_free char *torch_url = NULL;
+  cleanup_free char *torch_url = NULL, *torch_sha = NULL;
   if (!devel)
     {
       struct pip_wheel *tw;
@@ -392,6 +392,7 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
         return -1;
       const struct pip_wheel *torch = find_wheel (tw, ntw, "torch");
       torch_url = torch ? xstrdup (torch->url) : NULL;
+      torch_sha = torch && torch->sha256 ? xstrdup (torch->sha256) : NULL;
       pip_wheels_free (tw, ntw);
       if (torch_url == NULL)
         return strbuf_addf (err, "pip's report of %s names no torch wheel", specs[0]), -1;
@@ -399,11 +400,36 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
   src->fallback = 1;
   if (pip_resolve (specs, nspecs, src, python, 0, w, nw, NULL, err) < 0)
     return -1;
+  /* The same file: the same digest (the same bytes wherever pip would download them; fetch takes
+     torch from the source), or the same URL where the index lists no digest. */
   const struct pip_wheel *torch = devel ? NULL : find_wheel (*w, *nw, "torch");
-  if (!devel && (torch == NULL || strcmp (torch->url, torch_url) != 0))
+  int same = torch && (torch_sha && torch->sha256 ? strcmp (torch->sha256, torch_sha) == 0
+                                                  : strcmp (torch->url, torch_url) == 0);
+  if (!devel && !same)
     return strbuf_addf (err, "with pip's index too, pip would take torch from %s, not %s from %s: refused",
                         torch ? torch->url : "nowhere", torch_url, src->where), -1;
   return 0;
+}
+
+/* Whether the source itself serves w (pip's report names where it found it): a file of the
+   wheelhouse, or a URL on the index's host. What it does not serve comes from pip's index. */
+static int
+source_serves (const struct pip_source *src, const struct pip_wheel *w)
+{
+  if (strcmp (src->kind, "wheelhouse") == 0)
+    {
+      cleanup_free char *path = xasprintf ("%s/%s", src->where, w->file);
+      return access (path, F_OK) == 0;
+    }
+  if (strcmp (src->kind, "index") == 0)
+    {
+      const char *a = strstr (src->where, "://"), *b = strstr (w->url, "://");
+      if (a == NULL || b == NULL)
+        return 0;
+      size_t la = (size_t) (a + 3 - src->where) + strcspn (a + 3, "/"), lb = (size_t) (b + 3 - w->url) + strcspn (b + 3, "/");
+      return la == lb && strncmp (src->where, w->url, la) == 0;
+    }
+  return 1;
 }
 
 /* Every wheel of the report into the set: from the cache when it holds that sha256 already,
@@ -412,8 +438,8 @@ static int
 download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const struct pip_source *src,
                  const char *python, int devel, struct strbuf *err)
 {
-  struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins);
-  size_t npins = 0;
+  struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins), *others = xcalloc (nw + 1, sizeof *others);
+  size_t npins = 0, nothers = 0;
   int rc = 0;
   for (size_t i = 0; i < nw && rc == 0; i++)
     {
@@ -431,14 +457,23 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
           struct stat st;
           lw->size = stat (path, &st) == 0 ? (unsigned long long) st.st_size : 0;
         }
-      else
+      else if (!src->fallback || source_serves (src, &w[i]))
         pins[npins++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
+      else
+        others[nothers++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
     }
-  if (rc == 0 && npins)
+  if (rc == 0 && npins + nothers)
     {
-      fprintf (stderr, "lock: %s: %zu of %zu wheels to download\n", s->id, npins, nw);
+      fprintf (stderr, "lock: %s: %zu of %zu wheels to download\n", s->id, npins + nothers, nw);
       char *dir = download_dir (err);
-      rc = dir ? pip_download (pins, npins, src, python, dir, NULL, err) : -1;
+      /* What the source serves from the source alone; the rest from pip's index too. */
+      struct pip_source alone = *src;
+      alone.fallback = 0;
+      rc = dir ? 0 : -1;
+      if (rc == 0 && npins)
+        rc = pip_download (pins, npins, &alone, python, dir, NULL, err);
+      if (rc == 0 && nothers)
+        rc = pip_download (others, nothers, src, python, dir, NULL, err);
       for (size_t i = 0; i < s->n && rc == 0; i++)
         {
           struct locked_wheel *lw = &s->w[i];
@@ -469,6 +504,7 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
           s->w[i].size = (unsigned long long) st.st_size;
       }
   free (pins);
+  free (others);
   return rc < 0 ? -1 : 0;
 }
 

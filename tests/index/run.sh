@@ -191,8 +191,10 @@ while read -r name path; do
   case $path in "$shared"/sha256/*) ;; *) continue ;; esac
   [ "$(stat -L -c %s "$path")" -gt 50000000 ] || continue
   sha=$(basename "$(dirname "$path")")
-  mkdir -p "$work/c-lock/sha256/$sha" && ln -f "$path" "$work/c-lock/sha256/$sha/" 2>/dev/null \
-    || cp "$path" "$work/c-lock/sha256/$sha/"
+  mkdir -p "$work/c-lock/sha256/$sha" && { ln -f "$path" "$work/c-lock/sha256/$sha/" 2>/dev/null \
+    || cp "$path" "$work/c-lock/sha256/$sha/"; }
+  # its hash memo too (same inode, size and mtime: still valid), so the lock does not hash GBs
+  [ -e "$path.verified" ] && ln -f "$path.verified" "$work/c-lock/sha256/$sha/" 2>/dev/null
   basename "$path" >>"$work/seeded"
 done <"$work/list"
 : >"$work/access.log"
@@ -239,7 +241,7 @@ layers_ok() {
   local c=$work/c-fetch
   [ -e "$shared/base/debian-bookworm.tar" ] || { echo "no base tar in $shared/base (make images first)"; return 1; }
   mkdir -p "$c/base" && ln -f "$shared/base/debian-bookworm.tar" "$c/base/" 2>/dev/null || cp "$shared/base/debian-bookworm.tar" "$c/base/"
-  (cd "$p" && PCGEN_CACHE="$c" "$PCGEN" bake --offline -o bake.json 2.4.1-cuda11.8-cudnn9-runtime 2.6.0-cuda11.8-cudnn9-runtime) || return 1
+  (cd "$p" && "$PCGEN" render --templates "$top/templates" >/dev/null && PCGEN_CACHE="$c" "$PCGEN" bake --offline -o bake.json 2.4.1-cuda11.8-cudnn9-runtime) || return 1
   local cuda cudnn
   cuda=$(ls "$p"/build/context/2.4.1-cuda11.8-cudnn9-runtime/layers/cuda-11.8*.tar) || return 1
   cudnn=$(ls "$p"/build/context/2.4.1-cuda11.8-cudnn9-runtime/layers/cudnn-9.1.0.70-cuda11.8*.tar) || return 1
