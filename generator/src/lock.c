@@ -411,27 +411,6 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
   return 0;
 }
 
-/* Whether the source itself serves w (pip's report names where it found it): a file of the
-   wheelhouse, or a URL on the index's host. What it does not serve comes from pip's index. */
-static int
-source_serves (const struct pip_source *src, const struct pip_wheel *w)
-{
-  if (strcmp (src->kind, "wheelhouse") == 0)
-    {
-      cleanup_free char *path = xasprintf ("%s/%s", src->where, w->file);
-      return access (path, F_OK) == 0;
-    }
-  if (strcmp (src->kind, "index") == 0)
-    {
-      const char *a = strstr (src->where, "://"), *b = strstr (w->url, "://");
-      if (a == NULL || b == NULL)
-        return 0;
-      size_t la = (size_t) (a + 3 - src->where) + strcspn (a + 3, "/"), lb = (size_t) (b + 3 - w->url) + strcspn (b + 3, "/");
-      return la == lb && strncmp (src->where, w->url, la) == 0;
-    }
-  return 1;
-}
-
 /* Every wheel of the report into the set: from the cache when it holds that sha256 already,
    else downloaded by pip (hash-checking mode) and let into the cache only with that digest. */
 static int
@@ -439,6 +418,7 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
                  const char *python, int devel, struct strbuf *err)
 {
   struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins), *others = xcalloc (nw + 1, sizeof *others);
+  cleanup_free char *missing = NULL;
   size_t npins = 0, nothers = 0;
   int rc = 0;
   for (size_t i = 0; i < nw && rc == 0; i++)
@@ -457,21 +437,44 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
           struct stat st;
           lw->size = stat (path, &st) == 0 ? (unsigned long long) st.st_size : 0;
         }
-      else if (!src->fallback || source_serves (src, &w[i]))
-        pins[npins++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
       else
-        others[nothers++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
+        pins[npins++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
     }
   if (rc == 0 && npins + nothers)
     {
       fprintf (stderr, "lock: %s: %zu of %zu wheels to download\n", s->id, npins + nothers, nw);
       char *dir = download_dir (err);
-      /* What the source serves from the source alone; the rest from pip's index too. */
+      /* What the source serves from the source alone (when pip's index was needed too, each
+         package pip does not find there moves to the second download); the rest with pip's
+         index too. pip keeps the files already downloaded into dir. */
       struct pip_source alone = *src;
       alone.fallback = 0;
       rc = dir ? 0 : -1;
-      if (rc == 0 && npins)
-        rc = pip_download (pins, npins, &alone, python, dir, NULL, err);
+      while (rc == 0 && npins)
+        {
+          struct strbuf perr = STRBUF_INIT;
+          free (missing);
+          rc = pip_download (pins, npins, &alone, python, dir, &missing, &perr);
+          size_t k = npins;
+          if (rc == PIP_NOT_FOUND && src->fallback && missing)
+            {
+              cleanup_free char *want = spec_name (missing);
+              for (k = 0; k < npins && strcmp (pins[k].name, want) != 0; k++)
+                ;
+            }
+          if (k < npins)
+            {
+              fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, missing, src->where);
+              others[nothers++] = pins[k];
+              pins[k] = pins[--npins];
+              rc = 0;
+              strbuf_release (&perr);
+              continue;
+            }
+          strbuf_addstr (err, perr.buf);
+          strbuf_release (&perr);
+          break;
+        }
       if (rc == 0 && nothers)
         rc = pip_download (others, nothers, src, python, dir, NULL, err);
       for (size_t i = 0; i < s->n && rc == 0; i++)
