@@ -15,14 +15,16 @@
 
 static const char lock_usage[]
     = "usage: pcgen lock [--refresh] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
-      "Pin every wheel the tags need (torch, its Python dependencies, the nvidia-* wheels it pins,\n"
-      "ptxas/nvvm/headers for devel) in matrix.lock: name, version, file, sha256, size. Wheels come\n"
-      "through `pip download` from the tag's source (matrix.yaml 'sources', else pip's own index)\n"
-      "and are kept in the cache; the nvidia-* pins read from the torch wheel are checked against\n"
-      "the knowledge base. Devel sets also pin the files nvcc comes from (Debian packages or\n"
-      "NVIDIA's redist archives), as generator/data/cuda.yaml names them (with their path under\n"
-      "the mirror); pcgen fetch downloads them.\n"
-      "Sets already locked from the same source are kept unless --refresh.\n"
+      "Pin every wheel the tags need (torch, NumPy, their Python dependencies, the nvidia-* wheels\n"
+      "torch pins, ptxas/nvvm/headers for devel) in matrix.lock: name, version, file, sha256, size.\n"
+      "pip's resolver decides the set (pip install --dry-run --report) from the tag's source\n"
+      "(matrix.yaml 'sources', else pip's own index); `pip download` fetches exactly those files\n"
+      "(by sha256) into the cache; torch's nvidia-* pins are checked against the knowledge base.\n"
+      "Devel sets also pin the files nvcc comes from (Debian packages or NVIDIA's redist archives),\n"
+      "as generator/data/cuda.yaml names them (with their path under the mirror); pcgen fetch\n"
+      "downloads them.\n"
+      "Sets already locked from the same source are kept unless --refresh (or a torch set lacks\n"
+      "the NumPy the knowledge base names).\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
 
 static const char fetch_usage[]
@@ -103,22 +105,51 @@ source_setting (const struct ptag *t)
                     t->source_where);
 }
 
+/* Why a torch set locked before must be locked again for the knowledge base, or NULL: every
+   image ships NumPy, locked with torch at the release the knowledge base names (torch.yaml
+   'numpy'), so a set locked without it, or with another, is out of date. */
+static char *
+stale_reason (const struct lockset *s, const struct ptag *t, int devel)
+{
+  if (devel)
+    return NULL;
+  const struct locked_wheel *np = NULL;
+  int torch = 0;
+  for (size_t i = 0; i < s->n; i++)
+    {
+      if (strcmp (s->w[i].name, "numpy") == 0)
+        np = &s->w[i];
+      torch |= strcmp (s->w[i].name, "torch") == 0;
+    }
+  /* A set with torch but no NumPy was locked before NumPy was part of it (by an older pcgen). */
+  if (np == NULL && torch)
+    return xstrdup ("has no numpy");
+  if (np == NULL)
+    return NULL;
+  if (t->torch->numpy && strcmp (np->version, t->torch->numpy) != 0)
+    return xasprintf ("has numpy %s, but generator/data/torch.yaml says %s", np->version, t->torch->numpy);
+  return NULL;
+}
+
 /* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
 static int
 ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_opts *o)
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  if (have && !o->refresh && lock_source_matches (have, t))
+  cleanup_free char *stale = have ? stale_reason (have, t, devel) : NULL;
+  if (have && !o->refresh && lock_source_matches (have, t) && stale == NULL)
     {
       /* The nvcc packages come from the knowledge base, not from pip: kept in step with it. */
       if (devel && lock_nvcc_debs (t, &lf->sets[have - lf->sets]))
         fprintf (stderr, "lock: %s: nvcc packages pinned from generator/data/cuda.yaml\n", id);
       return 0;
     }
-  if (have && !o->refresh)
+  if (have && !o->refresh && !lock_source_matches (have, t))
     fprintf (stderr, "lock: %s: locked from %s%s%s before; matrix.yaml's source changed: locking again\n", id,
              have->source_kind, have->source_where ? " " : "", have->source_where ? have->source_where : "");
+  else if (have && !o->refresh)
+    fprintf (stderr, "lock: %s: %s: locking again\n", id, stale);
   struct lockset s;
   struct strbuf err = STRBUF_INIT;
   if (lock_resolve (t, devel, &s, &err) < 0)

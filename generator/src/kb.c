@@ -393,7 +393,7 @@ out:
 static const struct field torch_fields[]
     = { { "version", Y_SCALAR, 1 }, { "python", Y_SEQ, 1 },     { "pypi", Y_SCALAR, 1 },
         { "source", Y_SCALAR, 1 },  { "variants", Y_SEQ, 1 },   { "unknown", Y_SEQ, 0 },
-        { NULL, 0, 0 } };
+        { "numpy", Y_SCALAR, 0 },   { "numpy_source", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field variant_fields[]
     = { { "cuda", Y_SCALAR, 1 },        { "cudnn", Y_SCALAR, 0 },       { "arch_list", Y_SCALAR, 0 },
         { "arch_source", Y_SCALAR, 0 }, { "pins", Y_MAP, 0 },           { "pins_source", Y_SCALAR, 0 },
@@ -475,6 +475,11 @@ load_torch_entry (struct kfile *f, struct kb *kb, const struct ynode *e, struct 
   t->source = dup_or_null (need_source (f, e, "source", "a torch release", d));
   static const char *const torch_unknown[] = { "variants", NULL };
   t->variants_unknown = read_unknown (f, ymap_get (e, "unknown"), "a torch release", torch_unknown, e, d) & 1;
+  t->numpy = dup_or_null (ystr (e, "numpy"));
+  if (t->numpy && ymap_get (e, "numpy_source") == NULL)
+    diag_add (d, f->path, ymap_get (e, "numpy")->mark, "torch %s: 'numpy' needs 'numpy_source'", t->version);
+  else if (t->numpy)
+    t->numpy_source = dup_or_null (need_source (f, e, "numpy_source", "a torch release's numpy", d));
   const struct ynode *vars = ymap_get (e, "variants");
   t->variants = xcalloc (vars->n + 1, sizeof *t->variants);
   for (size_t j = 0; j < vars->n; j++)
@@ -617,6 +622,8 @@ kb_release (struct kb *kb)
       free (t->python_max);
       free (t->pypi_cuda);
       free (t->source);
+      free (t->numpy);
+      free (t->numpy_source);
     }
   kb_gpus_release (kb);
   for (size_t i = 0; i < kb->nbases; i++)

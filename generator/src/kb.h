@@ -95,6 +95,7 @@ struct kb_torch
   /* `unknown: [variants]`: only the PyPI variant was read; PyTorch's own index (the other CUDA
      variants) was not, so a CUDA missing from `variants` may still have been published. */
   int variants_unknown;
+  char *numpy, *numpy_source; /* the NumPy release locked with it (every image ships one), or NULL */
 };
 
 /* One name of gpus.yaml; an entry with several names becomes one kb_gpu per name. */

@@ -4,7 +4,6 @@
 #include "fsutil.h"
 #include "http.h"
 #include "layer.h"
-#include "marker.h"
 #include "nvcc_source.h"
 #include "util.h"
 
@@ -13,6 +12,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *
@@ -238,6 +238,9 @@ lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
 
 /* ---- resolution ----------------------------------------------------------------------- */
 
+/* pip's resolver decides what a set holds (pip install --dry-run --report, pip.h); pcgen then
+   downloads exactly the files of its report, by sha256, and records them. */
+
 static const char *
 role_of (const char *name, int devel)
 {
@@ -248,15 +251,6 @@ role_of (const char *name, int devel)
   if (starts_with (name, "nvidia-") || starts_with (name, "cuda-"))
     return "cuda";
   return "torch";
-}
-
-static int
-resolved (const struct lockset *s, const char *name)
-{
-  for (size_t i = 0; i < s->n; i++)
-    if (strcmp (s->w[i].name, name) == 0)
-      return 1;
-  return 0;
 }
 
 /* A temporary download folder inside the cache, so that cache_put is a rename. */
@@ -279,96 +273,6 @@ download_dir (struct strbuf *err)
   return dir;
 }
 
-/* Move every wheel pip left in dir into the cache and the set; queue their requirements. */
-static int
-collect (const char *dir, struct lockset *s, int devel, const char *python, struct strbuf *queue,
-         const struct ptag *t, struct strbuf *err);
-
-/* Cross-check: every nvidia-* pin the torch wheel states must be the knowledge base's. */
-static int
-check_pins (const struct ptag *t, const struct requirement *r, size_t n, struct strbuf *err)
-{
-  int bad = 0;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (!starts_with (r[i].name, "nvidia-") || r[i].version == NULL)
-        continue;
-      const char *kb = kb_pin_find (t->variant->pins, t->variant->npins, r[i].name);
-      if (kb && strcmp (kb, r[i].version) != 0)
-        {
-          strbuf_addf (err, "%storch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s",
-                       bad ? "; " : "", t->torch->version, r[i].name, r[i].version, kb, t->cuda->version);
-          bad = 1;
-        }
-    }
-  return bad ? -1 : 0;
-}
-
-static int
-queue_requirements (const char *wheel, const char *python, struct lockset *s, struct strbuf *queue,
-                    const struct ptag *t, int is_torch, struct strbuf *err)
-{
-  struct strbuf meta = STRBUF_INIT;
-  struct requirement *r = NULL;
-  size_t n = 0;
-  int rc = wheel_read_metadata (wheel, &meta, err);
-  if (rc == 0)
-    rc = metadata_requirements (meta.buf, &r, &n);
-  if (rc == 0 && is_torch)
-    rc = check_pins (t, r, n, err);
-  cleanup_free char *full = xasprintf ("%s.0", python);
-  struct marker_env env = { python, full };
-  for (size_t i = 0; i < n && rc == 0; i++)
-    {
-      struct strbuf merr = STRBUF_INIT;
-      int holds = r[i].marker ? marker_eval (r[i].marker, &env, &merr) : 1;
-      if (holds < 0)
-        {
-          strbuf_addf (err, "%s: marker of %s: %s", wheel, r[i].name, merr.buf);
-          rc = -1;
-        }
-      strbuf_release (&merr);
-      if (holds == 1 && !resolved (s, r[i].name))
-        strbuf_addf (queue, "%s%s\n", r[i].name, r[i].spec ? r[i].spec : "");
-    }
-  requirements_free (r, n);
-  strbuf_release (&meta);
-  return rc;
-}
-
-static int
-collect (const char *dir, struct lockset *s, int devel, const char *python, struct strbuf *queue,
-         const struct ptag *t, struct strbuf *err)
-{
-  DIR *d = opendir (dir);
-  if (d == NULL)
-    return strbuf_addf (err, "cannot open '%s': %s", dir, strerror (errno)), -1;
-  struct dirent *e;
-  int rc = 0;
-  while (rc == 0 && (e = readdir (d)))
-    {
-      char *name, *version;
-      if (e->d_name[0] == '.' || wheel_file_name (e->d_name, &name, &version) < 0)
-        continue;
-      cleanup_free char *src = xasprintf ("%s/%s", dir, e->d_name);
-      char sha[SHA256_HEX_LEN + 1];
-      unsigned long long size;
-      ARRAY_GROW (s->w, s->n + 1, s->alloc);
-      struct locked_wheel *w = &s->w[s->n++];
-      *w = (struct locked_wheel) { name, version, xstrdup (e->d_name), NULL, 0, xstrdup (role_of (name, devel)), NULL };
-      rc = cache_put (src, e->d_name, NULL, sha, &size, err);
-      w->sha256 = xstrdup (rc == 0 ? sha : "");
-      w->size = size;
-      if (rc == 0 && !devel)
-        {
-          cleanup_free char *path = lock_wheel_path (w);
-          rc = queue_requirements (path, python, s, queue, t, strcmp (name, "torch") == 0, err);
-        }
-    }
-  closedir (d);
-  return rc;
-}
-
 /* Remove a download folder and whatever pip left in it (a failed run). */
 static void
 remove_download_dir (char *dir)
@@ -387,95 +291,234 @@ remove_download_dir (char *dir)
   free (dir);
 }
 
-static const struct pip_source pip_config = { "pypi", NULL };
+static const struct pip_source pip_config = { "pypi", NULL, 0 };
 
-/* The PEP 503 name of a requirement line ("typing-extensions>=4.10.0"). */
+/* The PEP 503 name of a requirement ("typing-extensions>=4.10.0", "MarkupSafe>=2.0"). */
 static char *
 spec_name (const char *spec)
 {
-  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;["));
+  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;[("));
   return pep503_name (raw);
 }
 
-/* Download specs from src into the cache and the set. A requirement that a source other than
-   PyPI lacks (pip: no matching distribution; a wheelhouse of torch alone, an index without
-   some dependency) comes from pip's own configuration instead, said on stderr; any other
-   failure of the source (unreachable, wrong bytes) is an error. */
-static int
-download_specs (struct lockset *s, const struct pip_source *src, char **specs, size_t n, const char *python,
-                int devel, struct strbuf *queue, const struct ptag *t, struct strbuf *err)
+static const struct pip_wheel *
+find_wheel (const struct pip_wheel *w, size_t n, const char *name)
 {
-  char *dir = download_dir (err);
-  if (dir == NULL)
-    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (w[i].name, name) == 0)
+      return &w[i];
+  return NULL;
+}
+
+/* Cross-check the torch wheel against the knowledge base: every nvidia-* pin it states for this
+   platform (those pip resolved) must be the knowledge base's, and, where the knowledge base
+   lists pins for the variant, each of them must be one the wheel states. */
+static int
+check_pins (const struct ptag *t, const struct pip_wheel *torch, const struct pip_wheel *w, size_t nw,
+            struct strbuf *err)
+{
+  struct strbuf meta = STRBUF_INIT;
+  for (const char *p = torch->requires_dist; p && *p;)
+    {
+      size_t len = strcspn (p, "\n");
+      strbuf_addstr (&meta, "Requires-Dist: ");
+      strbuf_add (&meta, p, len);
+      strbuf_addch (&meta, '\n');
+      p += len + (p[len] == '\n');
+    }
+  struct requirement *r = NULL;
+  size_t n = 0;
+  metadata_requirements (meta.buf, &r, &n);
+  strbuf_release (&meta);
+  const struct kb_variant *v = t->variant;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (!starts_with (r[i].name, "nvidia-") || find_wheel (w, nw, r[i].name) == NULL)
+        continue;
+      const char *kb = kb_pin_find (v->pins, v->npins, r[i].name);
+      const char *have = r[i].version ? r[i].version : (r[i].spec ? r[i].spec : "(any)");
+      if (kb && strcmp (kb, have) != 0)
+        strbuf_addf (err, "%storch %s's wheel pins %s==%s but generator/data/torch.yaml says %s for CUDA %s",
+                     bad++ ? "; " : "", torch->version, r[i].name, have, kb, t->cuda->version);
+      else if (kb == NULL && v->npins)
+        strbuf_addf (err, "%storch %s's wheel pins %s==%s, which generator/data/torch.yaml does not list for CUDA %s",
+                     bad++ ? "; " : "", torch->version, r[i].name, have, t->cuda->version);
+    }
+  for (size_t k = 0; k < v->npins; k++)
+    {
+      if (!starts_with (v->pins[k].name, "nvidia-"))
+        continue;
+      int stated = 0;
+      for (size_t i = 0; i < n && !stated; i++)
+        stated = strcmp (r[i].name, v->pins[k].name) == 0;
+      if (!stated)
+        strbuf_addf (err, "%sgenerator/data/torch.yaml pins %s==%s for torch %s + CUDA %s, but the wheel (%s) does not require it",
+                     bad++ ? "; " : "", v->pins[k].name, v->pins[k].version, t->torch->version, t->cuda->version,
+                     torch->version);
+    }
+  requirements_free (r, n);
+  return bad ? -1 : 0;
+}
+
+/* torch==2.4.1 from PyTorch's index is 2.4.1+cu118 (PEP 440: a local label matches a plain
+   ==): the label, where there is one, must be the tag's CUDA. */
+static int
+check_torch (const struct ptag *t, const struct pip_wheel *torch, struct strbuf *err)
+{
+  const char *plus = strchr (torch->version, '+');
+  cleanup_free char *want = xasprintf ("cu%d%d", t->cuda->major, t->cuda->minor);
+  if (plus && strcmp (plus + 1, want) != 0)
+    return strbuf_addf (err, "pip resolved torch %s (%s), a build for %s, not CUDA %s (+%s)", torch->version,
+                        torch->file, plus + 1, t->cuda->version, want), -1;
+  return 0;
+}
+
+/* Resolve specs with pip from the set's source. What an index or a wheelhouse lacks comes from
+   pip's own index too (said on stderr); torch itself must still be the source's: its URL is
+   taken from the source alone first and must be the one the combined resolution picks. */
+static int
+resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct pip_source *src, const char *python,
+               int devel, struct pip_wheel **w, size_t *nw, struct strbuf *err)
+{
   cleanup_free char *missing = NULL;
   struct strbuf perr = STRBUF_INIT;
-  int rc = pip_download ((const char *const *) specs, n, src, python, dir, &missing, &perr);
-  if (rc == 0)
-    rc = collect (dir, s, devel, python, queue, t, err);
-  remove_download_dir (dir);
-  size_t k = n;
-  if (rc == PIP_NOT_FOUND && strcmp (src->kind, "pypi") != 0 && missing)
-    {
-      cleanup_free char *want = spec_name (missing);
-      for (k = 0; k < n; k++)
-        {
-          cleanup_free char *have = spec_name (specs[k]);
-          if (strcmp (have, want) == 0 && strcmp (want, "torch") != 0)
-            break;
-        }
-    }
-  if (k == n)
+  int rc = pip_resolve (specs, nspecs, src, python, 0, w, nw, &missing, &perr);
+  cleanup_free char *lacking = missing ? spec_name (missing) : NULL;
+  if (rc != PIP_NOT_FOUND || strcmp (src->kind, "pypi") == 0 || lacking == NULL || strcmp (lacking, "torch") == 0)
     {
       strbuf_addstr (err, perr.buf);
       strbuf_release (&perr);
       return rc < 0 ? -1 : 0;
     }
   strbuf_release (&perr);
-  fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, specs[k], src->where);
-  rc = download_specs (s, &pip_config, &specs[k], 1, python, devel, queue, t, err);
-  /* The others from the source again, without the one it lacks. */
-  char *moved = specs[k];
-  specs[k] = specs[n - 1];
-  if (rc == 0 && n > 1)
-    rc = download_specs (s, src, specs, n - 1, python, devel, queue, t, err);
-  specs[n - 1] = moved;
-  return rc;
+  fprintf (stderr, "lock: %s: %s is not at %s: resolving with pip's index too\n", id, missing, src->where);
+  cleanup_free char *torch_url = NULL, *torch_sha = NULL;
+  if (!devel)
+    {
+      struct pip_wheel *tw;
+      size_t ntw;
+      if (pip_resolve (specs, 1, src, python, 1, &tw, &ntw, NULL, err) < 0)
+        return -1;
+      const struct pip_wheel *torch = find_wheel (tw, ntw, "torch");
+      torch_url = torch ? xstrdup (torch->url) : NULL;
+      torch_sha = torch && torch->sha256 ? xstrdup (torch->sha256) : NULL;
+      pip_wheels_free (tw, ntw);
+      if (torch_url == NULL)
+        return strbuf_addf (err, "pip's report of %s names no torch wheel", specs[0]), -1;
+    }
+  src->fallback = 1;
+  if (pip_resolve (specs, nspecs, src, python, 0, w, nw, NULL, err) < 0)
+    return -1;
+  /* The same file: the same digest (the same bytes wherever pip would download them; fetch takes
+     torch from the source), or the same URL where the index lists no digest. */
+  const struct pip_wheel *torch = devel ? NULL : find_wheel (*w, *nw, "torch");
+  int same = torch && (torch_sha && torch->sha256 ? strcmp (torch->sha256, torch_sha) == 0
+                                                  : strcmp (torch->url, torch_url) == 0);
+  if (!devel && !same)
+    return strbuf_addf (err, "with pip's index too, pip would take torch from %s, not %s from %s: refused",
+                        torch ? torch->url : "nowhere", torch_url, src->where), -1;
+  return 0;
 }
 
-/* One round: download the queued requirements not resolved yet. */
+/* Every wheel of the report into the set: from the cache when it holds that sha256 already,
+   else downloaded by pip (hash-checking mode) and let into the cache only with that digest. */
 static int
-download_round (struct lockset *s, const struct pip_source *src, const char *python, int devel,
-                struct strbuf *queue, const struct ptag *t, struct strbuf *err)
+download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const struct pip_source *src,
+                 const char *python, int devel, struct strbuf *err)
 {
-  char **specs = NULL;
-  size_t n = 0, alloc = 0;
-  cleanup_free char *q = strbuf_detach (queue, NULL);
-  char *save = NULL;
-  for (char *line = strtok_r (q, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
-    {
-      size_t len = strcspn (line, "<>=!~ ;");
-      cleanup_free char *name = xstrndup (line, len);
-      int dup = resolved (s, name);
-      for (size_t i = 0; i < n && !dup; i++)
-        dup = strncmp (specs[i], line, len) == 0 && strcspn (specs[i], "<>=!~ ;") == len;
-      if (!dup)
-        {
-          ARRAY_GROW (specs, n + 1, alloc);
-          specs[n++] = xstrdup (line);
-        }
-    }
+  struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins), *others = xcalloc (nw + 1, sizeof *others);
+  cleanup_free char *missing = NULL;
+  size_t npins = 0, nothers = 0;
   int rc = 0;
-  if (n)
+  for (size_t i = 0; i < nw && rc == 0; i++)
     {
-      fprintf (stderr, "lock: %s: %zu wheel%s from %s: %s%s\n", s->id, n, n == 1 ? "" : "s",
-               src->where ? src->where : "pip's index", specs[0], n > 1 ? " ..." : "");
-      rc = download_specs (s, src, specs, n, python, devel, queue, t, err);
+      ARRAY_GROW (s->w, s->n + 1, s->alloc);
+      struct locked_wheel *lw = &s->w[s->n++];
+      *lw = (struct locked_wheel) { xstrdup (w[i].name), xstrdup (w[i].version), xstrdup (w[i].file),
+                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, xstrdup (role_of (w[i].name, devel)),
+                                    NULL };
+      int have = w[i].sha256 ? cache_check (w[i].sha256, w[i].file, err) : 0;
+      if (have < 0)
+        rc = -1;
+      else if (have)
+        {
+          cleanup_free char *path = lock_wheel_path (lw);
+          struct stat st;
+          lw->size = stat (path, &st) == 0 ? (unsigned long long) st.st_size : 0;
+        }
+      else
+        pins[npins++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
     }
-  for (size_t i = 0; i < n; i++)
-    free (specs[i]);
-  free (specs);
-  return rc;
+  if (rc == 0 && npins + nothers)
+    {
+      fprintf (stderr, "lock: %s: %zu of %zu wheels to download\n", s->id, npins + nothers, nw);
+      char *dir = download_dir (err);
+      /* What the source serves from the source alone (when pip's index was needed too, each
+         package pip does not find there moves to the second download); the rest with pip's
+         index too. pip keeps the files already downloaded into dir. */
+      struct pip_source alone = *src;
+      alone.fallback = 0;
+      rc = dir ? 0 : -1;
+      while (rc == 0 && npins)
+        {
+          struct strbuf perr = STRBUF_INIT;
+          free (missing);
+          rc = pip_download (pins, npins, &alone, python, dir, &missing, &perr);
+          size_t k = npins;
+          if (rc == PIP_NOT_FOUND && src->fallback && missing)
+            {
+              cleanup_free char *want = spec_name (missing);
+              for (k = 0; k < npins && strcmp (pins[k].name, want) != 0; k++)
+                ;
+            }
+          if (k < npins)
+            {
+              fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, missing, src->where);
+              others[nothers++] = pins[k];
+              pins[k] = pins[--npins];
+              rc = 0;
+              strbuf_release (&perr);
+              continue;
+            }
+          strbuf_addstr (err, perr.buf);
+          strbuf_release (&perr);
+          break;
+        }
+      if (rc == 0 && nothers)
+        rc = pip_download (others, nothers, src, python, dir, NULL, err);
+      for (size_t i = 0; i < s->n && rc == 0; i++)
+        {
+          struct locked_wheel *lw = &s->w[i];
+          if (lw->size || (lw->sha256[0] && cache_check (lw->sha256, lw->file, err) == 1))
+            continue;
+          cleanup_free char *got = xasprintf ("%s/%s", dir, lw->file);
+          if (access (got, F_OK) != 0)
+            {
+              strbuf_addf (err, "pip did not download %s (%s==%s)", lw->file, lw->name, lw->version);
+              rc = -1;
+              break;
+            }
+          char sha[SHA256_HEX_LEN + 1];
+          rc = cache_put (got, lw->file, lw->sha256[0] ? lw->sha256 : NULL, sha, &lw->size, err);
+          free (lw->sha256);
+          lw->sha256 = xstrdup (sha);
+        }
+      if (dir)
+        remove_download_dir (dir);
+    }
+  /* Sizes of the wheels that were in the cache already. */
+  for (size_t i = 0; i < s->n && rc == 0; i++)
+    if (s->w[i].size == 0)
+      {
+        cleanup_free char *path = lock_wheel_path (&s->w[i]);
+        struct stat st;
+        if (stat (path, &st) == 0)
+          s->w[i].size = (unsigned long long) st.st_size;
+      }
+  free (pins);
+  free (others);
+  return rc < 0 ? -1 : 0;
 }
 
 int
@@ -484,28 +527,45 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
   memset (out, 0, sizeof *out);
   out->id = lock_set_id (t, devel);
   /* Both sets come from the tag's source first: a CUDA version's source is its whole set of
-     wheels (a mirror, an air-gapped host); what it lacks comes from pip's index. */
-  struct pip_source src = { t->source_kind, t->source_where };
+     wheels (PyTorch's index serves torch's dependencies too, a mirror, an air-gapped host); what
+     it lacks comes from pip's own index as well. */
+  struct pip_source src = { t->source_kind, t->source_where, 0 };
   out->source_kind = xstrdup (t->source_kind);
   out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
-  struct strbuf queue = STRBUF_INIT;
-  int rc = 0;
+  char **specs = NULL;
+  size_t n = 0, alloc = 0;
   if (devel)
-    {
-      for (size_t i = 0; i < t->cuda->ndevel; i++)
-        strbuf_addf (&queue, "%s==%s\n", t->cuda->devel[i].name, t->cuda->devel[i].version);
-      rc = download_round (out, &src, t->python, 1, &queue, t, err);
-    }
+    for (size_t i = 0; i < t->cuda->ndevel; i++)
+      {
+        ARRAY_GROW (specs, n + 1, alloc);
+        specs[n++] = xasprintf ("%s==%s", t->cuda->devel[i].name, t->cuda->devel[i].version);
+      }
   else
     {
-      /* torch from its source, and what it needs from the same source first (PyTorch's
-         index serves every dependency; a wheelhouse may hold torch alone). */
-      strbuf_addf (&queue, "torch==%s\n", t->torch->version);
-      rc = download_round (out, &src, t->python, 0, &queue, t, err);
-      for (int round = 0; rc == 0 && queue.len && round < 16; round++)
-        rc = download_round (out, &src, t->python, 0, &queue, t, err);
+      /* torch (PEP 440: ==2.4.1 selects 2.4.1+cu118 too) and the NumPy every image ships, in one
+         resolution: pip picks the NumPy torch's other requirements allow. */
+      ARRAY_GROW (specs, n + 2, alloc);
+      specs[n++] = xasprintf ("torch==%s", t->torch->version);
+      specs[n++] = t->torch->numpy ? xasprintf ("numpy==%s", t->torch->numpy) : xstrdup ("numpy");
     }
-  strbuf_release (&queue);
+  struct pip_wheel *w = NULL;
+  size_t nw = 0;
+  fprintf (stderr, "lock: %s: resolving %s%s with pip from %s\n", out->id, n ? specs[0] : "nothing",
+           n > 1 ? " ..." : "", src.where ? src.where : "pip's index");
+  int rc = n ? resolve_specs (out->id, (const char *const *) specs, n, &src, t->python, devel, &w, &nw, err) : 0;
+  const struct pip_wheel *torch = devel ? NULL : find_wheel (w, nw, "torch");
+  if (rc == 0 && !devel && torch == NULL)
+    rc = -1, strbuf_addstr (err, "pip's report names no torch wheel");
+  if (rc == 0 && torch)
+    rc = check_torch (t, torch, err);
+  if (rc == 0 && torch)
+    rc = check_pins (t, torch, w, nw, err);
+  if (rc == 0)
+    rc = download_wheels (out, w, nw, &src, t->python, devel, err);
+  pip_wheels_free (w, nw);
+  for (size_t i = 0; i < n; i++)
+    free (specs[i]);
+  free (specs);
   if (rc < 0)
     lockset_release (out);
   return rc;
@@ -579,13 +639,15 @@ static int
 fetch_one (const struct locked_wheel *w, const struct pip_source *src, const char *python, struct strbuf *err)
 {
   cleanup_free char *spec = xasprintf ("%s==%s", w->name, w->version);
-  const char *specs[] = { spec };
+  /* No hash-checking mode here: the bytes are checked against matrix.lock by cache_put, whose
+     refusal names the lock (pip's would name the index). */
+  const struct pip_pin pin = { w->name, w->version, NULL };
   const char *where = src->where ? src->where : "pip's index";
   char *dir = download_dir (err);
   if (dir == NULL)
     return -1;
   cleanup_free char *got = xasprintf ("%s/%s", dir, w->file);
-  int rc = pip_download (specs, 1, src, python, dir, NULL, err);
+  int rc = pip_download (&pin, 1, src, python, dir, NULL, err);
   if (rc == 0 && access (got, F_OK) != 0)
     {
       strbuf_addf (err, "pip did not download %s from %s (a different build of %s?)", w->file, where, spec);
@@ -631,7 +693,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
           continue;
         }
       /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */
-      struct pip_source src = { s->source_kind, s->source_where };
+      struct pip_source src = { s->source_kind, s->source_where, 0 };
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
       struct strbuf why = STRBUF_INIT;
       int rc = fetch_one (w, &src, python, &why);

@@ -291,6 +291,80 @@ test_pip_explain (void)
   strbuf_release (&l);
 }
 
+/* What pip's resolver prints (pip 23.0.1 and 23.2.1, seen here) when a requirement cannot be
+   met: the line names the package and what required it; a conflict lists its causes. */
+static void
+test_pip_explain_resolver (void)
+{
+  struct strbuf l = STRBUF_INIT;
+  char *missing = NULL;
+  const char *dep = "ERROR: Could not find a version that satisfies the requirement nvidia-nccl-cu11==2.20.5 (from "
+                    "torch) (from versions: none)\nERROR: No matching distribution found for nvidia-nccl-cu11==2.20.5\n";
+  CHECK_INT (pip_explain (dep, &l, &missing), PIP_NOT_FOUND);
+  CHECK_STR (l.buf, "no wheel of nvidia-nccl-cu11==2.20.5 (required by torch) for this platform and Python there "
+                    "(versions there: none)");
+  CHECK_STR (missing, "nvidia-nccl-cu11==2.20.5");
+  free (missing);
+  strbuf_reset (&l);
+  const char *conflict
+      = "ERROR: Cannot install jinja2==3.1.6 and markupsafe==1.1 because these package versions have conflicting "
+        "dependencies.\n\nThe conflict is caused by:\n    The user requested markupsafe==1.1\n    jinja2 3.1.6 "
+        "depends on MarkupSafe>=2.0\n\nTo fix this you could try to:\n1. loosen the range of package versions you've "
+        "specified\n\nERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/"
+        "dependency-resolution/#dealing-with-dependency-conflicts\n";
+  CHECK_INT (pip_explain (conflict, &l, &missing), PIP_FAILED);
+  CHECK_STR (l.buf, "conflicting requirements: The user requested markupsafe==1.1; jinja2 3.1.6 depends on MarkupSafe>=2.0");
+  CHECK (missing == NULL);
+  strbuf_release (&l);
+}
+
+/* pip's installation report: names normalized, the local version label kept, the file name
+   percent-decoded from PyTorch's hrefs (%2B), the digest from `hashes` or from `hash` (pip
+   before 23.0); anything but a wheel, or an entry without a URL, is refused. */
+static void
+test_pip_report (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  struct pip_wheel *w;
+  size_t n;
+  const char *report
+      = "{\"version\": \"1\", \"pip_version\": \"23.0.1\", \"install\": ["
+        "{\"download_info\": {\"url\": \"http://127.0.0.1:9/cu118/torch-2.4.1%2Bcu118-cp311-cp311-linux_x86_64.whl\", "
+        "\"archive_info\": {\"hash\": \"sha256=" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}, "
+        "\"metadata\": {\"name\": \"torch\", \"version\": \"2.4.1+cu118\", \"requires_dist\": "
+        "[\"nvidia-nccl-cu11==2.20.5; platform_system == \\\"Linux\\\"\", \"filelock\"]}},"
+        "{\"download_info\": {\"url\": \"https://files.example/MarkupSafe-3.0.4-cp311-cp311-manylinux_2_28_x86_64.whl\", "
+        "\"archive_info\": {\"hashes\": {\"sha256\": \"" "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\"}}}, "
+        "\"metadata\": {\"name\": \"MarkupSafe\", \"version\": \"3.0.4\"}},"
+        "{\"download_info\": {\"url\": \"file:///srv/wheels/a-1.0-py3-none-any.whl\", \"archive_info\": {}}, "
+        "\"metadata\": {\"name\": \"a\", \"version\": \"1.0\"}}]}";
+  CHECK_INT (pip_report_parse (report, &w, &n, &err), 0);
+  CHECK_INT (n, 3);
+  CHECK_STR (w[0].name, "torch");
+  CHECK_STR (w[0].version, "2.4.1+cu118");
+  CHECK_STR (w[0].file, "torch-2.4.1+cu118-cp311-cp311-linux_x86_64.whl");
+  CHECK_STR (w[0].sha256, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  CHECK_STR (w[0].requires_dist, "nvidia-nccl-cu11==2.20.5; platform_system == \"Linux\"\nfilelock\n");
+  CHECK_STR (w[1].name, "markupsafe");
+  CHECK_STR (w[1].sha256, "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+  CHECK (w[1].requires_dist == NULL);
+  CHECK (w[2].sha256 == NULL);
+  pip_wheels_free (w, n);
+  CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"download_info\": {\"url\": "
+                               "\"https://x/a-1.0.tar.gz\", \"archive_info\": {}}, \"metadata\": {\"name\": \"a\", "
+                               "\"version\": \"1.0\"}}]}", &w, &n, &err), -1);
+  CHECK_STR (err.buf, "pip's report: a 1.0 is not a wheel (https://x/a-1.0.tar.gz)");
+  strbuf_reset (&err);
+  CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"metadata\": {\"name\": \"a\"}}]}", &w, &n, &err), -1);
+  CHECK_CONTAINS (err.buf, "entry 1 lacks");
+  strbuf_reset (&err);
+  CHECK_INT (pip_report_parse ("{\"version\": \"2\", \"install\": []}", &w, &n, &err), -1);
+  CHECK_INT (pip_report_parse ("not json", &w, &n, &err), -1);
+  strbuf_release (&err);
+  cleanup_free char *d = url_decode ("torch-2.6.0%2Bcu118-cp311-cp311-linux_x86_64.whl%2");
+  CHECK_STR (d, "torch-2.6.0+cu118-cp311-cp311-linux_x86_64.whl%2");
+}
+
 /* Bytes that do not hash to the pinned sha256 never enter the cache. */
 static void
 test_cache_put_want (void)
@@ -352,6 +426,8 @@ main (void)
   test_hostile_lock ();
   test_cache_verify ();
   test_pip_explain ();
+  test_pip_explain_resolver ();
+  test_pip_report ();
   test_cache_put_want ();
   test_source_matches ();
   int rc = check_summary ("lock");
