@@ -149,7 +149,7 @@ has out '"advice": {'
 has out '"torch_from": "2.7.0"'
 if command -v jq >/dev/null; then
   name=advice-json-jq
-  if jq -e '.tags[0].advice.include == {"torch":"2.10.0","cuda":"12.8"} and .tags[0].advice.cuda == ["12.8","13.0"] and .tags[0].advice.needs_driver == null' "$tmp/out" >/dev/null; then ok; else ko "jq check"; fi
+  if jq -e '.tags[0].advice.include == {"torch":"2.10.0","cuda":"12.8"} and .tags[0].advice.cuda == ["12.8","13.0","13.2"] and .tags[0].advice.needs_driver == null' "$tmp/out" >/dev/null; then ok; else ko "jq check"; fi
 fi
 # Jetson and Grace come with an Arm host: these x86_64 images do not run there.
 run jetson-orin 5 -- --driver 540.4.0 --gpu "Orin (nvgpu)" --matrix "$CUDA12"

@@ -635,10 +635,11 @@ static const struct advice_case advice_cases[] = {
     "RTX 5090 (sm_120) is built by torch 2.7.0+ for CUDA 12.8 and later: add { torch: \"2.10.0\", cuda: \"12.8\" } to "
     "include (it needs driver 570.26 or newer)",
     "2.10.0", "12.8", "570.26" },
-  /* A 580 driver runs 13.0, which 2.11.0's PyPI wheel is built for. */
+  /* A 580 driver runs 13.0, which 2.14.1's PyPI wheel is built for (2.14.1 is the newest such
+     release; 2.15.0's is 13.2, which needs a newer driver). */
   { "580.65.06", "B200", "2.6.0-cuda12.6-cudnn9-runtime", COMPAT_ARCH_NOT_BUILT,
-    "B200 (sm_100) is built by torch 2.7.0+ for CUDA 12.8 and later: add { torch: \"2.11.0\", cuda: \"13.0\" } to include",
-    "2.11.0", "13.0", NULL },
+    "B200 (sm_100) is built by torch 2.7.0+ for CUDA 12.8 and later: add { torch: \"2.14.1\", cuda: \"13.0\" } to include",
+    "2.14.1", "13.0", NULL },
   { "470.57.02", NULL, "2.6.0-cuda12.4-cudnn9-runtime", COMPAT_DRIVER_TOO_OLD,
     "the newest CUDA with a torch build that driver 470.57.02 runs is 11.8 (minor-version compatibility); torch 2.1.2 to "
     "2.7.1 are built for it: add { torch: \"2.7.1\", cuda: \"11.8\" } to include",
@@ -712,12 +713,13 @@ test_advice (void)
   CHECK_INT (compat_judge_plan (&p2, &h, &rep), 0);
   const struct compat_advice *a = &rep.v[0].advice;
   CHECK_STR (a->torch_from, "2.7.0");
-  CHECK_STR (a->torch_to, "2.11.0");
-  CHECK_INT (a->ncudas, 2);
-  if (a->ncudas == 2)
+  CHECK_STR (a->torch_to, "2.15.0");
+  CHECK_INT (a->ncudas, 3);
+  if (a->ncudas == 3)
     {
       CHECK_STR (a->cudas[0], "12.8");
       CHECK_STR (a->cudas[1], "13.0");
+      CHECK_STR (a->cudas[2], "13.2");
     }
   compat_report_release (&rep);
 
@@ -732,7 +734,7 @@ test_advice (void)
   struct compat_host h3 = { "580.82.07", three, 3 };
   CHECK_INT (compat_judge_plan (&p2, &h3, &rep), 0);
   CHECK_STR (rep.v[0].advice.text, "H100 (sm_90) and RTX 5090 (sm_120) are both built by torch 2.7.0+ for CUDA 12.8 and "
-                                   "later: add { torch: \"2.11.0\", cuda: \"13.0\" } to include");
+                                   "later: add { torch: \"2.14.1\", cuda: \"13.0\" } to include");
   compat_report_release (&rep);
   plan_release (&p2);
   matrix_release (&m2);
