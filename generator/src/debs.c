@@ -17,13 +17,7 @@ debs_mirror (const struct kb_deb *d)
 {
   if (d->archive == NULL || strcmp (d->archive, "debian-security") != 0)
     return debian_mirror ();
-  const char *m = getenv ("PCGEN_DEBIAN_SECURITY_MIRROR");
-  if (m == NULL || *m == '\0')
-    m = DEFAULT_DEBIAN_SECURITY_MIRROR;
-  size_t n = strlen (m);
-  while (n > 1 && m[n - 1] == '/')
-    n--;
-  return xstrndup (m, n);
+  return url_setting (NULL, "PCGEN_DEBIAN_SECURITY_MIRROR", DEFAULT_DEBIAN_SECURITY_MIRROR);
 }
 
 static const char *

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int
+int
 write_all (int fd, const char *p, size_t len)
 {
   while (len)

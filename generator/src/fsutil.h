@@ -8,6 +8,9 @@
    sees the old file or the new one, never a part. Returns 0, or -1 with errno set. */
 int write_file_atomic (const char *path, const void *data, size_t len, int mode);
 
+/* write(2) until all of p is written, through EINTR. Returns 0, or -1 with errno set. */
+int write_all (int fd, const char *p, size_t len);
+
 /* mkdir -p. Returns 0, or -1 with errno set. */
 int mkdir_p (const char *path, int mode);
 

@@ -10,15 +10,23 @@
 #include <unistd.h>
 
 char *
-debian_mirror (void)
+url_setting (const char *option, const char *var, const char *fallback)
 {
-  const char *m = getenv ("PCGEN_DEBIAN_MIRROR");
+  const char *m = option;
   if (m == NULL || *m == '\0')
-    m = DEFAULT_DEBIAN_MIRROR;
+    m = getenv (var);
+  if (m == NULL || *m == '\0')
+    m = fallback;
   size_t n = strlen (m);
   while (n > 1 && m[n - 1] == '/')
     n--;
   return xstrndup (m, n);
+}
+
+char *
+debian_mirror (void)
+{
+  return url_setting (NULL, "PCGEN_DEBIAN_MIRROR", DEFAULT_DEBIAN_MIRROR);
 }
 
 struct download_progress

@@ -8,6 +8,10 @@
 
 #define DEFAULT_DEBIAN_MIRROR "http://deb.debian.org/debian"
 
+/* A base URL from a command-line option, else the environment variable var, else fallback,
+   without a trailing '/' (owned by the caller): every mirror setting reads the same way. */
+char *url_setting (const char *option, const char *var, const char *fallback);
+
 /* $PCGEN_DEBIAN_MIRROR without a trailing '/', else DEFAULT_DEBIAN_MIRROR (owned by the caller). */
 char *debian_mirror (void);
 

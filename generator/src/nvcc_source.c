@@ -14,13 +14,7 @@
 char *
 cuda_redist (void)
 {
-  const char *m = getenv ("PCGEN_CUDA_REDIST");
-  if (m == NULL || *m == '\0')
-    m = DEFAULT_CUDA_REDIST;
-  size_t n = strlen (m);
-  while (n > 1 && m[n - 1] == '/')
-    n--;
-  return xstrndup (m, n);
+  return url_setting (NULL, "PCGEN_CUDA_REDIST", DEFAULT_CUDA_REDIST);
 }
 
 int

@@ -195,21 +195,6 @@ catch_signals (void)
   sigaction (SIGPIPE, &sa, NULL);
 }
 
-static int
-write_all (int fd, const char *p, size_t len)
-{
-  while (len)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      p += n;
-      len -= (size_t) n;
-    }
-  return 0;
-}
 
 /* The user's docker config folder: $DOCKER_CONFIG, else ~/.docker (docker's cli/config). */
 static char *

@@ -1,5 +1,6 @@
 /* pypi.c: see pypi.h. */
 #include "pypi.h"
+#include "http.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -16,15 +17,7 @@
 char *
 pypi_simple_index (const char *option)
 {
-  const char *m = option;
-  if (m == NULL || *m == '\0')
-    m = getenv ("PCGEN_PYPI_SIMPLE");
-  if (m == NULL || *m == '\0')
-    m = DEFAULT_PYPI_SIMPLE;
-  size_t n = strlen (m);
-  while (n > 1 && m[n - 1] == '/')
-    n--;
-  return xstrndup (m, n);
+  return url_setting (option, "PCGEN_PYPI_SIMPLE", DEFAULT_PYPI_SIMPLE);
 }
 
 static int
