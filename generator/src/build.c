@@ -120,8 +120,11 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
   const struct lockset *ds = ts && t->runtime ? lock_find_current (lf, t, 1, lock, err) : NULL;
   if (ts == NULL || (t->runtime && ds == NULL))
     return -1;
-  if (lock_fetch (ts, t->python, offline, err) < 0 || (ds && lock_fetch (ds, t->python, offline, err) < 0))
-    return -1;
+  int rc = lock_fetch (ts, t->python, offline, err);
+  if (rc == 0 && ds)
+    rc = lock_fetch (ds, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
+  if (rc < 0)
+    return rc;
   if (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
       || (ds && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0))
     return -1;

@@ -24,7 +24,8 @@ struct build_result
 };
 
 /* Fetch t's pinned wheels (lock: the lock file's name, for messages; with offline, only the
-   cache) and make or reuse its layers (stage.h). Returns 0, or -1 with err. */
+   cache) and make or reuse its layers (stage.h). Returns 0, -1 with err, or NVCC_UNREACHABLE
+   with err when nvcc's source does not answer (the tag is unavailable here). */
 int build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock,
                   int offline, struct staged_layer **l, size_t *nl, struct strbuf *err);
 

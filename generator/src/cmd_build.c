@@ -8,6 +8,7 @@
 #include "exitcode.h"
 #include "jobs.h"
 #include "lock.h"
+#include "nvcc_source.h"
 #include "progress.h"
 #include "project.h"
 #include "run.h"
@@ -371,7 +372,17 @@ cmd_build (int argc, char **argv)
         }
       progress_phase (&c.prog, j, "staging", NULL);
       strbuf_reset (&err);
-      if (stage_one (&c, j, &lf, &o, &err) < 0)
+      int staged = stage_one (&c, j, &lf, &o, &err);
+      if (staged == NVCC_UNREACHABLE)
+        {
+          /* Never a devel image without nvcc: unavailable here, like a tag without a source. */
+          c.res[j].status = "skipped: nvcc unreachable";
+          initial[j] = JOB_SKIPPED;
+          progress_phase (&c.prog, j, "skipped", "nvcc unreachable");
+          progress_note (&c.prog, stderr, "build: %s: unavailable: %s", t->name, err.buf);
+          continue;
+        }
+      if (staged < 0)
         {
           c.res[j].status = "failed";
           c.res[j].why = strbuf_detach (&err, NULL);

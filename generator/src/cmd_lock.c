@@ -216,7 +216,9 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lo
       rc = devel ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
                  : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
     }
-  if (rc == NVCC_UNREACHABLE || (rc < 0 && base_debs)) /* nvcc's own source and setting are in err */
+  if (rc == NVCC_UNREACHABLE) /* nvcc's own source and setting are in err: the tag is unavailable */
+    fprintf (stderr, "%s: unavailable: %s\n", t->name, err.buf);
+  else if (rc == NVCC_FAILED || (rc < 0 && base_debs)) /* their own mirror setting is in err */
     error ("%s: %s", t->name, err.buf);
   else if (rc < 0 && s && !o->offline)
     {
@@ -251,7 +253,7 @@ run (struct lock_opts *o)
       rc = EXIT_INVALID;
       goto out;
     }
-  size_t done = 0, failed = 0, unavailable = 0;
+  size_t done = 0, failed = 0, unavailable = 0, no_nvcc = 0;
   for (size_t i = 0; i < p.plan.ntags; i++)
     {
       const struct ptag *t = &p.plan.tags[i];
@@ -268,7 +270,10 @@ run (struct lock_opts *o)
       int r = o->fetch ? fetch_set (&lf, t, 0, o) : ensure_set (&lf, t, 0, o);
       if (r == 0 && devel)
         r = o->fetch ? fetch_set (&lf, t, 1, o) : ensure_set (&lf, t, 1, o);
-      r < 0 ? failed++ : done++;
+      if (r == NVCC_UNREACHABLE)
+        no_nvcc++;
+      else
+        r < 0 ? failed++ : done++;
       /* Write after every tag: a long lock interrupted keeps what it resolved. */
       if (!o->fetch && lockfile_write (o->lock, &lf, &err) < 0)
         {
@@ -277,8 +282,11 @@ run (struct lock_opts *o)
           goto out;
         }
     }
-  printf ("%s: %zu tag%s %s, %zu failed, %zu skipped (no source)\n", o->fetch ? "fetch" : "lock", done,
+  printf ("%s: %zu tag%s %s, %zu failed, %zu skipped (no source)", o->fetch ? "fetch" : "lock", done,
           done == 1 ? "" : "s", o->fetch ? "present and verified" : "locked", failed, unavailable);
+  if (no_nvcc)
+    printf (", %zu unavailable (nvcc's source unreachable)", no_nvcc);
+  printf ("\n");
   rc = failed ? EXIT_ENV : EXIT_OK;
 out:
   free (sel);

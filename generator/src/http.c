@@ -121,7 +121,10 @@ http_download (const char *url, const char *dst, unsigned long long expect_size,
   if (r != CURLE_OK)
     {
       strbuf_addf (err, "cannot download %s: %s", url, *cerr ? cerr : curl_easy_strerror (r));
-      rc = -1;
+      rc = r == CURLE_COULDNT_RESOLVE_HOST || r == CURLE_COULDNT_RESOLVE_PROXY || r == CURLE_COULDNT_CONNECT
+                   || r == CURLE_OPERATION_TIMEDOUT
+               ? HTTP_UNREACHABLE
+               : -1;
     }
   curl_easy_cleanup (c);
   if (fflush (f) != 0 || ferror (f))

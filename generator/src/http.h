@@ -18,7 +18,10 @@ char *debian_mirror (void);
 /* Download url into dst (created or truncated). Progress on stderr, labelled with `label`:
    received/total bytes rewritten in place on a terminal, a line per quarter otherwise.
    expect_size (0: unknown) sizes the progress when the server does not. A non-2xx status,
-   a short transfer or a write error fails. Returns 0, or -1 with err. */
+   a short transfer or a write error fails. Returns 0, or -1 with err; HTTP_UNREACHABLE (also
+   < 0) when no server answered (name not resolved, connection refused, timed out): the mirror
+   is down or not reachable from here, not wrong. */
+#define HTTP_UNREACHABLE (-2)
 int http_download (const char *url, const char *dst, unsigned long long expect_size, const char *label,
                    struct strbuf *err);
 

@@ -689,7 +689,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
             rmdir (ddir);
           free (ddir);
           if (r < 0)
-            return NVCC_UNREACHABLE;
+            return r == NVCC_UNREACHABLE ? NVCC_UNREACHABLE : NVCC_FAILED;
           continue;
         }
       /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */

@@ -71,8 +71,9 @@ int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
 /* Make every wheel of the set present and verified in the cache; with offline, only check.
    nvcc's files (role nvcc: Debian packages, NVIDIA's redist archives) are downloaded with
    libcurl into a temporary file and enter the cache only when their sha256 is the pinned one
-   (nvcc_source.h). Returns 0, -1 with err naming the wheel and what to do, or NVCC_UNREACHABLE
-   when one of nvcc's files failed (err complete: its source and setting, or both digests). */
+   (nvcc_source.h). Returns 0, -1 with err naming the wheel and what to do, NVCC_UNREACHABLE when
+   nvcc's source did not answer (the tag is unavailable here), or NVCC_FAILED when one of nvcc's
+   files failed otherwise (err complete either way: its source and setting, or both digests). */
 int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
 
 /* The cached path of a wheel of the set (verified by lock_fetch before). */

@@ -73,7 +73,9 @@ nvcc_fetch (const struct locked_wheel *w, const char *dir, struct strbuf *err)
                           : "Debian mirror (default " DEFAULT_DEBIAN_MIRROR ")");
       strbuf_release (&why);
       unlink (got);
-      return NVCC_UNREACHABLE;
+      /* Only a source that does not answer makes the tag unavailable; one that answers with an
+         error (404: the pinned file is gone) is a failure to fix. */
+      return rc == HTTP_UNREACHABLE ? NVCC_UNREACHABLE : -1;
     }
   strbuf_release (&why);
   char sha[SHA256_HEX_LEN + 1];

@@ -18,6 +18,8 @@
    reached: one line naming it and its setting; or its bytes were refused: both digests), and
    the setting of the tag's torch source is no part of it. */
 #define NVCC_UNREACHABLE (-2)
+/* lock_fetch: an nvcc file failed otherwise (wrong bytes, 404): err names its own setting. */
+#define NVCC_FAILED (-3)
 
 /* $PCGEN_CUDA_REDIST without a trailing '/', else DEFAULT_CUDA_REDIST (owned by the caller). */
 char *cuda_redist (void);
@@ -34,8 +36,9 @@ char *nvcc_describe (const struct kb_nvcc *s);
 
 /* Download one pinned file (role nvcc) into dir with libcurl, hash it, and move it into the
    cache only when its sha256 is the pinned one. Returns 0; -1 with err when the bytes differ
-   (naming both digests and sizes; nothing cached) or cannot be written; NVCC_UNREACHABLE with err
-   when the download fails (lock_fetch returns NVCC_UNREACHABLE for both). */
+   (naming both digests and sizes; nothing cached), cannot be written or the source answers with
+   an error (404); NVCC_UNREACHABLE with err when no server answers (HTTP_UNREACHABLE): the tag
+   is then unavailable where pcgen runs, not failed (lock_fetch passes it on). */
 int nvcc_fetch (const struct locked_wheel *w, const char *dir, struct strbuf *err);
 
 #endif

@@ -247,10 +247,11 @@ expect "the refusal does not blame the torch source" bash -c "! grep -q PIP_INDE
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 PCGEN_DATA=$work/kb PCGEN_CACHE=$work/dcache PCGEN_CUDA_REDIST="http://127.0.0.1:$closed/redist" \
   "$PCGEN" fetch --matrix redist.yaml --lock redist.lock >down.out 2>&1; rc=$?
-expect "the redist down exits 3 (got $rc)" [ "$rc" -eq 3 ]
-expect "one error line, for the 12.1 devel tag, naming the setting" \
-  bash -c "[ \$(grep -c 'error' down.out) = 1 ] && grep 'error' down.out | grep -q '2.4.1-cuda12.1-cudnn9-devel: nvcc unavailable: .*PCGEN_CUDA_REDIST'"
-expect "the other tags are fetched (3 present, 1 failed)" grep -q '^fetch: 3 tags present and verified, 1 failed' down.out
+# The tag is unavailable there, not a failure: make images goes on to build the others.
+expect "the redist down exits 0: the devel tag is unavailable (got $rc)" [ "$rc" -eq 0 ]
+expect "one line, for the 12.1 devel tag, naming the setting" \
+  bash -c "[ \$(grep -c 'unavailable: ' down.out) = 1 ] && ! grep -q 'error' down.out && grep 'unavailable: ' down.out | grep -q '^2.4.1-cuda12.1-cudnn9-devel: unavailable: nvcc unavailable: .*PCGEN_CUDA_REDIST'"
+expect "the other tags are fetched (3 present, 1 unavailable)" grep -q '^fetch: 3 tags present and verified, 0 failed, 0 skipped (no source), 1 unavailable' down.out
 expect "CUDA 12.4's packages are in the cache" [ -e "dcache/sha256/$dev_sha/$(basename "$deb124")" ]
 
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
