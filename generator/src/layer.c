@@ -51,10 +51,8 @@ struct job
      members may unpack to (layer.h: LAYER_MAX_EXPANSION, LAYER_EXPAND_FLOOR). */
   off_t input_start;
   uint64_t archive_size, limit;
-  /* A .deb's member paths (folders too), and its kept symlinks (indexes into v, with their
-     member paths), checked once the whole package has been read. */
-  char **members;
-  size_t nmembers, members_alloc;
+  /* A .deb's kept symlinks (indexes into v, with their member paths), checked once the whole
+     package has been read. */
   struct pending_link
   {
     size_t entry;
@@ -110,15 +108,18 @@ normalize_path (const char *p)
 }
 
 /* A .deb symlink's target, from where the link is (link, a normalized path relative to the
-   root): NULL when it is absolute (it would name whatever the image has there, /etc/shadow)
-   or climbs above the root; else the normalized path it names. */
+   root): the normalized path it names from the image's root (an absolute target from the root
+   itself: Debian's -dev packages link libfoo.so -> /lib/x86_64-linux-gnu/libfoo.so.1), or NULL
+   when it is empty or climbs above the root. */
 static char *
 resolve_link (const char *link, const char *target)
 {
-  if (target[0] == '/' || target[0] == '\0')
+  if (target[0] == '\0')
     return NULL;
   const char *slash = strrchr (link, '/');
-  cleanup_free char *joined = slash ? xasprintf ("%.*s/%s", (int) (slash - link), link, target) : xstrdup (target);
+  cleanup_free char *joined = target[0] == '/' ? xstrdup (target + 1)
+                              : slash          ? xasprintf ("%.*s/%s", (int) (slash - link), link, target)
+                                               : xstrdup (target);
   cleanup_free char *norm = normalize_path (joined);
   /* Fold "a/.." pairs; one ".." more than folders above it leaves the root. */
   struct strbuf out = STRBUF_INIT;
@@ -231,8 +232,8 @@ stage_data (struct job *j, struct archive *a, struct entry *e, const char *what,
 static int
 read_members (struct job *j, const struct layer_input *in, struct archive *a, const char *what)
 {
-  /* A .deb and a redist tar may hold symlinks (libcudart.so -> libcudart.so.12), checked
-     against the package's own members once it has been read; a wheel may not. */
+  /* A .deb and a redist tar may hold symlinks (libcudart.so -> libcudart.so.12), checked once
+     the package has been read (check_deb_links); a wheel may not. */
   int rc = 0, deb = strcmp (what, "package") == 0 || strcmp (what, "archive") == 0;
   struct archive_entry *ae;
   while (rc == 0)
@@ -247,11 +248,6 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
         continue;
       /* A .deb's data.tar names its members ./usr/...: normalized, without the "./". */
       cleanup_free char *member = normalize_path (raw);
-      if (deb && *member)
-        {
-          ARRAY_GROW (j->members, j->nmembers + 1, j->members_alloc);
-          j->members[j->nmembers++] = xstrdup (member);
-        }
       if (*member == '\0' || archive_entry_filetype (ae) == AE_IFDIR)
         continue; /* folders are made explicitly, for every file's parents */
       if (!safe_path (member))
@@ -311,13 +307,15 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
   return rc;
 }
 
-/* Whether p is one of the package's members, or a folder above one. */
+/* Where Debian puts what packages ship (merged /usr; the FHS): a kept symlink may name another
+   package's file there (usr/share/doc/libbinutils -> binutils-common, libanl.so ->
+   /lib/x86_64-linux-gnu/libanl.so.1), but nothing else of the image (etc/shadow, tmp/). */
 static int
-in_package (const struct job *j, const char *p)
+in_system_folders (const char *p)
 {
-  size_t n = strlen (p);
-  for (size_t i = 0; i < j->nmembers; i++)
-    if (strncmp (j->members[i], p, n) == 0 && (j->members[i][n] == '\0' || j->members[i][n] == '/'))
+  static const char *const roots[] = { "usr/", "lib/", "lib64/", "bin/", "sbin/" };
+  for (size_t i = 0; i < ARRAY_SIZE (roots); i++)
+    if (starts_with (p, roots[i]))
       return 1;
   return 0;
 }
@@ -325,17 +323,16 @@ in_package (const struct job *j, const char *p)
 static void
 forget_package (struct job *j)
 {
-  for (size_t i = 0; i < j->nmembers; i++)
-    free (j->members[i]);
   for (size_t i = 0; i < j->nlinks; i++)
     free (j->links[i].member);
-  j->nmembers = j->nlinks = 0;
+  j->nlinks = 0;
 }
 
-/* A .deb's kept symlinks must name something of the package itself, seen from where the
-   package puts them: not an absolute path (whatever the image has there: /etc/shadow), not
-   above the root, not another package's file (../../../tmp/evil.so); and from where the layer
-   puts them, not above the layer's root. */
+/* A .deb's (or redist archive's) kept symlinks must stay in the image's system folders, seen
+   both from where the package puts them and from where the layer puts them: not above the root
+   (../../../../etc/passwd), not elsewhere in the image (/etc/shadow, ../../../tmp/evil.so). The
+   packages themselves are pinned by sha256 in the knowledge base; this keeps a bad pin or a
+   mapping rule from planting a link to the image's secrets or scratch space. */
 static int
 check_deb_links (struct job *j, const char *deb)
 {
@@ -345,8 +342,9 @@ check_deb_links (struct job *j, const char *deb)
       const struct entry *e = &j->v[j->links[i].entry];
       cleanup_free char *in_pkg = resolve_link (j->links[i].member, e->target);
       cleanup_free char *in_layer = resolve_link (e->path, e->target);
-      if (in_pkg == NULL || in_layer == NULL || !in_package (j, in_pkg))
-        rc = -1, strbuf_addf (j->err, "package '%s': symbolic link '%s' points at '%s', outside the package's tree: refused",
+      if (in_pkg == NULL || in_layer == NULL || !in_system_folders (in_pkg) || !in_system_folders (in_layer))
+        rc = -1, strbuf_addf (j->err, "package '%s': symbolic link '%s' points at '%s', outside the image's system "
+                                      "folders (usr/, lib/, lib64/, bin/, sbin/): refused",
                               deb, j->links[i].member, e->target);
     }
   forget_package (j);
@@ -652,7 +650,6 @@ job_free (struct job *j)
         free ((char *) j->v[i].target);
     }
   forget_package (j);
-  free (j->members);
   free (j->links);
   free (j->v);
   free (j->buf);

@@ -25,8 +25,9 @@ struct layer_rule
    apply, so a rule's `from` reads "usr/bin/"), or a tar when it ends in ".tar.xz" (NVIDIA's redist
    archives). Member paths are normalized ("a//b", "a/./b" are "a/b") before the rules and the
    duplicate check. Hard links and device files in a mapped member are refused; so is any symlink
-   in a wheel (pip never makes one), and a mapped .deb or tar symlink whose target is absolute or
-   climbs above the root. */
+   in a wheel (pip never makes one), and a mapped .deb or tar symlink whose target, seen from the
+   package and from the layer, climbs above the root or leaves the system folders (usr/, lib/,
+   lib64/, bin/, sbin/: /etc/shadow, ../tmp/x). */
 struct layer_input
 {
   const char *wheel; /* path of a .whl or a .deb */
