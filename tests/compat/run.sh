@@ -124,13 +124,19 @@ name_runs "NVIDIA GeForce RTX 3060 Laptop GPU" 86
 name_runs "9.0" 90   # nvidia-smi --query-gpu=compute_cap
 name_runs "sm_86" 86
 
-# --- advice beyond the plan: no tag of the plan is built for an RTX 5090 (the default matrix
-# stops at torch 2.6): the releases of the knowledge base that are, and the include to add.
-run rtx5090-advice 5 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix matrix.yaml v2.6-prod
+# --- an RTX 5090 (sm_120) on the default matrix: torch 2.6 is not built for it, the v2.9-prod
+# tag users pull (torch 2.9.1 + CUDA 12.8, arch list up to 12.0) is, and compat points there.
+run rtx5090-default 0 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix matrix.yaml v2.6-prod v2.9-prod
+row 2.6.0-cuda12.4-cudnn9-runtime arch-not-built
+row 2.9.1-cuda12.8-cudnn9-runtime runs
+has out 'built for RTX 5090 (sm_120): 2.9.1-cuda12.8-cudnn9-runtime'
+# --- advice beyond the plan: no tag of a plan that stops at torch 2.6 ($CUDA12) is built for an
+# RTX 5090: the releases of the knowledge base that are, and the include to add.
+run rtx5090-advice 5 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix "$CUDA12" 2.6.0-cuda12.4-cudnn9-runtime
 row 2.6.0-cuda12.4-cudnn9-runtime arch-not-built
 has out 'no tag of the plan is built for it; RTX 5090 (sm_120) is built by torch 2.7.0+ for CUDA 12.8 and later: add { torch: "2.10.0", cuda: "12.8" } to include'
 # The advice is right: with that include, the plan has a tag that runs.
-cp matrix.yaml "$tmp/advised.yaml"
+cp "$CUDA12" "$tmp/advised.yaml"
 printf 'include:\n  - { torch: "2.10.0", cuda: "12.8" }\n' >>"$tmp/advised.yaml"
 run rtx5090-advice-taken 0 -- --driver 570.124.06 --gpu "NVIDIA GeForce RTX 5090" --matrix "$tmp/advised.yaml" 2.10.0-cuda12.8-cudnn9-runtime
 row 2.10.0-cuda12.8-cudnn9-runtime runs
