@@ -159,6 +159,28 @@ cache_adopt (const char *src, const char *file, const char *sha256, struct strbu
 }
 
 int
+cache_put_pinned (const char *src, const char *file, const char *url, const char *sha256, unsigned long long size,
+                  const char *pinned_by, struct strbuf *err)
+{
+  char got[SHA256_HEX_LEN + 1];
+  unsigned long long got_size = 0;
+  int rc = 0;
+  if (sha256_file (src, got, &got_size) < 0)
+    rc = -1, strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));
+  if (rc == 0 && strcmp (got, sha256) != 0)
+    {
+      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but %s pins %s (%llu bytes): refused, "
+                        "not cached (a different file at that path, or a broken mirror)",
+                   file, url, got, got_size, pinned_by, sha256, size);
+      rc = -1;
+    }
+  if (rc == 0)
+    rc = cache_adopt (src, file, sha256, err);
+  unlink (src);
+  return rc;
+}
+
+int
 cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
            unsigned long long *size, struct strbuf *err)
 {

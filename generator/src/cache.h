@@ -42,4 +42,10 @@ int cache_put (const char *src, const char *file, const char *want, char sha256[
    (a verified download); src is gone afterwards. Returns 0, or -1 with err set. */
 int cache_adopt (const char *src, const char *file, const char *sha256, struct strbuf *err);
 
+/* src, a file downloaded from url that pinned_by ("matrix.lock", "bases.yaml") pins to sha256
+   and size: into the cache when its sha256 is that one, else refused naming both digests and
+   sizes, nothing cached. src is gone afterwards. Returns 0, or -1 with err set. */
+int cache_put_pinned (const char *src, const char *file, const char *url, const char *sha256,
+                      unsigned long long size, const char *pinned_by, struct strbuf *err);
+
 #endif

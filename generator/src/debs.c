@@ -1,7 +1,6 @@
 /* debs.c: see debs.h. */
 #include "debs.h"
 #include "cache.h"
-#include "digest.h"
 #include "fsutil.h"
 #include "http.h"
 #include "util.h"
@@ -45,22 +44,12 @@ fetch_one (const struct kb_deb *d, struct strbuf *err)
     return strbuf_addf (err, "cannot create '%s': %s", tmp, strerror (errno)), -1;
   cleanup_free char *got = xasprintf ("%s/%s.%ld", tmp, file_name (d), (long) getpid ());
   fprintf (stderr, "fetch: %s (%.1f MB) from %s\n", file_name (d), (double) d->size / 1e6, mirror);
-  int rc = http_download (url, got, d->size, file_name (d), err);
-  char sha[SHA256_HEX_LEN + 1];
-  unsigned long long size = 0;
-  if (rc == 0 && sha256_file (got, sha, &size) < 0)
-    rc = -1, strbuf_addf (err, "cannot read '%s': %s", got, strerror (errno));
-  if (rc == 0 && strcmp (sha, d->sha256) != 0)
+  if (http_download (url, got, d->size, file_name (d), err) < 0)
     {
-      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but bases.yaml pins %s (%llu bytes): refused, "
-                        "not cached (a different file at that path, or a broken mirror)",
-                   file_name (d), url, sha, size, d->sha256, d->size);
-      rc = -1;
+      unlink (got);
+      return -1;
     }
-  if (rc == 0)
-    rc = cache_adopt (got, file_name (d), d->sha256, err);
-  unlink (got);
-  return rc;
+  return cache_put_pinned (got, file_name (d), url, d->sha256, d->size, "bases.yaml", err);
 }
 
 int

@@ -1,7 +1,6 @@
 /* nvcc_source.c: see nvcc_source.h. */
 #include "nvcc_source.h"
 #include "cache.h"
-#include "digest.h"
 #include "http.h"
 #include "util.h"
 
@@ -78,19 +77,5 @@ nvcc_fetch (const struct locked_wheel *w, const char *dir, struct strbuf *err)
       return rc == HTTP_UNREACHABLE ? NVCC_UNREACHABLE : -1;
     }
   strbuf_release (&why);
-  char sha[SHA256_HEX_LEN + 1];
-  unsigned long long size = 0;
-  if (sha256_file (got, sha, &size) < 0)
-    rc = -1, strbuf_addf (err, "cannot read '%s': %s", got, strerror (errno));
-  if (rc == 0 && strcmp (sha, w->sha256) != 0)
-    {
-      strbuf_addf (err, "%s from %s: sha256 %s (%llu bytes), but matrix.lock pins %s (%llu bytes): refused, "
-                        "not cached (a different file at that path, or a broken mirror)",
-                   w->file, url, sha, size, w->sha256, w->size);
-      rc = -1;
-    }
-  if (rc == 0)
-    rc = cache_adopt (got, w->file, w->sha256, err);
-  unlink (got);
-  return rc;
+  return cache_put_pinned (got, w->file, url, w->sha256, w->size, "matrix.lock", err);
 }
