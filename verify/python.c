@@ -18,7 +18,7 @@ extern char **environ;
    (dynamo wraps inductor's error in BackendCompilerFailed, whose inner_exception is it; a
    CalledProcessError keeps the compiler's output), else the root cause's first line. The script: `import torch` and its versions, then the stages named in argv, each in its own
    try: a stage prints "@ NAME ok|fail|skip DETAIL" (one line), so one failure names its check
-   and the other stages still run. What users run first (DESIGN.md, "The verifier"): a training
+   and the other stages still run. What users run first (verify/README.md, "Checks"): a training
    step, NumPy interop, torch.compile (inductor: a C++ compiler, OpenMP and Python.h), the arch
    list compiled in, and with a GPU the same on CUDA with cuDNN and Triton. */
 static const char script[]

@@ -14,7 +14,7 @@ static const char plan_usage[]
     = "usage: pcgen plan [--json | --github] [FILE]\n"
       "Expand FILE (default matrix.yaml) into tags: canonical name, aliases, CUDA, cuDNN, and\n"
       "where the torch wheel comes from.\n"
-      "  --json     every tag with every pinned component (schema: README, 'plan --json')\n"
+      "  --json     every tag with every pinned component (schema: docs/matrix.md, 'plan --json schema')\n"
       "  --github   {\"include\":[...]} on one line, for a GitHub Actions matrix\n"
       "exit: 0 ok, 1 invalid matrix, 2 usage, 3 cannot read or write\n";
 

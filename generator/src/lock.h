@@ -1,5 +1,5 @@
 /* lock.h: matrix.lock, the pinned inputs of every tag: for each wheel set, every wheel's
-   name, version, file name, sha256 and size (schema: README, "matrix.lock").
+   name, version, file name, sha256 and size (schema: docs/building.md, "Pinned inputs").
    A tag needs its torch set (torch, its Python dependencies, the nvidia-* wheels it pins) and,
    for devel, the devel set of its CUDA (nvcc and headers). */
 #ifndef PCGEN_LOCK_H

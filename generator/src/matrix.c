@@ -564,7 +564,7 @@ matrix_load_text (const char *name, const char *text, size_t len, struct matrix 
     return -1;
   struct loader l = { m->file, m, d };
   if (root == NULL)
-    diag_add (d, name, (struct mark) { 1, 1, 0 }, "the matrix is empty: see README.md, 'matrix.yaml reference'");
+    diag_add (d, name, (struct mark) { 1, 1, 0 }, "the matrix is empty: see docs/matrix.md, 'matrix.yaml reference'");
   else if (schema_check (name, root, "the matrix", top_fields, d) == 0 || root->kind == Y_MAP)
     load_top (&l, root);
   ynode_free (root);

@@ -1,7 +1,7 @@
 /* matrix.h: matrix.yaml, the user's description of the images to build, loaded with every
    value's source mark so that later stages can point at the byte that is wrong.
    This stage checks the schema only; what the values mean is checked by plan.c against the
-   knowledge base. See README.md, "matrix.yaml reference". */
+   knowledge base. See docs/matrix.md, "matrix.yaml reference". */
 #ifndef PCGEN_MATRIX_H
 #define PCGEN_MATRIX_H
 

@@ -213,7 +213,7 @@ need_variant (struct expander *x, const struct kb_torch *t, const char *asked, c
     {
       diag_add (x->d, x->m->file, at, "torch %s with CUDA %s: the knowledge base marks its %s unknown", t->version,
                 cuda, v->arch_list_unknown ? "arch_list" : "cudnn");
-      diag_hint (x->d, "fill it in generator/data/torch.yaml from a cited source (see the README's 'pcgen kb update')");
+      diag_hint (x->d, "fill it in generator/data/torch.yaml from a cited source (see docs/knowledge-base.md, 'Keeping up with PyPI: pcgen kb update')");
       return NULL;
     }
   if (v->cudnn == NULL)

@@ -48,7 +48,7 @@ const struct ptag *plan_find (const struct plan *p, const char *name);
    returns -1). */
 int plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel);
 
-/* JSON views; see README.md, "plan --json schema". */
+/* JSON views; see docs/matrix.md, "plan --json schema". */
 json_t *plan_tag_json (const struct plan *p, const struct ptag *t);
 json_t *plan_json (const struct plan *p);
 json_t *plan_github_json (const struct plan *p);

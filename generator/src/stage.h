@@ -1,4 +1,4 @@
-/* stage.h: the layers of a tag, made from the wheels of its lock sets (DESIGN.md, "Images"):
+/* stage.h: the layers of a tag, made from the wheels of its lock sets (docs/building.md, "Layers"):
      cuda    nvidia-* runtime libraries -> /usr/local/cuda-X.Y/lib (+ /usr/local/cuda, ld.so.conf.d),
              their dist-info and the `nvidia` package in site-packages (pip check), whose lib
              folders link to /usr/local/cuda-X.Y/lib: every library is stored once

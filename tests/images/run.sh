@@ -5,7 +5,7 @@
 # command line whose image is not in the engine fails, and so does a run that checks no image):
 #   torch, CUDA and cuDNN versions printed by Python equal the tag's; pip check passes;
 #   ldd finds every library of every ELF under the CUDA folder and torch/lib, except
-#   libcuda.so.1 (the driver, mounted at run time); ENV and LABELs as in DESIGN.md.
+#   libcuda.so.1 (the driver, mounted at run time); ENV and LABELs as in docs/building.md, "Templates and rendering".
 # devel tags also: nvcc --version reports the tag's CUDA, nvcc compiles and links a .cu file,
 #   a CMake project using find_package(Torch) configures, builds and runs a CPU matmul. These
 #   three are skipped (with the reason) only for a CUDA whose plan has no nvcc layer (no source:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/workflow/run.sh PCGEN: .github/workflows/images.yml is valid YAML with the structure
-# README's "CI" section describes, checked against the real pcgen binary:
+# docs/publishing.md, "CI: .github/workflows/images.yml" describes, checked against the real pcgen binary:
 #   - jobs plan, build, publish; build needs plan, publish needs build and runs always()
 #   - the plan job runs `bin/pcgen plan --github`, writes it to $GITHUB_OUTPUT under the key its
 #     `outputs:` expose, and build's strategy.matrix is fromJSON(needs.plan.outputs.<that key>)
