@@ -15,6 +15,17 @@ out=$(python3 "$check" "$top" 2>&1); rc=$?
 if [ "$rc" -eq 0 ]; then ok "README.md, docs/*.md and every citation resolve"; else
   ko "broken links or citations in the tree (exit $rc):"; printf '%s\n' "$out" | sed 's/^/       /'; fi
 
+# The README stays short (issue 15: at most 200 lines, the reference lives in docs/) and its
+# "Set-up: the two commands" section keeps both commands.
+n=$(wc -l < "$top/README.md")
+if [ "$n" -le 200 ]; then ok "README.md: $n lines (at most 200)"; else
+  ko "README.md: $n lines, at most 200: move reference text to a docs/*.md file and link it"; fi
+setup=$(awk '/^## /{on = ($0 == "## Set-up: the two commands")} on' "$top/README.md")
+for cmd in "make images" "make test"; do
+  if grep -q "^$cmd  *#" <<<"$setup"; then ok "README.md, \"Set-up: the two commands\": $cmd"; else
+    ko "README.md, \"Set-up: the two commands\" lacks the line '$cmd   # ...'"; fi
+done
+
 tmp=$(mktemp -d /tmp/pcgen-docs.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp -r "$top/tests/docs/fixtures/broken/." "$tmp/"
