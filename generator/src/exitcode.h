@@ -1,4 +1,4 @@
-/* exitcode.h: pcgen's exit codes, one meaning each (documented in `pcgen --help` and README). */
+/* exitcode.h: pcgen's exit codes, one meaning each (documented in `pcgen --help` and README.md, "Exit codes"). */
 #ifndef PCGEN_EXITCODE_H
 #define PCGEN_EXITCODE_H
 
