@@ -168,6 +168,14 @@ void kb_torch_variant_list (const struct kb_torch *t, char *buf, size_t size);
 /* "debian", "pypi", "redist": the word cuda.yaml uses for a kind. */
 const char *kb_nvcc_kind_name (enum kb_nvcc_kind k);
 
+/* Whether file is a wheel of name (PEP 503, "nvidia-cuda-nvcc") at version that pip installs
+   on Linux x86_64, by the binary distribution format's file name convention:
+   {name with '-' as '_'}-{version}-{python tag}-{abi tag}-{platform tag}.whl, the platform tag
+   possibly a compressed set joined by '.', one of them manylinux..._x86_64 or linux_x86_64
+   (PyPI's nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl).
+   On 0, *want (owned by the caller) says what was expected. */
+int kb_wheel_file_ok (const char *name, const char *version, const char *file, char **want);
+
 /* Parse "8.6" / "sm_86" / "86" / "compute_86" into 86; -1 when not a compute capability. */
 int kb_parse_cc (const char *s);
 
