@@ -449,6 +449,10 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
             return -1;
           first = 0;
         }
+      else if (strcmp (role, "cuda") == 0 && starts_with (w->name, "cuda-"))
+        /* CUDA 13's torch requires cuda-toolkit, a meta-package (dist-info only) whose extras
+           name the nvidia-* wheels; NVIDIA's cuda-* Python packages install like any other. */
+        add_python_wheel (b, w);
       else
         return strbuf_addf (err, "%s: building images from '%s' (CUDA %s) is not supported yet", t->name, w->name,
                             t->cuda->version), -1;

@@ -80,6 +80,7 @@ echo "  build: $(( $(date +%s) - t0 ))s"
 expect "pcgen build of the 13.0 runtime and devel images exits 0 (got $rc)" bash -c "[ $rc -eq 0 ] || { tail -n 30 '$work/build.out'; exit 1; }"
 grep -E '^(fetch: nvidia_|layer: nvcc-)' "$work/build.out" | sed 's/^/  /'
 cd "$top"
+docker image ls --format '  {{.Repository}}:{{.Tag}} {{.Size}}' "$repo" 2>/dev/null
 
 img=$repo:$devel
 run() { docker run --rm -v "$top/tests:/src:ro" "$img" bash -c "$1"; }
