@@ -100,7 +100,7 @@ check "nvcc compiles and links saxpy.cu (static cudart), and it runs: no device,
 check "nvcc -cudart shared links the image's libcudart.so.13 (runtime layer), and it runs: exit 3" \
   'cd /tmp && nvcc -cudart shared -o saxpy /src/nvcc118/saxpy.cu && ldd saxpy && ./saxpy; echo exit=$?' \
   'libcudart\.so\.13 => /usr/local/cuda-13\.0/lib/libcudart\.so\.13' '^no CUDA device: ' '^exit=3$'
-check "device code for sm_75 and sm_120 (cicc, ptxas, fatbinary, nvlink): nvcc -dc/-dlink with -rdc" \
+check "nvcc -rdc=true for sm_75 and sm_120 (separate compilation: cicc, ptxas, fatbinary, a device link by nvlink), and it runs: exit 3" \
   'cd /tmp && nvcc -rdc=true -gencode arch=compute_75,code=sm_75 -gencode arch=compute_120,code=sm_120 -o rdc /src/nvcc118/saxpy.cu && ./rdc; echo exit=$?' \
   '^exit=3$'
 check "Thrust and CUB from the cccl wheel (include/cccl) compile, link and run: exit 3" \
