@@ -14,7 +14,7 @@ struct kb_pin
 };
 
 /* One file an nvcc source is made of: a Debian package, an archive of NVIDIA's redist, or a
-   PyPI wheel (whose file, digest and size pcgen lock pins: path and sha256 NULL, size 0). */
+   PyPI wheel (path: its file name, which pip fetches by name and version from its index). */
 struct kb_deb
 {
   char *name;    /* nvidia-cuda-toolkit, cuda_nvcc, nvidia-cuda-nvcc */
@@ -30,7 +30,7 @@ struct kb_deb
 enum kb_nvcc_kind
 {
   NVCC_DEBIAN, /* Debian's nvidia-cuda-toolkit and nvidia-cuda-dev, from $PCGEN_DEBIAN_MIRROR */
-  NVCC_PYPI,   /* wheels that carry the whole driver (CUDA 13: nvidia-cuda-nvcc, -crt, nvvm) */
+  NVCC_PYPI,   /* wheels that carry the whole driver (CUDA 13: nvidia-cuda-nvcc, -crt, nvvm, cccl), via pip */
   NVCC_REDIST, /* NVIDIA's redistributable archives, from $PCGEN_CUDA_REDIST */
 };
 
