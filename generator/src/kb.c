@@ -1,5 +1,6 @@
 /* kb.c: load and cross-check the knowledge base (see kb.h and generator/data/). */
 #include "kb.h"
+#include "cache.h"
 #include "schema.h"
 #include "strbuf.h"
 #include "util.h"
@@ -182,7 +183,8 @@ static const struct field deb_fields[]
     = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "path", Y_SCALAR, 1 },
         { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { "archive", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field wheel_fields[]
-    = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { NULL, 0, 0 } };
+    = { { "name", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "file", Y_SCALAR, 1 },
+        { "sha256", Y_SCALAR, 1 }, { "size", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 static const struct field major_fields[]
     = { { "major", Y_SCALAR, 1 }, { "compat_floor", Y_SCALAR, 1 }, { "source", Y_SCALAR, 1 }, { NULL, 0, 0 } };
 
@@ -219,6 +221,35 @@ files_free (struct kb_deb *f, size_t n)
   free (f);
 }
 
+int
+kb_wheel_file_ok (const char *name, const char *version, const char *file, char **want)
+{
+  /* Binary distribution format (packaging.python.org, "File name convention"): the name's
+     runs of -_. become '_'; a build tag (digits first) may follow the version. */
+  cleanup_free char *dist = xstrdup (name);
+  for (char *q = dist; *q; q++)
+    if (*q == '-' || *q == '.')
+      *q = '_';
+  *want = xasprintf ("%s-%s-PYTHON-ABI-PLATFORM.whl with a manylinux*_x86_64 or linux_x86_64 platform tag", dist,
+                     version);
+  cleanup_free char *prefix = xasprintf ("%s-%s-", dist, version);
+  if (!starts_with (file, prefix) || !ends_with (file, ".whl") || !cache_valid_file (file))
+    return 0;
+  /* python-abi-platform, or build-python-abi-platform. */
+  cleanup_free char *rest = xstrndup (file + strlen (prefix), strlen (file) - strlen (prefix) - strlen (".whl"));
+  char *fields[5];
+  size_t n = 0;
+  for (char *save = NULL, *tok = strtok_r (rest, "-", &save); tok && n < ARRAY_SIZE (fields);
+       tok = strtok_r (NULL, "-", &save))
+    fields[n++] = tok;
+  if ((n != 3 && n != 4) || (n == 4 && !isdigit ((unsigned char) fields[0][0])))
+    return 0;
+  int x86_64 = 0;
+  for (char *save = NULL, *tag = strtok_r (fields[n - 1], ".", &save); tag; tag = strtok_r (NULL, ".", &save))
+    x86_64 |= (starts_with (tag, "manylinux") || starts_with (tag, "linux_")) && ends_with (tag, "_x86_64");
+  return x86_64;
+}
+
 /* One file of an nvcc source or a host compiler; 0 when it was added to out. */
 static int
 read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind, struct kb_deb *out, struct diags *d)
@@ -227,19 +258,28 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
                     kind == NVCC_PYPI ? wheel_fields : deb_fields, d))
     return -1;
   const struct ynode *name = ymap_get (e, "name"), *version = ymap_get (e, "version");
-  if (kind == NVCC_PYPI)
-    {
-      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen (name->str) || !is_version (version->str))
-        return diag_add (d, f->path, name->mark, "'%s' '%s' is not a PEP 503 wheel name and an exact version",
-                         name->str, version->str), -1;
-      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), NULL, NULL, 0, NULL };
-      return 0;
-    }
-  const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size"), *path = ymap_get (e, "path");
+  const struct ynode *sha = ymap_get (e, "sha256"), *size = ymap_get (e, "size");
   if (strlen (sha->str) != 64 || strspn (sha->str, "0123456789abcdef") != 64)
     return diag_add (d, f->path, sha->mark, "sha256 must be 64 lowercase hex digits"), -1;
   if (*size->str == '\0' || strspn (size->str, "0123456789") != strlen (size->str) || strlen (size->str) > 15)
     return diag_add (d, f->path, size->mark, "size must be a number of bytes"), -1;
+  if (kind == NVCC_PYPI)
+    {
+      const struct ynode *file = ymap_get (e, "file");
+      if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen (name->str) || !is_version (version->str))
+        return diag_add (d, f->path, name->mark, "'%s' '%s' is not a PEP 503 wheel name and an exact version",
+                         name->str, version->str), -1;
+      cleanup_free char *want = NULL;
+      if (!kb_wheel_file_ok (name->str, version->str, file->str, &want))
+        return diag_add (d, f->path, file->mark, "'%s' is not a Linux x86_64 wheel of %s %s (%s)", file->str,
+                         name->str, version->str, want), -1;
+      /* A wheel has no path under a mirror: pip fetches it by name and version from its index;
+         path is the file name, which the lock checks against. */
+      *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (file->str), xstrdup (sha->str),
+                               strtoull (size->str, NULL, 10), NULL };
+      return 0;
+    }
+  const struct ynode *path = ymap_get (e, "path");
   int safe = !strstr (path->str, "..")
              && strspn (path->str, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._+~-") == strlen (path->str);
   if (kind == NVCC_DEBIAN)
@@ -321,8 +361,8 @@ read_nvcc (struct kfile *f, const struct ynode *list, struct kb_cuda *c, struct 
       s->release = dup_or_null (ystr (n, "release"));
       s->source = dup_or_null (need_source (f, n, "source", "an nvcc source", d));
       s->nfiles = read_files (f, ymap_get (n, "files"), s->kind, &s->files, d);
-      /* The first pcgen can make a layer from: Debian packages and redist archives. */
-      if (c->nvcc == NULL && s->kind != NVCC_PYPI)
+      /* The first listed: pcgen makes layers from every kind. */
+      if (c->nvcc == NULL)
         c->nvcc = s;
     }
 }

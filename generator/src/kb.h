@@ -14,7 +14,7 @@ struct kb_pin
 };
 
 /* One file an nvcc source is made of: a Debian package, an archive of NVIDIA's redist, or a
-   PyPI wheel (whose file, digest and size pcgen lock pins: path and sha256 NULL, size 0). */
+   PyPI wheel (path: its file name, which pip fetches by name and version from its index). */
 struct kb_deb
 {
   char *name;    /* nvidia-cuda-toolkit, cuda_nvcc, nvidia-cuda-nvcc */
@@ -30,7 +30,7 @@ struct kb_deb
 enum kb_nvcc_kind
 {
   NVCC_DEBIAN, /* Debian's nvidia-cuda-toolkit and nvidia-cuda-dev, from $PCGEN_DEBIAN_MIRROR */
-  NVCC_PYPI,   /* wheels that carry the whole driver (CUDA 13: nvidia-cuda-nvcc, -crt, nvvm) */
+  NVCC_PYPI,   /* wheels that carry the whole driver (CUDA 13: nvidia-cuda-nvcc, -crt, nvvm, cccl), via pip */
   NVCC_REDIST, /* NVIDIA's redistributable archives, from $PCGEN_CUDA_REDIST */
 };
 
@@ -167,6 +167,14 @@ void kb_torch_variant_list (const struct kb_torch *t, char *buf, size_t size);
 
 /* "debian", "pypi", "redist": the word cuda.yaml uses for a kind. */
 const char *kb_nvcc_kind_name (enum kb_nvcc_kind k);
+
+/* Whether file is a wheel of name (PEP 503, "nvidia-cuda-nvcc") at version that pip installs
+   on Linux x86_64, by the binary distribution format's file name convention:
+   {name with '-' as '_'}-{version}-{python tag}-{abi tag}-{platform tag}.whl, the platform tag
+   possibly a compressed set joined by '.', one of them manylinux..._x86_64 or linux_x86_64
+   (PyPI's nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl).
+   On 0, *want (owned by the caller) says what was expected. */
+int kb_wheel_file_ok (const char *name, const char *version, const char *file, char **want);
 
 /* Parse "8.6" / "sm_86" / "86" / "compute_86" into 86; -1 when not a compute capability. */
 int kb_parse_cc (const char *s);

@@ -680,6 +680,15 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
       if (offline)
         return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
                             w->file, cache_dir ()), -1;
+      if (strcmp (w->role, "nvcc") == 0 && ends_with (w->file, ".whl"))
+        {
+          /* CUDA 13's nvcc wheels (cuda.yaml kind pypi): from pip's index like any wheel,
+             whatever the tag's torch source; cache_put checks them against the lock. */
+          fprintf (stderr, "fetch: %s (%.1f MB) from pip's index\n", w->file, (double) w->size / 1e6);
+          if (fetch_one (w, &pip_config, python, err) < 0)
+            return NVCC_FAILED;
+          continue;
+        }
       if (strcmp (w->role, "nvcc") == 0)
         {
           /* Debian packages and NVIDIA's redist archives: nvcc_source.c. */

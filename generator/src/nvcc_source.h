@@ -1,5 +1,6 @@
 /* nvcc_source.h: where the files of a devel image's nvcc come from, and their download.
-   Two kinds are downloaded by pcgen itself, pinned by sha256 in matrix.lock (role "nvcc"):
+   CUDA 13's wheels (kind pypi) are fetched by pip like every wheel (lock_fetch). Two kinds are
+   downloaded by pcgen itself, pinned by sha256 in matrix.lock (role "nvcc"):
      Debian packages   path "pool/...": under $PCGEN_DEBIAN_MIRROR (default deb.debian.org)
      NVIDIA's redist   path "<component>/linux-x86_64/<component>-linux-x86_64-<ver>-archive.tar.xz"
                        (the relative_path of redistrib_<X.Y.Z>.json): under $PCGEN_CUDA_REDIST

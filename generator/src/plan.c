@@ -469,14 +469,9 @@ plan_source_hint (const struct ptag *t)
 {
   if (t->no_nvcc)
     {
-      const struct kb_cuda *c = t->cuda;
-      if (c->nnvcc_sources == 0)
-        return xasprintf ("no nvcc for CUDA %s: generator/data/cuda.yaml names no nvcc source for it (a Debian "
-                          "package, a PyPI wheel or NVIDIA's redist; docs/nvcc.md)", c->version);
-      cleanup_free char *what = nvcc_describe (&c->nvcc_sources[0]);
-      return xasprintf ("no nvcc for CUDA %s: its source in generator/data/cuda.yaml is %s (kind %s), which pcgen "
-                        "does not make layers from yet; add a debian or redist source there (docs/nvcc.md)",
-                        c->version, what, kb_nvcc_kind_name (c->nvcc_sources[0].kind));
+      /* Every kind of source makes a layer (kb.c takes the first listed): none is listed. */
+      return xasprintf ("no nvcc for CUDA %s: generator/data/cuda.yaml names no nvcc source for it (a Debian "
+                        "package, a PyPI wheel or NVIDIA's redist; docs/nvcc.md)", t->cuda->version);
     }
   return xasprintf ("torch %s for CUDA %s is not on PyPI (PyPI ships CUDA %s): add to matrix.yaml "
                     "sources: {\"%s\": {index: \"https://download.pytorch.org/whl/cu%d%d\"}} or a "
@@ -704,7 +699,10 @@ nvcc_json (const struct ptag *t)
   const struct kb_host_compiler *h = t->cuda->host_compiler;
   return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o}", "version", n->version, "kind", kb_nvcc_kind_name (n->kind),
                     "release", n->release ? json_string (n->release) : json_null (), "source", n->source, "setting",
-                    n->kind == NVCC_REDIST ? "PCGEN_CUDA_REDIST" : "PCGEN_DEBIAN_MIRROR", "ccbin",
+                    n->kind == NVCC_REDIST ? "PCGEN_CUDA_REDIST"
+                    : n->kind == NVCC_PYPI ? "PIP_INDEX_URL"
+                                           : "PCGEN_DEBIAN_MIRROR",
+                    "ccbin",
                     h ? json_string (h->ccbin) : json_null ());
 }
 

@@ -107,7 +107,31 @@ rule (struct builder *b, const char *from, const char *to)
 static void
 link_ (struct builder *b, char *path, char *target)
 {
+  /* CUDA 13's runtime wheels share nvidia/cu13/: each asks for the same link to the CUDA folder. */
+  for (size_t i = 0; i < b->nlinks; i++)
+    if (strcmp (b->links[i].path, path) == 0 && strcmp (b->links[i].target, target) == 0)
+      {
+        free (path);
+        free (target);
+        return;
+      }
   b->links[b->nlinks++] = (struct layer_link) { keep (&b->pool, path), keep (&b->pool, target) };
+}
+
+/* CUDA 13's wheels all install into one folder per CUDA major, nvidia/cu13/{bin,include,lib,nvvm}
+   (nvidia-cuda-runtime 13.0.96: nvidia/cu13/lib/libcudart.so.13; nvidia-cuda-nvcc 13.0.88:
+   nvidia/cu13/bin/nvcc), where 11's and 12's had one per component (nvidia/cuda_runtime/lib).
+   "nvidia/cu13/" when members (one per line) has a member there, else NULL. */
+static char *
+cuda_major_dir (const char *members)
+{
+  for (const char *m = members; m && *m; m = strchr (m, '\n') ? strchr (m, '\n') + 1 : NULL)
+    {
+      size_t digits = starts_with (m, "nvidia/cu") ? strspn (m + strlen ("nvidia/cu"), "0123456789") : 0;
+      if (digits > 0 && m[strlen ("nvidia/cu") + digits] == '/')
+        return xstrndup (m, strlen ("nvidia/cu") + digits + 1);
+    }
+  return NULL;
 }
 
 /* A runtime nvidia-* wheel: its libraries into the CUDA folder, its Python side (the nvidia
@@ -124,7 +148,8 @@ component_dir (const struct locked_wheel *w, const char *comp, struct strbuf *er
     {
       cleanup_free char *top = xasprintf ("\n%s/", comp);
       int at_top = strncmp (members.buf, top + 1, strlen (top + 1)) == 0 || strstr (members.buf, top);
-      dir = at_top ? xasprintf ("%s/", comp) : xasprintf ("nvidia/%s/", comp);
+      char *shared = cuda_major_dir (members.buf);
+      dir = shared ? shared : at_top ? xasprintf ("%s/", comp) : xasprintf ("nvidia/%s/", comp);
     }
   strbuf_release (&members);
   return dir;
@@ -199,6 +224,66 @@ static const char nvcc_profile[]
       "LIBRARIES        =+ $(_SPACE_) \"-L$(TOP)/lib/stubs\" \"-L$(TOP)/lib\"\n"
       "CUDAFE_FLAGS    +=\n"
       "PTXAS_FLAGS     +=\n";
+
+/* nvcc.profile for the layer made from CUDA 13's wheels: NVIDIA's own (nvidia-cuda-nvcc 13.0.88,
+   nvidia/cu13/bin/nvcc.profile) with $(_TARGET_DIR_) and lib$(_TARGET_SIZE_) resolved for this
+   layout (no targets/x86_64-linux), which is the 12.x profile above plus CUDA 13's CCCL folder:
+   the nvidia-cuda-cccl wheel has its headers under include/cccl/ (cub/, thrust/, cuda/), which
+   NVIDIA's profile passes as -isystem. */
+static const char nvcc_profile_pypi[]
+    = "# nvcc.profile, written by pcgen for this image's layout (docs/nvcc.md)\n"
+      "TOP              = $(_HERE_)/..\n"
+      "CICC_PATH        = $(TOP)/nvvm/bin\n"
+      "NVVMIR_LIBRARY_DIR = $(TOP)/nvvm/libdevice\n"
+      "LD_LIBRARY_PATH += $(TOP)/lib:\n"
+      "PATH            += $(CICC_PATH):$(_HERE_):\n"
+      "INCLUDES        +=  \"-I$(TOP)/include\" $(_SPACE_)\n"
+      "SYSTEM_INCLUDES +=  \"-isystem\" \"$(TOP)/include/cccl\" $(_SPACE_)\n"
+      "LIBRARIES        =+ $(_SPACE_) \"-L$(TOP)/lib/stubs\" \"-L$(TOP)/lib\"\n"
+      "CUDAFE_FLAGS    +=\n"
+      "PTXAS_FLAGS     +=\n";
+
+/* Whether the devel set's nvcc comes from wheels (cuda.yaml kind pypi: CUDA 13). */
+static int
+nvcc_from_wheels (const struct lockset *ds)
+{
+  for (size_t i = 0; ds && i < ds->n; i++)
+    if (strcmp (ds->w[i].role, "nvcc") == 0 && ends_with (ds->w[i].file, ".whl"))
+      return 1;
+  return 0;
+}
+
+static const char *
+nvcc_profile_for (const struct lockset *ds)
+{
+  return nvcc_from_wheels (ds) ? nvcc_profile_pypi : nvcc_profile;
+}
+
+/* What a devel image takes from CUDA 13's nvcc wheels (nvidia-cuda-nvcc, nvidia-cuda-crt,
+   nvidia-nvvm, nvidia-cuda-cccl): everything under nvidia/cuNN/, which is NVIDIA's layout of the
+   CUDA folder (bin/nvcc, bin/crt/, include/crt/, include/cccl/, nvvm/bin/cicc, nvvm/libdevice/,
+   lib/libnvvm.so.4, lib/cmake/), less the profile (ours is written below) and the .metadata/ of
+   NVIDIA's packaging scans. Their dist-info is left out as Debian's packages' is: nvcc is not a
+   Python package here. */
+static int
+add_nvcc_wheel (struct builder *b, const struct locked_wheel *w, struct strbuf *err)
+{
+  struct pool *p = &b->pool;
+  struct strbuf members = STRBUF_INIT;
+  cleanup_free char *path = lock_wheel_path (w);
+  int rc = wheel_members (path, &members, err);
+  const char *dir = rc == 0 ? keep (p, cuda_major_dir (members.buf) ?: xstrdup ("")) : "";
+  strbuf_release (&members);
+  if (rc < 0)
+    return -1;
+  if (*dir == '\0')
+    return strbuf_addf (err, "%s: no nvidia/cuNN/ folder in it: not a CUDA 13 wheel", w->file), -1;
+  add_input (b, w);
+  rule (b, keep (p, xasprintf ("%sbin/nvcc.profile", dir)), NULL);
+  rule (b, keep (p, xasprintf ("%s.metadata/", dir)), NULL);
+  rule (b, dir, keep (p, xasprintf ("%s/", b->cuda_home)));
+  return 0;
+}
 
 /* What a devel image takes from Debian's packages (the files nvcc needs that no wheel has),
    from Debian's paths to the CUDA folder. Everything else in nvidia-cuda-* is left out. */
@@ -331,14 +416,22 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
       size_t n = 0;
       for (size_t i = 0; ds && i < ds->n; i++)
         if (strcmp (ds->w[i].role, "nvcc") == 0
-            && (n++, (ends_with (ds->w[i].file, ".deb") ? add_nvcc_deb (b, &ds->w[i])
-                                                        : add_nvcc_redist (b, &ds->w[i], err)) < 0))
+            && (n++, (ends_with (ds->w[i].file, ".deb")   ? add_nvcc_deb (b, &ds->w[i])
+                      : ends_with (ds->w[i].file, ".whl") ? add_nvcc_wheel (b, &ds->w[i], err)
+                                                          : add_nvcc_redist (b, &ds->w[i], err)) < 0))
           return -1;
       if (n == 0)
         return strbuf_addf (err, "%s: the lock pins no nvcc packages for CUDA %s: run 'pcgen lock'", t->name,
                             t->cuda->version), -1;
       b->files[b->nfiles++] = (struct layer_file) { keep (&b->pool, xasprintf ("%s/bin/nvcc.profile", b->cuda_home)),
-                                                    nvcc_profile, 0644 };
+                                                    nvcc_profile_for (ds), 0644 };
+      if (nvcc_from_wheels (ds))
+        {
+          /* What NVIDIA's installers have and the wheels do not: lib64, where NVIDIA's own
+             profile (lib$(_TARGET_SIZE_)) and CMake's FindCUDAToolkit look. libcudart.so for
+             `-cudart shared` is made by the devel Dockerfile, as for every CUDA. */
+          link_ (b, xasprintf ("%s/lib64", b->cuda_home), xstrdup ("lib"));
+        }
       return 0;
     }
   for (size_t i = 0; i < ts->n; i++)
@@ -356,6 +449,10 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
             return -1;
           first = 0;
         }
+      else if (strcmp (role, "cuda") == 0 && starts_with (w->name, "cuda-"))
+        /* CUDA 13's torch requires cuda-toolkit, a meta-package (dist-info only) whose extras
+           name the nvidia-* wheels; NVIDIA's cuda-* Python packages install like any other. */
+        add_python_wheel (b, w);
       else
         return strbuf_addf (err, "%s: building images from '%s' (CUDA %s) is not supported yet", t->name, w->name,
                             t->cuda->version), -1;
@@ -401,7 +498,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
   if (strcmp (role, "nvcc") == 0)
     {
       /* Only the packages and the profile: the same for every devel tag of this CUDA. */
-      strbuf_addf (&sb, "%s", nvcc_profile);
+      strbuf_addf (&sb, "%s", nvcc_profile_for (ds));
       for (size_t i = 0; ds && i < ds->n; i++)
         if (strcmp (ds->w[i].role, "nvcc") == 0)
           strbuf_addf (&sb, "%s\n", ds->w[i].sha256);

@@ -6,8 +6,11 @@
      torch   torch, triton and the pure-Python dependencies in site-packages; /opt/libtorch links
      devel   ptxas, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y
      nvcc    nvcc, cicc, cudafe++, fatbinary, nvlink, bin2c, crt/{link,prelink}.stub, the static runtime and
-             the libcuda.so stub from Debian's nvidia-cuda-toolkit/-dev packages, and a generated
-             bin/nvcc.profile (devel tags whose CUDA has an nvcc source: docs/nvcc.md)
+             the libcuda.so stub from Debian's nvidia-cuda-toolkit/-dev packages or NVIDIA's redist
+             archives; for CUDA 13 the whole nvidia/cu13/ of PyPI's nvidia-cuda-nvcc, -crt, nvidia-nvvm
+             and nvidia-cuda-cccl wheels; and a generated bin/nvcc.profile (devel tags whose CUDA has
+             an nvcc source: docs/nvcc.md)
+   CUDA 13's runtime wheels share one folder, nvidia/cu13/, mapped like 12's nvidia/<component>/.
    A layer is cached under a key made of its name and the sha256 of every input in it, so the
    same inputs give the same tar, built once and shared by every tag that needs it. */
 #ifndef PCGEN_STAGE_H

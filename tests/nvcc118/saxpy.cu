@@ -1,7 +1,8 @@
 /* saxpy.cu: a kernel launched through the CUDA runtime, built by nvcc in the test image.
    Exit 0: a device ran it and the result is right; 3: no usable device (what a machine without
    a GPU or driver gives: cudaGetDeviceCount fails, e.g. "CUDA driver version is insufficient");
-   1: a device gave a wrong result or an error. tests/nvcc118/run.sh expects 3 here (no GPU). */
+   1: a device gave a wrong result or an error. tests/nvcc118/run.sh and
+   tests/cuda13/run.sh expect 3 here (no GPU). */
 #include <cuda_runtime.h>
 #include <stdio.h>
 

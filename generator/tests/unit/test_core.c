@@ -137,12 +137,66 @@ test_kb (void)
     CHECK_STR (c118->host_compiler->ccbin, "/usr/bin/g++-11");
   CHECK_STR (kb_cuda_find (&kb, "12.8")->nvcc->files[0].sha256,
              "9961b3484b6b71314063709a4f9529654f96782ad39e72bf1e00f070db8210d3");
-  /* CUDA 13's wheels are recorded, but pcgen does not make layers from them yet. */
+  /* CUDA 13's nvcc comes from PyPI's wheels, pinned like the other sources (path: the file). */
   const struct kb_cuda *c130 = kb_cuda_find (&kb, "13.0");
   CHECK_INT (c130->nnvcc_sources, 1);
-  CHECK_INT (c130->nvcc_sources[0].kind, NVCC_PYPI);
-  CHECK (c130->nvcc == NULL);
+  CHECK (c130->nvcc == &c130->nvcc_sources[0]);
+  CHECK_INT (c130->nvcc->kind, NVCC_PYPI);
+  CHECK_INT (c130->nvcc->nfiles, 4);
+  CHECK_STR (c130->nvcc->files[0].name, "nvidia-cuda-nvcc");
+  CHECK_STR (c130->nvcc->files[0].path, "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl");
+  CHECK_STR (c130->nvcc->files[0].sha256, "56fe502eb77625a12f25172caa3cdddb4e4c8ba2c8c17dba44b164761b380f03");
+  CHECK_INT (c130->nvcc->files[0].size, 37384532);
+  CHECK_STR (c130->nvcc->files[3].version, "13.0.85");
+  CHECK_STR (kb_cuda_find (&kb, "13.2")->nvcc->version, "13.2.86");
   CHECK (kb_cuda_find (&kb, "12.2")->nvcc == NULL);
+}
+
+/* The wheel file name convention (packaging.python.org, "Binary distribution format", "File
+   name convention": {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform
+   tag}.whl, the name's '-' written '_', a compressed tag set joined by '.'), on PyPI's real file
+   names (the simple API of each project, 2026-12-02) and on what it refuses. */
+static void
+test_wheel_file_names (void)
+{
+  static const struct
+  {
+    const char *name, *version, *file;
+    int ok;
+  } cases[] = {
+    /* PyPI's files. */
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", 1 },
+    { "nvidia-nvvm", "13.0.88", "nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl", 1 },
+    { "nvidia-cuda-cccl", "13.2.86", "nvidia_cuda_cccl-13.2.86-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", 1 },
+    { "torch", "2.6.0", "torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl", 1 },
+    { "torch", "2.13.0", "torch-2.13.0-cp311-cp311-manylinux_2_28_x86_64.whl", 1 },
+    /* A build tag (digits first) is allowed by the convention. */
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-1-py3-none-manylinux2014_x86_64.whl", 1 },
+    /* Refused: another platform (PyPI's aarch64 and Windows builds of the same release), another
+       project or version, not a wheel, the name as PEP 503 spells it, a path. */
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_aarch64.manylinux_2_17_aarch64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-py3-none-win_amd64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_crt-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.48-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88.tar.gz", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia-cuda-nvcc-13.0.88-py3-none-manylinux2014_x86_64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-x-py3-none-manylinux2014_x86_64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-none-manylinux2014_x86_64.whl", 0 },
+    { "nvidia-cuda-nvcc", "13.0.88", "../nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.whl", 0 },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (cases); i++)
+    {
+      char *want = NULL;
+      int ok = kb_wheel_file_ok (cases[i].name, cases[i].version, cases[i].file, &want);
+      if (ok != cases[i].ok)
+        fprintf (stderr, "kb_wheel_file_ok (%s): %d\n", cases[i].file, ok);
+      CHECK_INT (ok, cases[i].ok);
+      free (want);
+    }
+  char *want = NULL;
+  kb_wheel_file_ok ("nvidia-cuda-nvcc", "13.0.88", "x.whl", &want);
+  CHECK_STR (want, "nvidia_cuda_nvcc-13.0.88-PYTHON-ABI-PLATFORM.whl with a manylinux*_x86_64 or linux_x86_64 platform tag");
+  free (want);
 }
 
 /* A knowledge base whose 12.4 nvcc entry is broken twice: both problems reported. */
@@ -253,6 +307,9 @@ test_kb_redist_errors (void)
     { "path: cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz", "path: cuda_nvcc/cuda_nvcc-12.1.105.tar.xz" },
     { "      - kind: redist\n        version: \"11.8.89\"", "      - kind: runfile\n        version: \"11.8.89\"" },
     { "        release: \"12.8.1\"\n", "" },
+    /* PyPI's aarch64 build of the same wheel: not one pcgen can unpack into an x86_64 image. */
+    { "file: nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+      "file: nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_aarch64.manylinux_2_17_aarch64.whl" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (edits); i++)
     {
@@ -272,17 +329,23 @@ test_kb_redist_errors (void)
   struct kb k2;
   struct diags d = DIAGS_INIT;
   CHECK_INT (kb_load (tmp, &k2, &d), -1);
-  int saw_path = 0, saw_kind = 0, saw_release = 0;
+  int saw_path = 0, saw_kind = 0, saw_release = 0, saw_wheel = 0;
   for (size_t i = 0; i < d.n; i++)
     {
       saw_path |= strcmp (d.v[i].msg, "path of cuda_nvcc 12.1.105 must be NVIDIA's relative_path "
                                        "'cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz'") == 0;
       saw_kind |= strcmp (d.v[i].msg, "unknown nvcc source kind 'runfile' (debian, pypi or redist)") == 0;
       saw_release |= strstr (d.v[i].msg, "a redist source needs 'release'") != NULL;
+      saw_wheel |= strcmp (d.v[i].msg, "'nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_aarch64.manylinux_2_17_aarch64.whl' "
+                                       "is not a Linux x86_64 wheel of nvidia-cuda-nvcc 13.0.88 "
+                                       "(nvidia_cuda_nvcc-13.0.88-PYTHON-ABI-PLATFORM.whl with a manylinux*_x86_64 or "
+                                       "linux_x86_64 platform tag)") == 0
+                   && d.v[i].mark.line > 0 && d.v[i].mark.col == 19;
     }
   CHECK (saw_path);
   CHECK (saw_kind);
   CHECK (saw_release);
+  CHECK (saw_wheel);
   diags_release (&d);
   kb_release (&k2);
   cleanup_free char *rm = xasprintf ("rm -rf '%s'", tmp);
@@ -303,6 +366,7 @@ main (void)
   test_kb ();
   test_kb_nvcc_errors ();
   test_kb_redist_errors ();
+  test_wheel_file_names ();
   test_plan ();
   kb_release (&kb);
   return check_summary ("core");

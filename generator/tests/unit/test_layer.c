@@ -731,6 +731,159 @@ test_redist (void)
   project_close (&p);
 }
 
+/* ---- CUDA 13's wheels: one nvidia/cu13/ folder shared by every wheel of the major --------- */
+
+/* Synthetic wheels with the members of PyPI's real ones (`unzip -l` of
+   nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl,
+   nvidia_cuda_crt-13.0.88-…, nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64…,
+   nvidia_cuda_cccl-13.0.85-…, nvidia_cuda_runtime-13.0.96-…, cuda_toolkit-13.0.2-py2.py3-none-any.whl),
+   a few of each, contents made up. */
+static const char *const cu13_nvcc[] = {
+  "nvidia/cu13/bin/nvcc", "ELF-nvcc", "nvidia/cu13/bin/nvcc.profile", "TOP = $(_HERE_)/..",
+  "nvidia/cu13/bin/ptxas", "ELF-ptxas", "nvidia/cu13/bin/crt/link.stub", "stub",
+  "nvidia/cu13/include/fatbinary_section.h", "/* h */",
+  "nvidia_cuda_nvcc-13.0.88.dist-info/METADATA", "Name: nvidia-cuda-nvcc", NULL,
+};
+static const char *const cu13_crt[] = {
+  "nvidia/cu13/include/crt/host_config.h", "/* h */", "nvidia_cuda_crt-13.0.88.dist-info/METADATA", "Name: nvidia-cuda-crt", NULL,
+};
+static const char *const cu13_nvvm[] = {
+  "nvidia/cu13/nvvm/bin/cicc", "ELF-cicc", "nvidia/cu13/nvvm/libdevice/libdevice.10.bc", "BC",
+  "nvidia/cu13/lib/libnvvm.so.4", "ELF-nvvm", "nvidia_nvvm-13.0.88.dist-info/METADATA", "Name: nvidia-nvvm", NULL,
+};
+static const char *const cu13_cccl[] = {
+  "nvidia/cu13/.metadata/provenance.txt", "scan", "nvidia/cu13/include/cccl/cub/cub.cuh", "/* cub */",
+  "nvidia/cu13/lib/cmake/cub/cub-config.cmake", "#", "nvidia_cuda_cccl-13.0.85.dist-info/METADATA", "Name: nvidia-cuda-cccl", NULL,
+};
+static const char *const cu13_runtime[] = {
+  "nvidia/cu13/include/cuda_runtime.h", "/* h */", "nvidia/cu13/lib/libcudart.so.13", "ELF-cudart",
+  "nvidia/cu13/lib/libcudart_static.a", "!<arch>", "nvidia_cuda_runtime-13.0.96.dist-info/METADATA", "Name: nvidia-cuda-runtime", NULL,
+};
+static const char *const cu13_nvtx[] = {
+  "nvidia/cu13/include/nvtx3/nvToolsExt.h", "/* h */", "nvidia_nvtx-13.0.85.dist-info/METADATA", "Name: nvidia-nvtx", NULL,
+};
+static const char *const cu13_toolkit[] = {
+  "cuda_toolkit-13.0.2.dist-info/METADATA", "Name: cuda-toolkit", NULL,
+};
+
+/* Put a wheel into the cache under its digest, as pcgen fetch would. */
+static void
+cache_wheel (const char *name, const char *version, const char *file, const char *const *m, const char *role,
+             struct locked_wheel *w)
+{
+  cleanup_free char *made = make_wheel (file, m);
+  struct strbuf b = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&b, made, 1 << 20), 0);
+  char sha[65];
+  sha256_hex (b.buf, b.len, sha);
+  cleanup_free char *path = cache_path (sha, file);
+  cleanup_free char *folder = xstrndup (path, (size_t) (strrchr (path, '/') - path));
+  CHECK_INT (mkdir_p (folder, 0755), 0);
+  CHECK_INT (write_file_atomic (path, b.buf, b.len, 0644), 0);
+  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), b.len, xstrdup (role),
+                               strcmp (role, "nvcc") == 0 ? xstrdup (file) : NULL };
+  strbuf_release (&b);
+}
+
+static const struct seen *
+entry (const struct seen *e, size_t n, const char *path)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (e[i].path, path) == 0)
+      return &e[i];
+  return NULL;
+}
+
+/* A CUDA 13.0 tag: the runtime layer takes every nvidia/cu13/ wheel (libraries into the CUDA
+   folder, site-packages' nvidia/cu13/lib one link to it, whichever wheels ask) and installs the
+   cuda-toolkit meta-package like a Python package; the nvcc layer is nvidia/cu13/ of the four
+   nvcc wheels under /usr/local/cuda-13.0, without NVIDIA's profile, .metadata/ and dist-info,
+   with pcgen's profile (CCCL's include/cccl) and lib64 -> lib. */
+static void
+test_cuda13 (void)
+{
+  cleanup_free char *matrix = xasprintf ("%s/matrix13.yaml", dir);
+  static const char yaml[] = "repository: t/pytorch-cuda\nbase: debian-bookworm\npython: \"3.11\"\n"
+                             "torch: [\"2.14.1\"]\ncuda: [\"13.0\"]\nflavors: [runtime, devel]\n";
+  CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
+  struct project p;
+  CHECK_INT (project_open (&p, matrix), 0);
+  const struct ptag *rt = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-runtime");
+  const struct ptag *dv = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-devel");
+  CHECK (rt != NULL && dv != NULL);
+  if (rt == NULL || dv == NULL)
+    return project_close (&p);
+  /* The base's packages are not in this test's cache (test_deb covers packages). */
+  struct kb_base *base = (struct kb_base *) rt->base;
+  size_t ntool = base->ntoolchain, nbuild = base->nbuildtools;
+  base->ntoolchain = base->nbuildtools = 0;
+  struct locked_wheel *tw = xcalloc (4, sizeof *tw), *dw = xcalloc (5, sizeof *dw); /* the locksets own them */
+  cache_wheel ("nvidia-cuda-runtime", "13.0.96", "nvidia_cuda_runtime-13.0.96-py3-none-manylinux2014_x86_64.whl",
+               cu13_runtime, "cuda", &tw[0]);
+  cache_wheel ("nvidia-nvtx", "13.0.85", "nvidia_nvtx-13.0.85-py3-none-manylinux2014_x86_64.whl", cu13_nvtx, "cuda", &tw[1]);
+  cache_wheel ("cuda-toolkit", "13.0.2", "cuda_toolkit-13.0.2-py2.py3-none-any.whl", cu13_toolkit, "cuda", &tw[2]);
+  cache_wheel ("nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.whl", cu13_nvcc,
+               "nvcc", &dw[0]);
+  cache_wheel ("nvidia-cuda-crt", "13.0.88", "nvidia_cuda_crt-13.0.88-py3-none-manylinux2014_x86_64.whl", cu13_crt, "nvcc",
+               &dw[1]);
+  cache_wheel ("nvidia-nvvm", "13.0.88", "nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64.whl", cu13_nvvm, "nvcc", &dw[2]);
+  cache_wheel ("nvidia-cuda-cccl", "13.0.85", "nvidia_cuda_cccl-13.0.85-py3-none-manylinux2014_x86_64.whl", cu13_cccl,
+               "nvcc", &dw[3]);
+  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, tw, 3, 4 };
+  struct lockset ds = { xstrdup ("devel"), xstrdup ("pypi"), NULL, dw, 4, 5 };
+  struct staged_layer *l = NULL;
+  size_t nl = 0;
+  struct strbuf err = STRBUF_INIT;
+  struct seen e[64];
+  CHECK_INT (stage_layers (&p.plan, rt, &ts, &ds, &l, &nl, &err), 0);
+  CHECK_STR (err.buf, "");
+  CHECK (nl >= 1 && starts_with (l[0].name, "cuda-13.0"));
+  size_t n = nl >= 1 ? read_back (l[0].path, e, 64) : 0;
+  const char *site = "usr/local/lib/python3.11/dist-packages";
+  cleanup_free char *cu13_lib = xasprintf ("%s/nvidia/cu13/lib", site);
+  cleanup_free char *meta = xasprintf ("%s/cuda_toolkit-13.0.2.dist-info/METADATA", site);
+  cleanup_free char *nvtx_h = xasprintf ("%s/nvidia/cu13/include/nvtx3/nvToolsExt.h", site);
+  CHECK (entry (e, n, "usr/local/cuda-13.0/lib/libcudart.so.13") != NULL);
+  CHECK (entry (e, n, "usr/local/cuda-13.0/lib/libcudart_static.a") != NULL);
+  const struct seen *link = entry (e, n, cu13_lib);
+  CHECK (link != NULL && link->type == AE_IFLNK && strcmp (link->link, "/usr/local/cuda-13.0/lib") == 0);
+  CHECK (entry (e, n, meta) != NULL);
+  CHECK (entry (e, n, nvtx_h) == NULL); /* headers are the devel layer's */
+  staged_layers_free (l, nl);
+  l = NULL;
+  nl = 0;
+  CHECK_INT (stage_layers (&p.plan, dv, &ts, &ds, &l, &nl, &err), 0);
+  CHECK_STR (err.buf, "");
+  CHECK (nl == 2 && starts_with (l[1].name, "nvcc-13.0.88-"));
+  n = nl == 2 ? read_back (l[1].path, e, 64) : 0;
+  static const char *const want[] = {
+    "usr/local/cuda-13.0/bin/nvcc", "usr/local/cuda-13.0/bin/ptxas", "usr/local/cuda-13.0/bin/crt/link.stub",
+    "usr/local/cuda-13.0/include/fatbinary_section.h", "usr/local/cuda-13.0/include/crt/host_config.h",
+    "usr/local/cuda-13.0/include/cccl/cub/cub.cuh", "usr/local/cuda-13.0/lib/cmake/cub/cub-config.cmake",
+    "usr/local/cuda-13.0/nvvm/bin/cicc", "usr/local/cuda-13.0/nvvm/libdevice/libdevice.10.bc",
+    "usr/local/cuda-13.0/lib/libnvvm.so.4",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (want); i++)
+    {
+      if (entry (e, n, want[i]) == NULL)
+        fprintf (stderr, "nvcc layer lacks %s\n", want[i]);
+      CHECK (entry (e, n, want[i]) != NULL);
+    }
+  const struct seen *profile = entry (e, n, "usr/local/cuda-13.0/bin/nvcc.profile");
+  CHECK (profile != NULL && profile->size > 100); /* pcgen's, not the wheel's 19 bytes */
+  const struct seen *lib64 = entry (e, n, "usr/local/cuda-13.0/lib64");
+  CHECK (lib64 != NULL && lib64->type == AE_IFLNK && strcmp (lib64->link, "lib") == 0);
+  for (size_t i = 0; i < n; i++)
+    CHECK (strstr (e[i].path, ".metadata") == NULL && strstr (e[i].path, ".dist-info") == NULL);
+  staged_layers_free (l, nl);
+  strbuf_release (&err);
+  lockset_release (&ts);
+  lockset_release (&ds);
+  base->ntoolchain = ntool;
+  base->nbuildtools = nbuild;
+  project_close (&p);
+}
+
 int
 main (void)
 {
@@ -745,6 +898,7 @@ main (void)
   test_path_spellings ();
   test_expansion ();
   test_redist ();
+  test_cuda13 ();
   int rc = check_summary ("layer");
   /* A failed test keeps its fixtures and layers to look at. */
   if (rc != 0)
