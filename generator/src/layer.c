@@ -685,7 +685,7 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
     {
       struct entry *e = add (&j, normalize_path (spec->files[i].path), E_FILE, "pcgen");
       e->content = spec->files[i].content;
-      e->size = (int64_t) strlen (e->content);
+      e->size = (int64_t) (spec->files[i].size ? spec->files[i].size : strlen (e->content));
       e->offset = -1;
       e->mode = spec->files[i].mode;
     }
@@ -711,7 +711,7 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
       stats->entries = j.n;
       stats->bytes = (uint64_t) j.staged;
       for (size_t i = 0; i < spec->nfiles; i++)
-        stats->bytes += strlen (spec->files[i].content);
+        stats->bytes += spec->files[i].size ? spec->files[i].size : strlen (spec->files[i].content);
     }
   job_free (&j);
   return rc;

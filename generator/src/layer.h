@@ -47,6 +47,7 @@ struct layer_file
   const char *path;    /* etc/ld.so.conf.d/pytorch-cuda.conf */
   const char *content; /* written as is */
   int mode;            /* 0644 */
+  size_t size;         /* bytes of content; 0: strlen (content) (binary content: the image writer) */
 };
 
 struct layer_spec
