@@ -70,8 +70,8 @@ step_path (const char *kind, const char *key_text)
 
 /* Make the step layer unless cached, and add it to the image. */
 static int
-step_layer (struct writer *w, const char *kind, const char *key_text, const struct layer_file *files, size_t nf,
-            const struct layer_link *links, size_t nl, const char *created_by)
+step_layer (struct writer *w, const char *kind, const char *key_text, const struct layer_file *files,
+            const size_t *sizes, size_t nf, const struct layer_link *links, size_t nl, const char *created_by)
 {
   char sha[SHA256_HEX_LEN + 1];
   cleanup_free char *dir = xasprintf ("%s/layers", cache_dir ());
@@ -80,7 +80,7 @@ step_layer (struct writer *w, const char *kind, const char *key_text, const stru
   if (mkdir_p (dir, 0755) < 0)
     return strbuf_addf (w->err, "cannot create '%s': %s", dir, strerror (errno)), -1;
   struct layer_spec spec = { NULL, 0, links, nl, files, nf, step_mtime (), dir };
-  if (access (tar, F_OK) != 0 && layer_write (&spec, tar, sha, NULL, w->err) < 0)
+  if (access (tar, F_OK) != 0 && layer_write_sized (&spec, sizes, tar, sha, NULL, w->err) < 0)
     return -1;
   if (sha256_file (tar, sha, &size) < 0)
     return strbuf_addf (w->err, "cannot read '%s': %s", tar, strerror (errno)), -1;
@@ -120,11 +120,11 @@ run_ldconfig_step (struct writer *w, const char *devel_dir, const char *created_
     }
   if (rc == 0)
     {
-      struct layer_file f = { "etc/ld.so.cache", res.cache.buf, 0644, res.cache.len };
+      struct layer_file f = { "etc/ld.so.cache", res.cache.buf, 0644 };
       struct layer_link *links = xcalloc (res.nlinks + 1, sizeof *links);
       for (size_t i = 0; i < res.nlinks; i++)
         links[i] = (struct layer_link) { res.links[i].path, res.links[i].target };
-      rc = step_layer (w, "ldconfig", key.buf, &f, res.cache.len ? 1 : 0, links, res.nlinks, created_by);
+      rc = step_layer (w, "ldconfig", key.buf, &f, &res.cache.len, res.cache.len ? 1 : 0, links, res.nlinks, created_by);
       free (links);
     }
   ldcache_result_release (&res);
@@ -155,10 +155,9 @@ copy_step (struct writer *w, const struct df_instr *d)
   char sha[SHA256_HEX_LEN + 1];
   sha256_hex (content.buf, content.len, sha);
   cleanup_free char *key = xasprintf ("%s %o %s\n", to, (unsigned) (st.st_mode & 07777), sha);
-  /* an empty file: layer_file's size 0 means strlen, which is 0 too */
-  struct layer_file f = { to, content.buf, (int) (st.st_mode & 07777), content.len };
+  struct layer_file f = { to, content.buf, (int) (st.st_mode & 07777) };
   cleanup_free char *by = xasprintf ("COPY %s # pcgen image writer", d->args);
-  int rc = step_layer (w, "copy", key, &f, 1, NULL, 0, by);
+  int rc = step_layer (w, "copy", key, &f, &content.len, 1, NULL, 0, by);
   strbuf_release (&content);
   return rc;
 }

@@ -338,7 +338,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
         return strbuf_addf (err, "%s: the lock pins no nvcc packages for CUDA %s: run 'pcgen lock'", t->name,
                             t->cuda->version), -1;
       b->files[b->nfiles++] = (struct layer_file) { keep (&b->pool, xasprintf ("%s/bin/nvcc.profile", b->cuda_home)),
-                                                    nvcc_profile, 0644, 0 };
+                                                    nvcc_profile, 0644 };
       return 0;
     }
   for (size_t i = 0; i < ts->n; i++)
@@ -364,7 +364,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
     {
       link_ (b, xstrdup ("usr/local/cuda"), xasprintf ("cuda-%s", t->cuda->version));
       b->files[b->nfiles++] = (struct layer_file) { "etc/ld.so.conf.d/pytorch-cuda.conf",
-                                                    keep (&b->pool, xasprintf ("/%s/lib\n", b->cuda_home)), 0644, 0 };
+                                                    keep (&b->pool, xasprintf ("/%s/lib\n", b->cuda_home)), 0644 };
     }
   if (strcmp (role, "torch") == 0)
     {
