@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ extern char **environ;
 /* The devel template's step (templates/devel.Dockerfile.tmpl), after "cd DIR && ". */
 static const char devel_links_step[]
     = "for f in lib*.so.*; do l=\"${f%%.so.*}.so\"; [ -e \"$l\" ] || ln -s \"$f\" \"$l\"; done && ldconfig";
+
+static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct writer
 {
@@ -80,7 +83,13 @@ step_layer (struct writer *w, const char *kind, const char *key_text, const stru
   if (mkdir_p (dir, 0755) < 0)
     return strbuf_addf (w->err, "cannot create '%s': %s", dir, strerror (errno)), -1;
   struct layer_spec spec = { NULL, 0, links, nl, files, nf, step_mtime (), dir };
-  if (access (tar, F_OK) != 0 && layer_write_sized (&spec, sizes, tar, sha, NULL, w->err) < 0)
+  /* Builds run in threads (-j) and two tags may need the same step layer (the verifier's
+     COPY): layer_write's temporary is per process, so one thread makes it at a time. Another
+     pcgen process uses its own temporary, and both rename the same bytes into place. */
+  pthread_mutex_lock (&step_lock);
+  int rc = access (tar, F_OK) != 0 ? layer_write_sized (&spec, sizes, tar, sha, NULL, w->err) : 0;
+  pthread_mutex_unlock (&step_lock);
+  if (rc < 0)
     return -1;
   if (sha256_file (tar, sha, &size) < 0)
     return strbuf_addf (w->err, "cannot read '%s': %s", tar, strerror (errno)), -1;
@@ -568,15 +577,20 @@ docker_load (const char *layout, const struct writer_result *w, struct strbuf *e
       close (out);
       return strbuf_addf (err, "cannot run '%s load': %s", argv[0], strerror (e)), -1;
     }
-  /* docker load ending early must be an error here, not a SIGPIPE that ends pcgen */
-  struct sigaction ign, old;
-  memset (&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  sigaction (SIGPIPE, &ign, &old);
+  /* docker load ending early must be an error here, not a SIGPIPE that ends pcgen: SIGPIPE
+     goes to the thread that wrote, so this thread blocks it (other builds run in other
+     threads) and takes a pending one back before unblocking */
+  sigset_t pipe_set, old_mask;
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
   struct strbuf serr = STRBUF_INIT;
   int rc = stream_layout (in[1], layout, w, &serr);
   close (in[1]);
-  sigaction (SIGPIPE, &old, NULL);
+  struct timespec zero = { 0, 0 };
+  while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE)
+    ;
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
   int status = 0;
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;

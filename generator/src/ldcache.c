@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -391,13 +392,19 @@ walk_link (const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
   return 0;
 }
 
+/* nftw's callback takes no context: the walk's list is a global, one walk at a time (builds
+   run in threads). */
+static pthread_mutex_t walk_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 list_links (const char *root, struct linkset *ls)
 {
+  pthread_mutex_lock (&walk_lock);
   walking = ls;
   walk_root_len = strlen (root);
   nftw (root, walk_link, 64, FTW_PHYS);
   walking = NULL;
+  pthread_mutex_unlock (&walk_lock);
 }
 
 static int

@@ -69,7 +69,7 @@ for t in "${tags[@]}"; do
   tree "pcgen-writer-test:$t-docker" "$tmp/$t.docker.tree" && tree "pcgen-writer-test:$t-writer" "$tmp/$t.writer.tree"
   step "$t: file trees equal ($(wc -l <"$tmp/$t.writer.tree") entries: path, type, mode, owner, size, sha256, link)" \
     same "$tmp/$t.docker.tree" "$tmp/$t.writer.tree"
-  step "$t: the tree holds ld.so.cache and the verifier" grep -q '^/etc/ld.so.cache f ' "$tmp/$t.writer.tree"
+  step "$t: the tree holds ld.so.cache and the verifier" bash -c "grep -q '^/etc/ld.so.cache f ' $tmp/$t.writer.tree && grep -q '^/usr/local/bin/pytorch-cuda-verify f 0755 ' $tmp/$t.writer.tree"
   conf "pcgen-writer-test:$t-docker" >"$tmp/$t.docker.conf"; conf "pcgen-writer-test:$t-writer" >"$tmp/$t.writer.conf"
   step "$t: ENV, LABELs, CMD, ENTRYPOINT, USER, WORKDIR, ports equal" same "$tmp/$t.docker.conf" "$tmp/$t.writer.conf"
 done
