@@ -5,8 +5,9 @@
 # image in the engine:
 #   docker   the tag's image removed, BuildKit's unused cache pruned (`docker builder prune -f`,
 #            never -a), then pcgen build --engine docker TAG
-#   writer   the writer's image removed (its ID: the layout's config digest), build/oci/TAG
-#            removed, then pcgen build TAG: write the layout (step layers cached), docker load
+#   writer   every image the writer wrote (IDs: the config digests in build/oci/*, so no other
+#            writer image shares a layer with it) removed, build/oci/TAG removed, then
+#            pcgen build TAG: write the layout (step layers cached), docker load of every layer
 #   write    the same with the image still in the engine: only the layout is written
 #   layers   the writer with its own step layers (ld.so.cache, COPY) made again from nothing
 # Usage: bench/writer.sh [TAG] (default 2.6.0-cuda12.4-cudnn9-runtime). Appends to
@@ -27,12 +28,14 @@ writer_id() { jq -r '.[0].Config' "build/oci/$tag/manifest.json" | sed 's|blobs/
 timed() { local t0; t0=$(now); "$@" >/dev/null; secs "$t0" "$(now)"; }
 log "writer bench $(date -u +%FT%TZ): $tag, $(nproc) cores, engine $(docker version --format '{{.Server.Version}}')"
 
-docker rmi -f "$(writer_id)" >/dev/null 2>&1 || true
+writer_images() { for m in build/oci/*/manifest.json; do jq -r '.[0].Config' "$m" | sed 's|blobs/sha256/|sha256:|'; done; }
+for id in $(writer_images); do docker rmi -f "$id" >/dev/null 2>&1 || true; done
 docker rmi "$ref" >/dev/null 2>&1 || true
 docker builder prune -f >/dev/null
 rm -f "results/builds/$tag.json"
 log "docker build (pcgen build --engine docker): $(timed bin/pcgen build --engine docker "$tag") s"
 docker rmi "$ref" >/dev/null
+for id in $(writer_images); do docker rmi -f "$id" >/dev/null 2>&1 || true; done
 rm -rf "build/oci/$tag" "results/builds/$tag.json"
 log "writer, layout + docker load (pcgen build): $(timed bin/pcgen build "$tag") s"
 rm -rf "build/oci/$tag" "results/builds/$tag.json"

@@ -501,9 +501,10 @@ tar_dir (struct archive *a, struct archive_entry *ae, const char *name)
   archive_write_header (a, ae);
 }
 
-/* The layout as one tar on fd: the JSON first, then each blob once (a layer can appear twice). */
+/* The layout as one tar on fd: the JSON first, then each blob once (a layer can appear twice),
+   but not the bottom `skip` layers: the engine has them (present_prefix). */
 static int
-stream_layout (int fd, const char *layout, const struct writer_result *w, struct strbuf *err)
+stream_layout (int fd, const char *layout, const struct writer_result *w, size_t skip, struct strbuf *err)
 {
   struct oci_image img;
   if (oci_image_load (&img, layout, err) < 0)
@@ -532,7 +533,7 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, struct
       cleanup_free char *p = xasprintf ("%s/%s", layout, name);
       rc = tar_file (a, ae, name, p, err);
     }
-  for (size_t i = 0; i < img.nlayers && rc == 0; i++)
+  for (size_t i = skip; i < img.nlayers && rc == 0; i++)
     {
       int dup = 0;
       for (size_t k = 0; k < i; k++)
@@ -551,7 +552,7 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, struct
 }
 
 static int
-docker_load (const char *layout, const struct writer_result *w, struct strbuf *err)
+docker_load (const char *layout, const struct writer_result *w, size_t skip, struct strbuf *err)
 {
   int in[2];
   int out = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -585,7 +586,7 @@ docker_load (const char *layout, const struct writer_result *w, struct strbuf *e
   sigaddset (&pipe_set, SIGPIPE);
   pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
   struct strbuf serr = STRBUF_INIT;
-  int rc = stream_layout (in[1], layout, w, &serr);
+  int rc = stream_layout (in[1], layout, w, skip, &serr);
   close (in[1]);
   struct timespec zero = { 0, 0 };
   while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE)
@@ -613,6 +614,50 @@ docker_load (const char *layout, const struct writer_result *w, struct strbuf *e
   return rc;
 }
 
+/* How many of img's bottom layers the engine holds already. Docker keys a layer by its ChainID
+   (the layer and every one below it), and engine 20.10's docker load opens a layer's file only
+   when that chain is missing (moby image/tarexport/load.go: ls.Get (ChainID) first, loadLayer
+   only on failure), so a chain any image in the engine starts with need not be sent: a devel
+   image sends only its own layers, a runtime image not the base. */
+static size_t
+present_prefix (const struct oci_image *img)
+{
+  struct strbuf ids = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+  const char *ls[] = { "docker", "image", "ls", "-q", "--no-trunc", NULL };
+  size_t best = 0;
+  if (docker_run (ls, &ids, &err) == 0 && ids.len)
+    {
+      size_t n = 5, alloc = 0;
+      const char **argv = NULL;
+      ARRAY_GROW (argv, n + 1, alloc);
+      argv[0] = "docker", argv[1] = "image", argv[2] = "inspect", argv[3] = "--format";
+      argv[4] = "{{json .RootFS.Layers}}";
+      for (char *save = NULL, *id = strtok_r (ids.buf, "\n", &save); id; id = strtok_r (NULL, "\n", &save))
+        {
+          ARRAY_GROW (argv, n + 2, alloc);
+          argv[n++] = id;
+        }
+      argv[n] = NULL;
+      json_t *mine = json_object_get (json_object_get (img->config, "rootfs"), "diff_ids");
+      if (docker_run (argv, &out, &err) == 0)
+        for (char *save = NULL, *line = strtok_r (out.buf, "\n", &save); line; line = strtok_r (NULL, "\n", &save))
+          {
+            json_t *theirs = json_loads (line, 0, NULL);
+            size_t k = 0;
+            while (k < json_array_size (theirs) && k < json_array_size (mine)
+                   && json_equal (json_array_get (theirs, k), json_array_get (mine, k)))
+              k++;
+            best = k > best ? k : best;
+            json_decref (theirs);
+          }
+      free (argv);
+    }
+  strbuf_release (&ids);
+  strbuf_release (&out);
+  strbuf_release (&err);
+  return best;
+}
+
 int
 image_load (const char *layout, const struct writer_result *w, const char *ref, struct strbuf *err)
 {
@@ -628,7 +673,18 @@ image_load (const char *layout, const struct writer_result *w, const char *ref, 
       const char *argv[] = { "docker", "tag", id, ref, NULL };
       return docker_run (argv, NULL, err);
     }
-  if (docker_load (layout, w, err) < 0)
+  struct oci_image img;
+  size_t skip = 0;
+  if (oci_image_load (&img, layout, err) < 0)
+    return -1;
+  skip = present_prefix (&img);
+  oci_image_release (&img);
+  struct strbuf first = STRBUF_INIT;
+  int loaded = docker_load (layout, w, skip, skip ? &first : err);
+  if (loaded < 0 && skip) /* an engine that reads every listed file after all: send them all */
+    loaded = docker_load (layout, w, 0, err);
+  strbuf_release (&first);
+  if (loaded < 0)
     return -1;
   struct strbuf got = STRBUF_INIT;
   int rc = 0;
