@@ -201,7 +201,7 @@ check "no fake docker left running ($left)" test -z "$left"
 if command -v script >/dev/null; then
   name="terminal"
   FAKE_DOCKER_STATE="$tmp/s-tty" FAKE_DOCKER_SLEEP=0.5 \
-    script -qefc "'$PCGEN' build -j 2 --offline" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
+    script -qefc "'$PCGEN' build --engine docker -j 2 --offline" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
   rc=$?
   check "exit 0 (got $rc)" test "$rc" -eq 0
   has "$tmp/out" $'\033[2K'
