@@ -4,6 +4,7 @@
 #include "debs.h"
 #include "docker.h"
 #include "fsutil.h"
+#include "image_writer.h"
 #include "run.h"
 #include "util.h"
 
@@ -28,7 +29,7 @@ file_digest (const char *path, char *out, struct strbuf *err)
 }
 
 char *
-build_inputs_digest (const struct ptag *t, const char *base_ref, const struct staged_layer *l, size_t nl,
+build_inputs_digest (enum build_engine engine, const struct ptag *t, const char *base_ref, const struct staged_layer *l, size_t nl,
                      struct strbuf *err)
 {
   char d[SHA256_HEX_LEN + 1];
@@ -37,6 +38,8 @@ build_inputs_digest (const struct ptag *t, const char *base_ref, const struct st
   cleanup_free char *env = xasprintf ("images/%s/image.env", t->name);
   const char *files[] = { df, env, VERIFIER_BINARY };
   strbuf_addf (&sb, "base %s\n", base_ref);
+  if (engine == ENGINE_WRITER) /* absent for docker build: its records made before stay valid */
+    strbuf_addstr (&sb, "engine writer\n");
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
       if (file_digest (files[i], d, err) < 0)
@@ -433,17 +436,11 @@ docker_build (const struct ptag *t, const char *const *argv, const struct build_
   return rc;
 }
 
-int
-build_image (const struct ptag *t, const char *base_ref, const struct staged_layer *l,
-             size_t nl, const char *inputs, const struct build_watch *w, struct build_result *r,
-             struct strbuf *err)
+/* docker build of the rendered Dockerfile in ctx, its output in the tag's build log. */
+static int
+docker_image (const struct ptag *t, const char *base_ref, const char *ctx, unsigned long long ctx_bytes,
+              const struct build_watch *w, struct strbuf *err)
 {
-  struct timespec t0;
-  clock_gettime (CLOCK_MONOTONIC, &t0);
-  cleanup_free char *ctx = NULL;
-  unsigned long long ctx_bytes = 0;
-  if (build_context (t, l, nl, &ctx, &ctx_bytes, err) < 0)
-    return -1;
   if (w && w->bytes)
     w->bytes (w->ctx, 0, ctx_bytes);
   cleanup_free char *df = xasprintf ("%s/Dockerfile", ctx);
@@ -457,7 +454,46 @@ build_image (const struct ptag *t, const char *base_ref, const struct staged_lay
   watch_phase (&lg, "building", NULL);
   int rc = docker_build (t, argv, w, &lg, err);
   strbuf_release (&lg.line);
-  if (rc != 0)
+  return rc != 0 ? -1 : 0;
+}
+
+/* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */
+static int
+write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl,
+             const struct build_watch *w, struct strbuf *err)
+{
+  cleanup_free char *tar = NULL;
+  char sha[SHA256_HEX_LEN + 1] = "";
+  if (!t->runtime && base_rootfs (t->base, 1, &tar, sha, err) < 0)
+    return -1;
+  cleanup_free char *recipe = xasprintf ("images/%s/Dockerfile", t->name);
+  cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
+  cleanup_free char *parent = t->runtime ? xasprintf (OCI_DIR "/%s", t->runtime->name) : NULL;
+  struct writer_input in = { t->ref, recipe, ctx, tar, sha, parent, l, nl, out };
+  struct writer_result r;
+  if (w && w->phase)
+    w->phase (w->ctx, "writing", NULL);
+  if (image_write (&in, &r, err) < 0)
+    return -1;
+  if (w && w->phase)
+    w->phase (w->ctx, "loading", NULL);
+  return image_load (out, &r, t->ref, err);
+}
+
+int
+build_image (enum build_engine engine, const struct ptag *t, const char *base_ref, const struct staged_layer *l,
+             size_t nl, const char *inputs, const struct build_watch *w, struct build_result *r,
+             struct strbuf *err)
+{
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  cleanup_free char *ctx = NULL;
+  unsigned long long ctx_bytes = 0;
+  if (build_context (t, l, nl, &ctx, &ctx_bytes, err) < 0)
+    return -1;
+  if (engine == ENGINE_WRITER && write_image (t, ctx, l, nl, w, err) < 0)
+    return -1;
+  if (engine == ENGINE_DOCKER && docker_image (t, base_ref, ctx, ctx_bytes, w, err) < 0)
     return -1;
   struct strbuf id = STRBUF_INIT;
   docker_image_id (t->ref, &id);

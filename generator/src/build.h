@@ -14,6 +14,14 @@
 #include "plan.h"
 #include "stage.h"
 
+/* How an image is made: pcgen's image writer (image_writer.h, the default), or `docker build`
+   of the rendered Dockerfile (what bake and BuildKit users run). */
+enum build_engine
+{
+  ENGINE_WRITER,
+  ENGINE_DOCKER
+};
+
 struct build_result
 {
   char *image_id;
@@ -42,8 +50,9 @@ int build_context (const struct ptag *t, const struct staged_layer *l, size_t nl
 #define BASE_CONTEXT_TAR "rootfs.tar"
 int build_base_context (const struct kb_base *b, int offline, char **ctx, struct strbuf *err);
 
-/* The digest of everything that goes into the image, for the up-to-date check. */
-char *build_inputs_digest (const struct ptag *t, const char *base_ref, const struct staged_layer *l,
+/* The digest of everything that goes into the image, for the up-to-date check (the engine
+   counts: an image docker built is not the one the writer writes). */
+char *build_inputs_digest (enum build_engine engine, const struct ptag *t, const char *base_ref, const struct staged_layer *l,
                            size_t nl, struct strbuf *err);
 
 /* 1 if results/builds/<tag>.json says inputs_digest was built into the image the tag names now. */
@@ -64,9 +73,9 @@ struct build_watch
 /* The log of t's last docker build: results/logs/<tag>.build.log. */
 char *build_log_path (const struct ptag *t);
 
-/* docker build, then the aliases. On failure err is one line: what failed, docker's last error
-   line and the log's path. w may be NULL. */
-int build_image (const struct ptag *t, const char *base_ref,
+/* docker build (or the image writer and docker load), then the aliases. On failure err is one
+   line: what failed, docker's last error line and the log's path. w may be NULL. */
+int build_image (enum build_engine engine, const struct ptag *t, const char *base_ref,
                  const struct staged_layer *l, size_t nl, const char *inputs_digest,
                  const struct build_watch *w, struct build_result *r, struct strbuf *err);
 

@@ -24,10 +24,11 @@
 #include <unistd.h>
 
 static const char build_usage[]
-    = "usage: pcgen build [-j N] [--offline] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen build [-j N] [--offline] [--engine writer|docker] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Build the images of the tags (default: every tag whose torch wheel has a source): fetch and\n"
-      "verify the pinned wheels, make the deterministic layers (cached, shared by tags), docker\n"
-      "build images/<tag>/Dockerfile, tag the image with its name and aliases. A tag whose inputs\n"
+      "verify the pinned wheels, make the deterministic layers (cached, shared by tags), write the\n"
+      "image that images/<tag>/Dockerfile describes (OCI layout in build/oci/<tag>, docker load;\n"
+      "docs/image-writer.md), tag the image with its name and aliases. A tag whose inputs\n"
       "and image are unchanged is not built again. Needs a Docker engine (make deps starts one).\n"
       "Wheels and layers are made first, one tag after another; then up to N docker builds run at\n"
       "once, a devel image after its runtime image (skipped when that failed). docker's output\n"
@@ -36,6 +37,8 @@ static const char build_usage[]
       "and tags nothing more.\n"
       "  -j, --jobs N  run up to N docker builds at once (1 to 64, default 1)\n"
       "  --offline     use only the cache\n"
+      "  --engine E    writer (default: pcgen writes the image, same ID on every machine) or docker\n"
+      "                (docker build of images/<tag>/Dockerfile, as bake and BuildKit users build it)\n"
       "exit: 0 every selected tag built or up to date, 1 invalid input, 2 usage, 3 a build failed,\n"
       "130 interrupted (SIGINT or SIGTERM)\n";
 
@@ -43,6 +46,7 @@ struct build_opts
 {
   int offline;
   int jobs;
+  enum build_engine engine;
   const char *matrix, *lock;
   char **patterns;
   size_t npatterns;
@@ -64,7 +68,7 @@ static int
 parse (int argc, char **argv, struct build_opts *o)
 {
   static const struct option opts[] = { { "offline", no_argument, NULL, 'o' }, { "matrix", required_argument, NULL, 'm' },
-                                        { "lock", required_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' },
+                                        { "lock", required_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' }, { "engine", required_argument, NULL, 'e' },
                                         { "help", no_argument, NULL, 'h' }, { 0 } };
   int c;
   optind = 1;
@@ -87,6 +91,15 @@ parse (int argc, char **argv, struct build_opts *o)
             return -1;
           }
         break;
+      case 'e':
+        if (strcmp (optarg, "writer") != 0 && strcmp (optarg, "docker") != 0)
+          {
+            error ("--engine '%s' is not 'writer' or 'docker'", optarg);
+            fputs (build_usage, stderr);
+            return -1;
+          }
+        o->engine = strcmp (optarg, "docker") == 0 ? ENGINE_DOCKER : ENGINE_WRITER;
+        break;
       case 'h':
         fputs (build_usage, stdout);
         return 1;
@@ -104,6 +117,7 @@ struct build_ctx
 {
   const struct plan *p;
   const char *base_ref;
+  enum build_engine engine;
   size_t *tag;                  /* job -> index in p->tags */
   size_t *job;                  /* index in p->tags -> job, or JOBS_NO_DEP */
   struct staged_layer **layers; /* per job */
@@ -173,7 +187,7 @@ build_job (void *arg, size_t j)
   clock_gettime (CLOCK_MONOTONIC, &t0);
   struct job_watch jw = { c, j };
   struct build_watch w = { &jw, watch_phase, watch_bytes, watch_detail };
-  cleanup_free char *inputs = build_inputs_digest (t, c->base_ref, c->layers[j], c->nlayers[j], &err);
+  cleanup_free char *inputs = build_inputs_digest (c->engine, t, c->base_ref, c->layers[j], c->nlayers[j], &err);
   if (inputs == NULL)
     goto fail;
   if (build_up_to_date (t, inputs, r))
@@ -182,7 +196,7 @@ build_job (void *arg, size_t j)
       strbuf_release (&err);
       return 0;
     }
-  if (build_image (t, c->base_ref, c->layers[j], c->nlayers[j], inputs, &w, r, &err) < 0)
+  if (build_image (c->engine, t, c->base_ref, c->layers[j], c->nlayers[j], inputs, &w, r, &err) < 0)
     goto fail;
   progress_phase (&c->prog, j, "done", "image %.12s", r->image_id && strlen (r->image_id) > 7 ? r->image_id + 7 : "-");
   strbuf_release (&err);
@@ -297,7 +311,7 @@ summary (const struct build_ctx *c, size_t nj)
 int
 cmd_build (int argc, char **argv)
 {
-  struct build_opts o = { 0, 1, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  struct build_opts o = { 0, 1, ENGINE_WRITER, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
   int r = parse (argc, argv, &o);
   if (r)
     return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -333,6 +347,7 @@ cmd_build (int argc, char **argv)
     }
   c.p = &p.plan;
   c.base_ref = base.buf;
+  c.engine = o.engine;
   c.tag = xcalloc (p.plan.ntags + 1, sizeof *c.tag);
   c.job = xcalloc (p.plan.ntags + 1, sizeof *c.job);
   for (size_t i = 0; i < p.plan.ntags; i++)

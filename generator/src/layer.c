@@ -661,6 +661,13 @@ int
 layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
              struct layer_stats *stats, struct strbuf *err)
 {
+  return layer_write_sized (spec, NULL, out_tar, sha256, stats, err);
+}
+
+int
+layer_write_sized (const struct layer_spec *spec, const size_t *file_sizes, const char *out_tar,
+                   char sha256[SHA256_HEX_LEN + 1], struct layer_stats *stats, struct strbuf *err)
+{
   struct job j = { .spec = spec, .staging = -1, .err = err, .buf = xmalloc (CHUNK) };
   /* An unlinked staging file: gone however the process ends. */
   j.staging = open (spec->tmp_dir ? spec->tmp_dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -685,7 +692,7 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
     {
       struct entry *e = add (&j, normalize_path (spec->files[i].path), E_FILE, "pcgen");
       e->content = spec->files[i].content;
-      e->size = (int64_t) strlen (e->content);
+      e->size = (int64_t) (file_sizes ? file_sizes[i] : strlen (e->content));
       e->offset = -1;
       e->mode = spec->files[i].mode;
     }
@@ -711,7 +718,7 @@ layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA
       stats->entries = j.n;
       stats->bytes = (uint64_t) j.staged;
       for (size_t i = 0; i < spec->nfiles; i++)
-        stats->bytes += strlen (spec->files[i].content);
+        stats->bytes += file_sizes ? file_sizes[i] : strlen (spec->files[i].content);
     }
   job_free (&j);
   return rc;

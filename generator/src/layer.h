@@ -81,6 +81,10 @@ struct layer_stats
    Returns 0, or -1 with a message in err. */
 int layer_write (const struct layer_spec *spec, const char *out_tar, char sha256[SHA256_HEX_LEN + 1],
                  struct layer_stats *stats, struct strbuf *err);
+/* The same, where spec->files[i] holds file_sizes[i] bytes (binary content: the image writer's
+   ld.so.cache and verifier); file_sizes NULL: strlen of each, as layer_write. */
+int layer_write_sized (const struct layer_spec *spec, const size_t *file_sizes, const char *out_tar,
+                       char sha256[SHA256_HEX_LEN + 1], struct layer_stats *stats, struct strbuf *err);
 
 /* Every member path of a wheel, one per line, into out. Returns 0, or -1 with err. */
 int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);

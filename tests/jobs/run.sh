@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/jobs/run.sh PCGEN: `pcgen build -j N` end to end with the real binary and no Docker
-# engine: tests/fakes/fake-docker (through PCGEN_DOCKER) keeps images as files, records every
+# engine (the scheduler around `docker build`: every build here runs with --engine docker):
+# tests/fakes/fake-docker (through PCGEN_DOCKER) keeps images as files, records every
 # call with a timestamp and takes FAKE_DOCKER_SLEEP seconds per build. The project is a fixture:
 # two torch x CUDA pairs (runtime + devel each), rendered from the repository's templates, with
 # tiny wheels and their lock from tests/jobs/fixture.py, so staging makes real layers offline.
@@ -71,7 +72,7 @@ build() {
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
-  env FAKE_DOCKER_STATE="$state" "${envs[@]}" "$PCGEN" build "$@" >"$tmp/out" 2>"$tmp/err"
+  env FAKE_DOCKER_STATE="$state" "${envs[@]}" "$PCGEN" build --engine docker "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$tmp/err"; then ko "sanitizer report"; return; fi
   if [ "$rc" -ne "$want" ]; then ko "exit $rc, want $want"; return; fi
@@ -152,7 +153,7 @@ check "default: one build at a time" test "$(most s-def)" -eq 1
 # --- Ctrl-C while two builds run: they stop, nothing more starts, nothing is tagged
 name="SIGINT"
 rm -rf results/builds
-FAKE_DOCKER_STATE="$tmp/s-int" FAKE_DOCKER_SLEEP=30 "$PCGEN" build -j 2 --offline >"$tmp/out" 2>"$tmp/err" &
+FAKE_DOCKER_STATE="$tmp/s-int" FAKE_DOCKER_SLEEP=30 "$PCGEN" build --engine docker -j 2 --offline >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do [ -e "$tmp/s-int/calls.log" ] && [ "$(builds s-int)" -ge 2 ] && break; sleep 0.1; done
 t0=$SECONDS
@@ -176,7 +177,7 @@ check "no fake docker left running ($left)" test -z "$left"
 
 # --- builds that ignore SIGTERM: a second Ctrl-C kills them
 name="SIGINT twice"
-FAKE_DOCKER_STATE="$tmp/s-kill" FAKE_DOCKER_SLEEP=30 FAKE_DOCKER_IGNORE_TERM=1 "$PCGEN" build -j 2 --offline >"$tmp/out" 2>"$tmp/err" &
+FAKE_DOCKER_STATE="$tmp/s-kill" FAKE_DOCKER_SLEEP=30 FAKE_DOCKER_IGNORE_TERM=1 "$PCGEN" build --engine docker -j 2 --offline >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do [ -e "$tmp/s-kill/calls.log" ] && [ "$(builds s-kill)" -ge 2 ] && break; sleep 0.1; done
 kill -INT "$pid"
@@ -200,7 +201,7 @@ check "no fake docker left running ($left)" test -z "$left"
 if command -v script >/dev/null; then
   name="terminal"
   FAKE_DOCKER_STATE="$tmp/s-tty" FAKE_DOCKER_SLEEP=0.5 \
-    script -qefc "'$PCGEN' build -j 2 --offline" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
+    script -qefc "'$PCGEN' build --engine docker -j 2 --offline" /dev/null >"$tmp/out" 2>"$tmp/err" </dev/null
   rc=$?
   check "exit 0 (got $rc)" test "$rc" -eq 0
   has "$tmp/out" $'\033[2K'
