@@ -2,7 +2,7 @@
    config {Env, Cmd, Entrypoint, Labels, User, WorkingDir, ExposedPorts}, rootfs.diff_ids,
    history), its manifest (manifest.md, uncompressed tar layers), the layout's index.json and
    oci-layout (image-layout.md), and the docker-archive manifest.json that `docker load` of
-   engine 20.10 needs (FACTS.md: it cannot read a bare OCI layout; Docker 25's `docker save`
+   engine 20.10 needs (docs/image-writer.md: it cannot read a bare OCI layout; Docker 25's `docker save`
    writes both, as these functions do).
    The config's bytes are the image ID (sha256 of them), so they must be the same on every
    machine: keys sorted, compact, no time but `created` (fixed: oci_created). */
