@@ -63,6 +63,9 @@ char *plan_source_hint (const struct ptag *t);
    one line saying so (owned by the caller); NULL otherwise. */
 char *plan_nvcc_note (const struct ptag *t);
 
+/* The user a notebook image runs as (docs/notebook.md): its layer adds it, image.env names it. */
+#define NOTEBOOK_USER "pytorch"
+
 #define PLAN_SCHEMA_VERSION 1
 
 #endif

@@ -315,7 +315,6 @@ add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *
 
 /* The notebook image's user: uid and gid 1000 (the first a Debian system gives a person), home
    /workspace, no password at all ('*': nothing hashes to it; sshd takes keys only). */
-#define NOTEBOOK_USER "pytorch"
 #define NOTEBOOK_UID 1000
 #define NOTEBOOK_HOME "workspace"
 #define NOTEBOOK_STATE "run/pytorch-notebook"
@@ -630,8 +629,11 @@ make_layer_keyed (const char *name, const char *role, const struct ptag *t, cons
       struct layer_stats stats;
       time_t t0 = time (NULL);
       int debs = base_debs_role (role);
-      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
-               strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
+      if (nf)
+        fprintf (stderr, "layer: %s (%zu files, %zu folders) ...\n", name, b->nfiles, b->ndirs);
+      else
+        fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
+                 strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {

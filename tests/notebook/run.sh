@@ -48,9 +48,14 @@ check "tini is PID 1" sh -c "docker run --rm '$image' cat /proc/1/cmdline | tr '
 check "no host key in the image" sh -c "! docker run --rm '$image' sh -c 'ls /etc/ssh/ssh_host_* /run/pytorch-notebook/* 2>/dev/null' | grep ."
 
 # --- what is refused
-refused() { # refused WANT_TEXT docker-run-args...
-  local want=$1; shift
-  docker run --rm "$@" >"$out/ref" 2>&1 && { echo "exited 0:"; cat "$out/ref"; return 1; }
+refused() { # refused WANT_TEXT docker-run-args...: exits non-zero by itself, saying WANT_TEXT
+  local want=$1 name=notebook-test-refused-$$; shift
+  # A container that serves instead of refusing would never exit: stopped after a while (a
+  # bound on a hang, not a timed test: the refusal itself is immediate).
+  timeout 120 docker run --rm --name "$name" "$@" >"$out/ref" 2>&1; local rc=$?
+  docker rm -f "$name" >/dev/null 2>&1
+  [ "$rc" = 124 ] && { echo "still running after 120 s (it served instead of refusing):"; cat "$out/ref"; return 1; }
+  [ "$rc" = 0 ] && { echo "exited 0:"; cat "$out/ref"; return 1; }
   grep -F "$want" "$out/ref" || { cat "$out/ref"; return 1; }
 }
 check 'JUPYTER_TOKEN="" exits non-zero, saying why' refused "JUPYTER_TOKEN is empty" -e JUPYTER_TOKEN= "$image"

@@ -63,7 +63,8 @@ ssh_mode () {
   for type in ed25519 rsa; do
     [ -s "$state/ssh_host_${type}_key" ] || ssh-keygen -q -t "$type" -N '' -C "pytorch-notebook host key" -f "$state/ssh_host_${type}_key"
   done
-  echo "pytorch-notebook: sshd on port 22: log in as pytorch with your key" >&2
+  echo "pytorch-notebook: sshd on port 22: log in as pytorch with your key; this container's host keys:" >&2
+  for type in ed25519 rsa; do ssh-keygen -l -f "$state/ssh_host_${type}_key.pub" >&2; done
   exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config
 }
 

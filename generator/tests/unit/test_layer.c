@@ -731,6 +731,46 @@ test_redist (void)
   project_close (&p);
 }
 
+/* The notebook layer's folders: /workspace and sshd's state folder belong to uid 1000, with
+   their own mode; pcgen's files beside them stay root's. An owned folder that another entry
+   sits in is refused (add_parents would add root's copy of it too). */
+static void
+test_owned_dirs (void)
+{
+  static const struct layer_file files[] = { { "usr/local/bin/pytorch-notebook", "#!/bin/sh\n", 0755 } };
+  static const struct layer_dir dirs[] = { { "workspace", 0755, 1000, 1000 }, { "run/pytorch-notebook", 0700, 1000, 1000 } };
+  cleanup_free char *out = xasprintf ("%s/owned.tar", dir);
+  struct layer_spec spec = { NULL, 0, NULL, 0, files, 1, 1700000000, dir, dirs, 2 };
+  char sha[65];
+  struct strbuf err = STRBUF_INIT;
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  struct seen e[16];
+  size_t n = read_back (out, e, 16);
+  static const char *const want[] = { "run/", "run/pytorch-notebook/", "usr/", "usr/local/", "usr/local/bin/",
+                                      "usr/local/bin/pytorch-notebook", "workspace/" };
+  CHECK_INT (n, ARRAY_SIZE (want));
+  for (size_t i = 0; i < n && i < ARRAY_SIZE (want); i++)
+    CHECK_STR (e[i].path, want[i]);
+  CHECK_INT (e[0].uid, 0);
+  CHECK_INT (e[1].uid, 1000);
+  CHECK_INT (e[1].gid, 1000);
+  CHECK_INT (e[1].mode, 0700);
+  CHECK_INT (e[5].uid, 0);
+  CHECK_INT (e[5].mode, 0755);
+  CHECK_INT (e[6].type, AE_IFDIR);
+  CHECK_INT (e[6].uid, 1000);
+  CHECK_INT (e[6].mode, 0755);
+
+  static const struct layer_file inside[] = { { "workspace/x", "x\n", 0644 } };
+  struct layer_spec bad = { NULL, 0, NULL, 0, inside, 1, 1700000000, dir, dirs, 1 };
+  cleanup_free char *out2 = xasprintf ("%s/owned2.tar", dir);
+  CHECK_INT (layer_write (&bad, out2, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "two inputs write 'workspace'");
+  CHECK (access (out2, F_OK) != 0);
+  strbuf_release (&err);
+}
+
 int
 main (void)
 {
@@ -745,6 +785,7 @@ main (void)
   test_path_spellings ();
   test_expansion ();
   test_redist ();
+  test_owned_dirs ();
   int rc = check_summary ("layer");
   /* A failed test keeps its fixtures and layers to look at. */
   if (rc != 0)
