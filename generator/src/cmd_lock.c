@@ -109,11 +109,16 @@ source_setting (const struct ptag *t)
    image ships NumPy, locked with torch at the release the knowledge base names (torch.yaml
    'numpy'), so a set locked without it, or with another, is out of date. */
 static char *
-stale_reason (const struct lockset *s, const struct ptag *t, int devel)
+stale_reason (const struct lockset *s, const struct ptag *t, int devel, const struct lockset *torchset)
 {
   if (devel == SET_NOTEBOOK)
     {
-      /* JupyterLab at bases.yaml's release is in the set's id: another release, another set. */
+      /* JupyterLab's release is in the set's id: another release, another set. A torch set locked
+         again since may now hold one of its wheels: the two layers would both write it. */
+      for (size_t i = 0; torchset && i < s->n; i++)
+        for (size_t k = 0; k < torchset->n; k++)
+          if (strcmp (s->w[i].name, torchset->w[k].name) == 0)
+            return xasprintf ("has %s, which %s holds too", s->w[i].name, torchset->id);
       return NULL;
     }
   if (devel)
@@ -142,7 +147,8 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  cleanup_free char *stale = have ? stale_reason (have, t, devel) : NULL;
+  cleanup_free char *torch_id = lock_set_id (t, SET_TORCH);
+  cleanup_free char *stale = have ? stale_reason (have, t, devel, lockfile_find (lf, torch_id)) : NULL;
   if (have && !o->refresh && lock_source_matches (have, t) && stale == NULL)
     {
       /* The nvcc packages come from the knowledge base, not from pip: kept in step with it. */
