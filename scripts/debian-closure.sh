@@ -3,7 +3,15 @@
 # that PACKAGE... add to the mmdebstrap base BASE.tar, as bases.yaml entries (name, version, pool
 # path, sha256, size, archive), read from bookworm's Packages files by apt itself against the
 # base's dpkg status, each file downloaded and its sha256 checked against the Packages file.
-# EXTRA_STATUS: a second list of packages to count as installed (the toolchain, for buildtools).
+# EXTRA_STATUS: a second list of packages to count as installed (the toolchain, for buildtools
+# and for the notebook flavor's packages). The three sets of bases.yaml:
+#   toolchain      scripts/debian-closure.sh BASE.tar gcc g++ libgomp1 libc6-dev libpython3.11-dev python3.11-dev
+#   buildtools     EXTRA_STATUS="gcc g++ libgomp1 libc6-dev libpython3.11-dev python3.11-dev" \
+#                    scripts/debian-closure.sh BASE.tar cmake make
+#   notebook       EXTRA_STATUS="gcc g++ libgomp1 libc6-dev libpython3.11-dev python3.11-dev" \
+#                    scripts/debian-closure.sh BASE.tar openssh-server tini
+# BASE.tar: the base's root file system tar (~/.cache/pytorch-cuda/base/<base>.tar, made by
+# pcgen build; or mmdebstrap --variant=minbase --include=python3,python3-pip,ca-certificates).
 set -euo pipefail
 tar=${1:?usage: scripts/debian-closure.sh BASE.tar PACKAGE...}; shift
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

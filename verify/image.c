@@ -14,7 +14,7 @@ enum kind
   K_TEXT,    /* non-empty, no blanks */
   K_VERSION, /* dotted numbers */
   K_CUDA,    /* MAJOR.MINOR of a CUDA this verifier knows */
-  K_FLAVOR,  /* runtime | devel */
+  K_FLAVOR,  /* runtime | devel | notebook */
   K_ARCHS,   /* TORCH_CUDA_ARCH_LIST */
   K_PATH,    /* absolute path */
   K_OPTIONAL, /* may be empty: PC_PYTHON */
@@ -161,9 +161,9 @@ validate (struct image *img, const struct key *k, const char *v, size_t line)
         }
       return bad (img->path, line, "%s: '%.60s' is not MAJOR.MINOR like 12.4", k->name, v);
     case K_FLAVOR:
-      if (strcmp (v, "runtime") == 0 || strcmp (v, "devel") == 0)
+      if (strcmp (v, "runtime") == 0 || strcmp (v, "devel") == 0 || strcmp (v, "notebook") == 0)
         return 0;
-      return bad (img->path, line, "%s: '%.60s' is neither runtime nor devel", k->name, v);
+      return bad (img->path, line, "%s: '%.60s' is not runtime, devel or notebook", k->name, v);
     case K_ARCHS:
       return parse_archs (img, line);
     case K_PATH:

@@ -23,6 +23,8 @@ static const struct check_def defs[] = {
   { "python-train", check_python_train }, { "python-numpy", check_python_numpy },
   { "python-compile", check_python_compile }, { "python-archs", check_python_archs },
   { "python-gpu", check_python_gpu }, { "user", check_user },
+  /* Notebook images only: sshd's effective configuration (sshd.c). */
+  { "sshd", check_sshd },
 };
 
 static void
@@ -42,7 +44,7 @@ usage (FILE *out)
            "  --only LIST      run only these checks (comma-separated); the rest are skipped\n"
            "  --help, --version\n\n"
            "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python, python-train,\n"
-           "        python-numpy, python-compile, python-archs, python-gpu, user\n\n"
+           "        python-numpy, python-compile, python-archs, python-gpu, user, sshd\n\n"
            "exit codes (when several apply, the highest listed here wins over 1):\n"
            "  0  certified: every check passed or was skipped for a stated reason\n"
            "  1  a check failed (its row names the remedy)\n"
@@ -70,7 +72,7 @@ select_checks (struct check *checks, const char *list)
         {
           pcv_error ("unknown check '%.*s' in --only; checks: driver, runtime, kernel, cublas, "
                      "cudnn, libtorch, python, python-train, python-numpy, python-compile, "
-                     "python-archs, python-gpu, user",
+                     "python-archs, python-gpu, user, sshd",
                      (int) len, list);
           return -1;
         }

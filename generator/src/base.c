@@ -6,6 +6,8 @@
 #include "run.h"
 #include "util.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +70,55 @@ base_rootfs (const struct kb_base *b, int offline, char **tar, char *sha, struct
     free (path);
   else
     *tar = path;
+  return rc;
+}
+
+int
+base_read_files (const char *tar, const char *const *names, size_t n, struct strbuf *out, struct strbuf *err)
+{
+  struct archive *a = archive_read_new ();
+  archive_read_support_format_tar (a);
+  size_t found = 0;
+  int *have = xcalloc (n + 1, sizeof *have);
+  int rc = archive_read_open_filename (a, tar, 1 << 16) == ARCHIVE_OK ? 0 : -1;
+  if (rc < 0)
+    strbuf_addf (err, "cannot read '%s': %s", tar, archive_error_string (a));
+  struct archive_entry *e;
+  while (rc == 0 && found < n && archive_read_next_header (a, &e) == ARCHIVE_OK)
+    {
+      const char *path = archive_entry_pathname (e);
+      path += starts_with (path, "./") ? 2 : 0;
+      for (size_t i = 0; i < n; i++)
+        {
+          if (have[i] || strcmp (path, names[i]) != 0 || archive_entry_filetype (e) != AE_IFREG)
+            continue;
+          if (archive_entry_size (e) > (1 << 20))
+            {
+              strbuf_addf (err, "'%s' in '%s' is larger than 1 MiB", names[i], tar);
+              rc = -1;
+              break;
+            }
+          char buf[8192];
+          la_ssize_t got;
+          while ((got = archive_read_data (a, buf, sizeof buf)) > 0)
+            strbuf_add (&out[i], buf, (size_t) got);
+          if (got < 0)
+            {
+              strbuf_addf (err, "cannot read '%s' in '%s': %s", names[i], tar, archive_error_string (a));
+              rc = -1;
+            }
+          have[i] = 1;
+          found++;
+        }
+    }
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!have[i])
+      {
+        strbuf_addf (err, "the base tar '%s' has no file '%s'", tar, names[i]);
+        rc = -1;
+      }
+  free (have);
+  archive_read_free (a);
   return rc;
 }
 

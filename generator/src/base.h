@@ -14,6 +14,11 @@
    `pcgen bake` builds the base from this tar on a BuildKit builder. Returns 0, or -1 with err. */
 int base_rootfs (const struct kb_base *b, int offline, char **tar, char *sha, struct strbuf *err);
 
+/* The contents of the regular files `names` (relative: "etc/passwd") in the base tar `tar`,
+   into out[i] (initialized strbufs), each at most 1 MiB. Returns 0, or -1 with err naming the
+   file that is missing. */
+int base_read_files (const char *tar, const char *const *names, size_t n, struct strbuf *out, struct strbuf *err);
+
 /* Make sure the base image of `b` exists; its reference into ref. Returns 0, or -1 with err. */
 int base_ensure (const struct kb_base *b, struct strbuf *ref, struct strbuf *err);
 

@@ -119,9 +119,12 @@ int
 build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock, int offline,
               struct staged_layer **l, size_t *nl, struct strbuf *err)
 {
-  const struct lockset *ts = lock_find_current (lf, t, 0, lock, err);
-  const struct lockset *ds = ts && t->runtime ? lock_find_current (lf, t, 1, lock, err) : NULL;
-  if (ts == NULL || (t->runtime && ds == NULL))
+  /* The second set: a devel tag's devel set, a notebook tag's notebook set (lock.h). */
+  int devel = strcmp (t->flavor, "devel") == 0, notebook = strcmp (t->flavor, "notebook") == 0;
+  const struct lockset *ts = lock_find_current (lf, t, SET_TORCH, lock, err);
+  const struct lockset *ds
+      = ts && (devel || notebook) ? lock_find_current (lf, t, devel ? SET_DEVEL : SET_NOTEBOOK, lock, err) : NULL;
+  if (ts == NULL || ((devel || notebook) && ds == NULL))
     return -1;
   int rc = lock_fetch (ts, t->python, offline, err);
   if (rc == 0 && ds)
@@ -129,7 +132,8 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
   if (rc < 0)
     return rc;
   if (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
-      || (ds && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0))
+      || (devel && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0)
+      || (notebook && debs_fetch (t->base->notebook, t->base->nnotebook, offline, err) < 0))
     return -1;
   return stage_layers (p, t, ts, ds, l, nl, err);
 }

@@ -21,7 +21,7 @@ static const char bake_usage[]
       "Write a bake file for `docker buildx bake` (default " DEFAULT_BAKE_FILE "): a target per tag\n"
       "(default: every tag whose torch wheel has a source; target name: the tag with '.' as '-'),\n"
       "with the context `pcgen build` uses (build/context/<tag>), images/<tag>/Dockerfile, the tag\n"
-      "and its aliases; a devel target builds FROM its runtime target, a runtime target FROM a\n"
+      "and its aliases; a devel or notebook target builds FROM its runtime target, a runtime target FROM a\n"
       "base target made of the base OS tar, so any BuildKit builder can build them. Group\n"
       "\"default\" lists the tag targets. Run bake from the project root (paths are relative).\n"
       "By default the contexts are staged (wheels fetched, layers made, as pcgen build does).\n"
@@ -151,7 +151,7 @@ tag_target (const struct ptag *t)
   for (size_t i = 0; i < t->naliases; i++)
     json_array_append_new (tags, json_sprintf ("%.*s:%s", (int) repo_len, t->ref, t->aliases[i]));
   /* The FROM of each Dockerfile names a bake context: "base" (a runtime image's OS) or
-     "runtime" (a devel image's runtime image), each the target that builds it. */
+     "runtime" (a devel or notebook image's runtime image), each the target that builds it. */
   cleanup_free char *from = t->runtime ? target_name ("", t->runtime->name) : target_name ("base-", t->base->name);
   cleanup_free char *target = xasprintf ("target:%s", from);
   const char *ctx_name = t->runtime ? "runtime" : "base";
@@ -271,7 +271,7 @@ cmd_bake (int argc, char **argv)
           skipped++;
         }
     }
-  /* A devel target builds FROM its runtime target: the file needs both. */
+  /* A devel or notebook target builds FROM its runtime target: the file needs both. */
   for (size_t i = 0; i < p.plan.ntags; i++)
     if (sel[i] && p.plan.tags[i].runtime)
       {

@@ -109,8 +109,18 @@ source_setting (const struct ptag *t)
    image ships NumPy, locked with torch at the release the knowledge base names (torch.yaml
    'numpy'), so a set locked without it, or with another, is out of date. */
 static char *
-stale_reason (const struct lockset *s, const struct ptag *t, int devel)
+stale_reason (const struct lockset *s, const struct ptag *t, int devel, const struct lockset *torchset)
 {
+  if (devel == SET_NOTEBOOK)
+    {
+      /* JupyterLab's release is in the set's id: another release, another set. A torch set locked
+         again since may now hold one of its wheels: the two layers would both write it. */
+      for (size_t i = 0; torchset && i < s->n; i++)
+        for (size_t k = 0; k < torchset->n; k++)
+          if (strcmp (s->w[i].name, torchset->w[k].name) == 0)
+            return xasprintf ("has %s, which %s holds too", s->w[i].name, torchset->id);
+      return NULL;
+    }
   if (devel)
     return NULL;
   const struct locked_wheel *np = NULL;
@@ -137,11 +147,12 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
 {
   cleanup_free char *id = lock_set_id (t, devel);
   const struct lockset *have = lockfile_find (lf, id);
-  cleanup_free char *stale = have ? stale_reason (have, t, devel) : NULL;
+  cleanup_free char *torch_id = lock_set_id (t, SET_TORCH);
+  cleanup_free char *stale = have ? stale_reason (have, t, devel, lockfile_find (lf, torch_id)) : NULL;
   if (have && !o->refresh && lock_source_matches (have, t) && stale == NULL)
     {
       /* The nvcc packages come from the knowledge base, not from pip: kept in step with it. */
-      if (devel && lock_nvcc_debs (t, &lf->sets[have - lf->sets]))
+      if (devel == SET_DEVEL && lock_nvcc_debs (t, &lf->sets[have - lf->sets]))
         fprintf (stderr, "lock: %s: nvcc packages pinned from generator/data/cuda.yaml\n", id);
       return 0;
     }
@@ -152,7 +163,9 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
     fprintf (stderr, "lock: %s: %s: locking again\n", id, stale);
   struct lockset s;
   struct strbuf err = STRBUF_INIT;
-  if (lock_resolve (t, devel, &s, &err) < 0)
+  const struct lockset *torchset = devel == SET_NOTEBOOK ? lock_find_current (lf, t, SET_TORCH, o->lock, &err) : NULL;
+  if (devel == SET_NOTEBOOK ? torchset == NULL || lock_resolve_notebook (t, torchset, &s, &err) < 0
+                            : lock_resolve (t, devel, &s, &err) < 0)
     {
       cleanup_free char *setting = source_setting (t);
       error ("%s: cannot lock %s: %s; %s", t->name, id, err.buf, setting);
@@ -160,7 +173,7 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
       return -1;
     }
   strbuf_release (&err);
-  if (devel)
+  if (devel == SET_DEVEL)
     lock_nvcc_debs (t, &s);
   if (have)
     {
@@ -213,8 +226,9 @@ fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lo
   if (rc == 0)
     {
       base_debs = 1;
-      rc = devel ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
-                 : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
+      rc = devel == SET_DEVEL      ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
+           : devel == SET_NOTEBOOK ? debs_fetch (t->base->notebook, t->base->nnotebook, o->offline, &err)
+                                   : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
     }
   if (rc == NVCC_UNREACHABLE) /* nvcc's own source and setting are in err: the tag is unavailable */
     fprintf (stderr, "%s: unavailable: %s\n", t->name, err.buf);
@@ -266,10 +280,11 @@ run (struct lock_opts *o)
           unavailable++;
           continue;
         }
-      int devel = strcmp (t->flavor, "devel") == 0;
-      int r = o->fetch ? fetch_set (&lf, t, 0, o) : ensure_set (&lf, t, 0, o);
-      if (r == 0 && devel)
-        r = o->fetch ? fetch_set (&lf, t, 1, o) : ensure_set (&lf, t, 1, o);
+      /* The torch set first: a notebook set is resolved with it. */
+      int second = strcmp (t->flavor, "devel") == 0 ? SET_DEVEL : strcmp (t->flavor, "notebook") == 0 ? SET_NOTEBOOK : 0;
+      int r = o->fetch ? fetch_set (&lf, t, SET_TORCH, o) : ensure_set (&lf, t, SET_TORCH, o);
+      if (r == 0 && second)
+        r = o->fetch ? fetch_set (&lf, t, second, o) : ensure_set (&lf, t, second, o);
       if (r == NVCC_UNREACHABLE)
         no_nvcc++;
       else

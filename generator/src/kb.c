@@ -548,7 +548,7 @@ load_torch (const char *dir, struct kb *kb, struct diags *d)
 static const struct field base_fields[]
     = { { "name", Y_SCALAR, 1 },      { "python", Y_SCALAR, 1 }, { "suite", Y_SCALAR, 1 },
         { "source", Y_SCALAR, 1 },    { "toolchain", Y_MAP, 0 }, { "buildtools", Y_MAP, 0 },
-        { NULL, 0, 0 } };
+        { "notebook", Y_MAP, 0 },     { "jupyterlab", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field debset_fields[] = { { "source", Y_SCALAR, 1 }, { "debs", Y_SEQ, 1 }, { NULL, 0, 0 } };
 
 /* toolchain: / buildtools: { source, debs } of a base. */
@@ -580,10 +580,12 @@ load_gpus_and_bases (const char *dir, struct kb *kb, struct diags *d)
             continue;
           kb->bases[kb->nbases++] = (struct kb_base) { xstrdup (ystr (e, "name")), xstrdup (ystr (e, "python")),
                                                        xstrdup (ystr (e, "suite")),
-                                                       dup_or_null (need_source (&g, e, "source", "a base", d)), NULL, NULL, 0, 0 };
+                                                       dup_or_null (need_source (&g, e, "source", "a base", d)), NULL, NULL, 0, 0, NULL, 0, NULL };
           struct kb_base *b = &kb->bases[kb->nbases - 1];
           read_debset (&g, ymap_get (e, "toolchain"), &b->toolchain, &b->ntoolchain, d);
           read_debset (&g, ymap_get (e, "buildtools"), &b->buildtools, &b->nbuildtools, d);
+          read_debset (&g, ymap_get (e, "notebook"), &b->notebook, &b->nnotebook, d);
+          b->jupyterlab = dup_or_null (ystr (e, "jupyterlab"));
         }
     }
   kfile_release (&g);
@@ -674,6 +676,8 @@ kb_release (struct kb *kb)
       free (kb->bases[i].source);
       files_free (kb->bases[i].toolchain, kb->bases[i].ntoolchain);
       files_free (kb->bases[i].buildtools, kb->bases[i].nbuildtools);
+      files_free (kb->bases[i].notebook, kb->bases[i].nnotebook);
+      free (kb->bases[i].jupyterlab);
     }
   free (kb->cuda);
   free (kb->torch);

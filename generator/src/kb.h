@@ -120,6 +120,11 @@ struct kb_base
      and those devel images add (cmake, make): the toolchain and buildtools layers. */
   struct kb_deb *toolchain, *buildtools;
   size_t ntoolchain, nbuildtools;
+  /* The notebook flavor's Debian packages (openssh-server, tini) and the JupyterLab release its
+     Python set is resolved from (docs/notebook.md); NULL/0: the base has no notebook flavor. */
+  struct kb_deb *notebook;
+  size_t nnotebook;
+  char *jupyterlab;
 };
 
 struct kb

@@ -31,6 +31,7 @@ struct entry
   char *path;
   enum ekind kind;
   int mode;
+  int uid, gid;          /* E_DIR from spec->dirs: its owner; 0 for everything else */
   int64_t size;
   off_t offset;          /* E_FILE: where its bytes are in the staging file */
   const char *content;   /* E_FILE from spec->files: inline bytes */
@@ -561,7 +562,10 @@ check_duplicates (struct job *j)
   for (size_t i = 1; i < j->n; i++)
     if (strcmp (j->v[i - 1].path, j->v[i].path) == 0)
       {
-        if (j->v[i - 1].kind == E_DIR && j->v[i].kind == E_DIR)
+        /* A folder with its own owner is a leaf (layer.h): the copy add_parents made would be
+           root's, and which of the two a tar reader keeps is its own business. */
+        int owned = j->v[i - 1].uid || j->v[i].uid || j->v[i - 1].gid || j->v[i].gid;
+        if (j->v[i - 1].kind == E_DIR && j->v[i].kind == E_DIR && !owned)
           continue;
         strbuf_addf (j->err, "two inputs write '%s': %s and %s", j->v[i].path, j->v[i - 1].origin, j->v[i].origin);
         return -1;
@@ -574,15 +578,15 @@ write_entry (struct job *j, struct archive *w, struct archive_entry *ae, const s
 {
   archive_entry_clear (ae);
   archive_entry_set_pathname (ae, e->path);
-  archive_entry_set_uid (ae, 0);
-  archive_entry_set_gid (ae, 0);
+  archive_entry_set_uid (ae, e->uid);
+  archive_entry_set_gid (ae, e->gid);
   archive_entry_set_uname (ae, "");
   archive_entry_set_gname (ae, "");
   archive_entry_set_mtime (ae, (time_t) j->spec->mtime, 0);
   if (e->kind == E_DIR)
     {
       archive_entry_set_filetype (ae, AE_IFDIR);
-      archive_entry_set_perm (ae, 0755);
+      archive_entry_set_perm (ae, e->mode ? e->mode : 0755);
     }
   else if (e->kind == E_LINK)
     {
@@ -695,6 +699,18 @@ layer_write_sized (const struct layer_spec *spec, const size_t *file_sizes, cons
       e->size = (int64_t) (file_sizes ? file_sizes[i] : strlen (e->content));
       e->offset = -1;
       e->mode = spec->files[i].mode;
+    }
+  for (size_t i = 0; i < spec->ndirs && rc == 0; i++)
+    {
+      if (!safe_path (spec->dirs[i].path))
+        {
+          rc = -1, strbuf_addf (err, "unsafe folder path '%s'", spec->dirs[i].path);
+          break;
+        }
+      struct entry *e = add (&j, normalize_path (spec->dirs[i].path), E_DIR, "pcgen");
+      e->mode = spec->dirs[i].mode;
+      e->uid = spec->dirs[i].uid;
+      e->gid = spec->dirs[i].gid;
     }
   cleanup_free char *tmp = xasprintf ("%s.tmp.%ld", out_tar, (long) getpid ());
   if (rc == 0)

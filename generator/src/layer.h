@@ -49,6 +49,16 @@ struct layer_file
   int mode;            /* 0644 */
 };
 
+/* An empty folder made by pcgen with its own owner and mode (the notebook image's /workspace,
+   owned by its user). Only a leaf: a folder that other entries sit in is made by the layer
+   itself (root's, 0755). */
+struct layer_dir
+{
+  const char *path; /* workspace */
+  int mode;         /* 0755 */
+  int uid, gid;     /* 1000 */
+};
+
 struct layer_spec
 {
   const struct layer_input *inputs;
@@ -59,6 +69,8 @@ struct layer_spec
   size_t nfiles;
   int64_t mtime;       /* every entry's mtime */
   const char *tmp_dir; /* where staging may happen (same file system as out is best) */
+  const struct layer_dir *dirs;
+  size_t ndirs;
 };
 
 /* The most an input's kept members may unpack to: LAYER_MAX_EXPANSION times the archive's

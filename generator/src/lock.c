@@ -29,10 +29,18 @@ lock_devel_set_id (const struct ptag *t)
   return xasprintf ("cuda-devel-%s-py%s", t->cuda->version, t->python);
 }
 
-char *
-lock_set_id (const struct ptag *t, int devel)
+static char *
+lock_notebook_set_id (const struct ptag *t)
 {
-  return devel ? lock_devel_set_id (t) : lock_torch_set_id (t);
+  return xasprintf ("notebook-jupyterlab%s-torch-%s-cu%d%d-py%s", t->base->jupyterlab ? t->base->jupyterlab : "",
+                    t->torch->version, t->cuda->major, t->cuda->minor, t->python);
+}
+
+char *
+lock_set_id (const struct ptag *t, int kind)
+{
+  return kind == SET_NOTEBOOK ? lock_notebook_set_id (t) : kind == SET_DEVEL ? lock_devel_set_id (t)
+                                                                              : lock_torch_set_id (t);
 }
 
 static void
@@ -242,9 +250,11 @@ lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
    downloads exactly the files of its report, by sha256, and records them. */
 
 static const char *
-role_of (const char *name, int devel)
+role_of (const char *name, int kind)
 {
-  if (devel)
+  if (kind == SET_NOTEBOOK)
+    return "notebook";
+  if (kind == SET_DEVEL)
     return "devel";
   if (starts_with (name, "nvidia-cudnn"))
     return "cudnn";
@@ -425,7 +435,7 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
    else downloaded by pip (hash-checking mode) and let into the cache only with that digest. */
 static int
 download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const struct pip_source *src,
-                 const char *python, int devel, struct strbuf *err)
+                 const char *python, int kind, struct strbuf *err)
 {
   struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins), *others = xcalloc (nw + 1, sizeof *others);
   cleanup_free char *missing = NULL;
@@ -436,7 +446,7 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       struct locked_wheel *lw = &s->w[s->n++];
       *lw = (struct locked_wheel) { xstrdup (w[i].name), xstrdup (w[i].version), xstrdup (w[i].file),
-                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, xstrdup (role_of (w[i].name, devel)),
+                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, xstrdup (role_of (w[i].name, kind)),
                                     NULL };
       int have = w[i].sha256 ? cache_check (w[i].sha256, w[i].file, err) : 0;
       if (have < 0)
@@ -562,6 +572,59 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
     rc = check_pins (t, torch, w, nw, err);
   if (rc == 0)
     rc = download_wheels (out, w, nw, &src, t->python, devel, err);
+  pip_wheels_free (w, nw);
+  for (size_t i = 0; i < n; i++)
+    free (specs[i]);
+  free (specs);
+  if (rc < 0)
+    lockset_release (out);
+  return rc;
+}
+
+int
+lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset, struct lockset *out, struct strbuf *err)
+{
+  memset (out, 0, sizeof *out);
+  if (t->base->jupyterlab == NULL)
+    return strbuf_addf (err, "generator/data/bases.yaml names no jupyterlab release for %s", t->base->name), -1;
+  out->id = lock_set_id (t, SET_NOTEBOOK);
+  struct pip_source src = { t->source_kind, t->source_where, 0 };
+  out->source_kind = xstrdup (t->source_kind);
+  out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
+  /* torch first (resolve_specs takes specs[0] as the torch requirement), then the rest of the
+     torch set exactly as locked, then JupyterLab: pip must fit JupyterLab around them. */
+  char **specs = xcalloc (torchset->n + 2, sizeof *specs);
+  size_t n = 0;
+  for (size_t i = 0; i < torchset->n; i++)
+    if (strcmp (torchset->w[i].name, "torch") == 0)
+      specs[n++] = xasprintf ("torch==%s", torchset->w[i].version);
+  if (n == 0)
+    strbuf_addf (err, "%s holds no torch wheel", torchset->id);
+  for (size_t i = 0; i < torchset->n && n; i++)
+    if (strcmp (torchset->w[i].name, "torch") != 0)
+      specs[n++] = xasprintf ("%s==%s", torchset->w[i].name, torchset->w[i].version);
+  if (n)
+    specs[n++] = xasprintf ("jupyterlab==%s", t->base->jupyterlab);
+  struct pip_wheel *w = NULL, *mine = NULL;
+  size_t nw = 0, nmine = 0;
+  fprintf (stderr, "lock: %s: resolving jupyterlab==%s with the %zu wheels of %s\n", out->id, t->base->jupyterlab,
+           torchset->n, torchset->id);
+  int rc = n ? resolve_specs (out->id, (const char *const *) specs, n, &src, t->python, 0, &w, &nw, err) : -1;
+  if (rc == 0)
+    {
+      /* What the torch layer does not hold already (shallow copies: w owns the strings). */
+      mine = xcalloc (nw + 1, sizeof *mine);
+      for (size_t i = 0; i < nw; i++)
+        {
+          int in_torch = 0;
+          for (size_t k = 0; k < torchset->n && !in_torch; k++)
+            in_torch = strcmp (torchset->w[k].name, w[i].name) == 0;
+          if (!in_torch)
+            mine[nmine++] = w[i];
+        }
+      rc = download_wheels (out, mine, nmine, &src, t->python, SET_NOTEBOOK, err);
+    }
+  free (mine);
   pip_wheels_free (w, nw);
   for (size_t i = 0; i < n; i++)
     free (specs[i]);

@@ -16,7 +16,7 @@ struct locked_wheel
   char *file;    /* the wheel's file name */
   char *sha256;
   unsigned long long size;
-  char *role;    /* torch, cuda, cudnn, devel, nvcc */
+  char *role;    /* torch, cuda, cudnn, devel, nvcc, notebook */
   char *path;    /* nvcc: a Debian package, at this path under the Debian mirror; NULL for wheels */
 };
 
@@ -45,10 +45,20 @@ void lockfile_release (struct lockfile *lf);
 void lockset_release (struct lockset *s);
 const struct lockset *lockfile_find (const struct lockfile *lf, const char *id);
 
+/* The sets a tag may need: every tag its torch set; a devel tag the devel set of its CUDA; a
+   notebook tag its notebook set (JupyterLab and what it needs beyond the torch set, resolved
+   together with that set so that the two agree). */
+enum lock_set_kind
+{
+  SET_TORCH = 0,
+  SET_DEVEL = 1,
+  SET_NOTEBOOK = 2,
+};
+
 char *lock_torch_set_id (const struct ptag *t);
 char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
-/* The torch set (devel 0) or the devel set (devel 1) of t. */
-char *lock_set_id (const struct ptag *t, int devel);
+/* The set of kind `kind` (enum lock_set_kind) of t. */
+char *lock_set_id (const struct ptag *t, int kind);
 
 /* Whether set s (t's torch or devel set) was locked from the source matrix.yaml now gives t.
    A set locked from another source is locked again. */
@@ -61,6 +71,11 @@ const struct lockset *lock_find_current (const struct lockfile *lf, const struct
 /* Resolve a set by downloading its wheels (into the cache) and reading their METADATA;
    cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
 int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);
+/* The notebook set of t: jupyterlab (bases.yaml's release) resolved by pip together with every
+   wheel of torchset pinned, keeping only the wheels torchset lacks (role notebook), so that the
+   JupyterLab layer never replaces a package of the torch layer. Returns 0, or -1 with err. */
+int lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset, struct lockset *out,
+                           struct strbuf *err);
 
 /* Pin, in a devel set, the files of t's nvcc source in the knowledge base (Debian packages or
    NVIDIA's redist archives) and of its host compiler (role "nvcc", with their path under the

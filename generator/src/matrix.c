@@ -11,7 +11,7 @@
 const char *const matrix_alias_placeholders[]
     = { "major", "minor", "patch", "torch", "cuda", "cudnn", "flavor", NULL };
 
-static const char *const flavor_names[] = { "runtime", "devel", NULL };
+static const char *const flavor_names[] = { "runtime", "devel", "notebook", NULL };
 
 static const struct field top_fields[]
     = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
@@ -78,7 +78,7 @@ take_flavor (struct loader *l, const struct ynode *n, struct mvalue *out)
   for (size_t i = 0; flavor_names[i]; i++)
     if (strcmp (flavor_names[i], out->s) == 0)
       return 0;
-  diag_add (l->d, l->file, out->mark, "unknown flavor '%s': expected runtime or devel", out->s);
+  diag_add (l->d, l->file, out->mark, "unknown flavor '%s': expected runtime, devel or notebook", out->s);
   const char *near = nearest (out->s, flavor_names);
   if (near)
     diag_hint (l->d, "did you mean '%s'?", near);

@@ -161,7 +161,7 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
   g->name = name;
   name = NULL;
   g->ref = xasprintf ("%s:%s", x->m->repository.s, g->name);
-  g->flavor = strcmp (flavor, "devel") == 0 ? "devel" : "runtime";
+  g->flavor = strcmp (flavor, "devel") == 0 ? "devel" : strcmp (flavor, "notebook") == 0 ? "notebook" : "runtime";
   g->torch = t;
   g->variant = v;
   g->cuda = kb_cuda_find (x->kb, v->cuda);
@@ -179,6 +179,10 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
     g->source_kind = "pypi";
   else
     g->source_kind = "unavailable";
+  if (strcmp (g->flavor, "notebook") == 0 && (x->base->jupyterlab == NULL || x->base->nnotebook == 0))
+    diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 },
+              "tag %s: base %s has no notebook flavor: generator/data/bases.yaml names no 'notebook' packages "
+              "or 'jupyterlab' release for it", g->name, x->base->name);
   /* A devel image without nvcc is not a devel image: no source pcgen can build, no tag. */
   if (strcmp (g->flavor, "devel") == 0 && g->cuda->nvcc == NULL && strcmp (g->source_kind, "unavailable") != 0)
     g->source_kind = "unavailable", g->no_nvcc = 1;
@@ -285,7 +289,15 @@ expand_includes (struct expander *x)
     }
 }
 
-/* Sort: torch version, CUDA version, runtime before devel. */
+/* Flavors in the order a torch + CUDA pair's tags are listed (and built): runtime first, the
+   flavors built FROM it after. */
+static int
+flavor_rank (const char *flavor)
+{
+  return strcmp (flavor, "runtime") == 0 ? 0 : strcmp (flavor, "devel") == 0 ? 1 : 2;
+}
+
+/* Sort: torch version, CUDA version, runtime before devel before notebook. */
 static int
 tag_cmp (const void *a, const void *b)
 {
@@ -294,10 +306,11 @@ tag_cmp (const void *a, const void *b)
   if (c == 0)
     c = version_cmp (x->variant->cuda, y->variant->cuda);
   if (c == 0)
-    c = strcmp (y->flavor, x->flavor); /* "runtime" > "devel" */
+    c = flavor_rank (x->flavor) - flavor_rank (y->flavor);
   return c;
 }
 
+/* devel and notebook images are built FROM their runtime image (NVIDIA's chain). */
 static void
 link_devel_to_runtime (struct expander *x)
 {
@@ -305,15 +318,15 @@ link_devel_to_runtime (struct expander *x)
   for (size_t i = 0; i < p->ntags; i++)
     {
       struct ptag *g = &p->tags[i];
-      if (strcmp (g->flavor, "devel") != 0)
+      if (strcmp (g->flavor, "runtime") == 0)
         continue;
-      size_t len = strlen (g->name) - strlen ("devel");
+      size_t len = strlen (g->name) - strlen (g->flavor);
       cleanup_free char *rt = xasprintf ("%.*sruntime", (int) len, g->name);
       g->runtime = plan_find (p, rt);
       if (g->runtime == NULL)
         diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 },
-                  "tag %s builds on %s, which the matrix leaves out: keep the runtime flavor of every devel tag",
-                  g->name, rt);
+                  "tag %s builds on %s, which the matrix leaves out: keep the runtime flavor of every %s tag",
+                  g->name, rt, g->flavor);
     }
 }
 
@@ -522,6 +535,13 @@ components_json (const struct ptag *t)
     json_array_append_new (a, deb_component (&t->base->toolchain[i], "toolchain"));
   for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->base->nbuildtools; i++)
     json_array_append_new (a, deb_component (&t->base->buildtools[i], "buildtools"));
+  if (strcmp (t->flavor, "notebook") == 0)
+    {
+      /* JupyterLab's own dependencies are pip's choice, pinned in matrix.lock (the notebook set). */
+      json_array_append_new (a, pin_component ("jupyterlab", t->base->jupyterlab, "notebook"));
+      for (size_t i = 0; i < t->base->nnotebook; i++)
+        json_array_append_new (a, deb_component (&t->base->notebook[i], "notebook-debs"));
+    }
   if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
     {
       /* nvcc's files, pinned in the knowledge base (lock copies them): Debian packages or redist
@@ -688,6 +708,25 @@ devel_layers_json (const struct ptag *t)
   return a;
 }
 
+/* What a notebook image adds on top of its runtime image, bottom to top: sshd and tini (Debian's
+   packages pinned in bases.yaml), JupyterLab (the notebook set of matrix.lock, resolved with the
+   tag's torch set), and pcgen's own files: the entrypoint, sshd_config, the user (docs/notebook.md). */
+static json_t *
+notebook_layers_json (const struct ptag *t)
+{
+  json_t *a = json_array ();
+  if (strcmp (t->flavor, "notebook") != 0)
+    return a;
+  json_array_append_new (a, debs_layer ("notebook-debs", t->base, t->base->notebook, t->base->nnotebook,
+                                        "sshd, ssh-keygen and tini"));
+  json_array_append_new (a, layer ("jupyter", xasprintf ("jupyterlab-%s-torch%s-cu%d%d-py%s", t->base->jupyterlab,
+                                                         t->torch->version, t->cuda->major, t->cuda->minor, t->python),
+                                   "JupyterLab and its Python dependencies"));
+  json_array_append_new (a, layer ("notebook", xasprintf ("notebook-%s", t->base->name),
+                                   "the entrypoint, sshd_config and the user pytorch (uid 1000, home /workspace)"));
+  return a;
+}
+
 /* What a devel tag's nvcc is and where it comes from; null for runtime tags and for devel tags
    whose CUDA has no source pcgen can build. */
 static json_t *
@@ -734,6 +773,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
       "user", str_or_null (p->m->user.s));
   json_object_set_new (j, "nvcc", nvcc_json (t));
+  json_object_set_new (j, "notebook_layers", notebook_layers_json (t));
   return j;
 }
 

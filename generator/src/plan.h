@@ -16,7 +16,7 @@ struct ptag
   char *ref;  /* myrepo/pytorch-cuda:2.6.0-cuda12.4-cudnn9-runtime */
   char **aliases; /* alias tags (not refs): v2.6-prod */
   size_t naliases, aliases_alloc;
-  const char *flavor; /* "runtime" or "devel" */
+  const char *flavor; /* "runtime", "devel" or "notebook" */
   const struct kb_torch *torch;
   const struct kb_variant *variant;
   const struct kb_cuda *cuda;
@@ -25,7 +25,7 @@ struct ptag
   char *require_cuda;       /* NVIDIA_REQUIRE_CUDA */
   const char *source_kind;  /* "pypi", "index", "wheelhouse" or "unavailable" */
   const char *source_where; /* URL or folder; NULL for pypi and unavailable */
-  const struct ptag *runtime; /* devel: the runtime image it builds on */
+  const struct ptag *runtime; /* devel, notebook: the runtime image it builds on */
   int no_nvcc; /* devel, "unavailable": its CUDA has no nvcc source pcgen can build */
 };
 
@@ -62,6 +62,9 @@ char *plan_source_hint (const struct ptag *t);
 /* For a devel tag whose CUDA has no nvcc source pcgen can build (such a tag is "unavailable"):
    one line saying so (owned by the caller); NULL otherwise. */
 char *plan_nvcc_note (const struct ptag *t);
+
+/* The user a notebook image runs as (docs/notebook.md): its layer adds it, image.env names it. */
+#define NOTEBOOK_USER "pytorch"
 
 #define PLAN_SCHEMA_VERSION 1
 

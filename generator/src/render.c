@@ -61,6 +61,12 @@ render_context (const struct plan *p, const struct ptag *t)
   json_object_set_new (ctx, "repository", json_string (p->m->repository.s));
   json_object_set_new (ctx, "runtime", json_boolean (strcmp (t->flavor, "runtime") == 0));
   json_object_set_new (ctx, "devel", json_boolean (strcmp (t->flavor, "devel") == 0));
+  json_object_set_new (ctx, "notebook", json_boolean (strcmp (t->flavor, "notebook") == 0));
+  /* The user the image runs as (image.env's PC_USER, which the verifier checks): a notebook
+     image's own (docs/notebook.md), else matrix.yaml's `user`, else none (root). */
+  json_object_set_new (ctx, "image_user", strcmp (t->flavor, "notebook") == 0 ? json_string (NOTEBOOK_USER)
+                                          : p->m->user.s                      ? json_string (p->m->user.s)
+                                                                              : json_null ());
   /* The nvcc a devel image has (docs/nvcc.md), or null: none for this CUDA, or a runtime tag. */
   json_object_set_new (ctx, "nvcc", strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc
                                         ? json_string (t->cuda->nvcc->version) : json_null ());

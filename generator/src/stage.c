@@ -1,5 +1,6 @@
 /* stage.c: see stage.h. */
 #include "stage.h"
+#include "base.h"
 #include "cache.h"
 #include "debs.h"
 #include "fsutil.h"
@@ -76,13 +77,16 @@ dist_prefix (const struct locked_wheel *w)
 
 struct builder
 {
-  struct layer_input in[64];
-  struct layer_rule rules[64][10];
+  /* JupyterLab's set is the largest: about 90 wheels. */
+  struct layer_input in[192];
+  struct layer_rule rules[192][10];
   size_t nin;
   struct layer_link links[64];
   size_t nlinks;
-  struct layer_file files[4];
+  struct layer_file files[8];
   size_t nfiles;
+  struct layer_dir dirs[4];
+  size_t ndirs;
   struct pool pool;
   const char *cuda_home; /* usr/local/cuda-12.4 */
   const char *site;      /* usr/local/lib/python3.11/dist-packages */
@@ -185,6 +189,10 @@ add_python_wheel (struct builder *b, const struct locked_wheel *w)
   add_input (b, w);
   rule (b, keep (p, xasprintf ("%s.data/purelib/", dist)), keep (p, xasprintf ("%s/", b->site)));
   rule (b, keep (p, xasprintf ("%s.data/platlib/", dist)), keep (p, xasprintf ("%s/", b->site)));
+  /* The data scheme is pip's prefix, /usr/local for Debian's python3 (its sysconfig's
+     posix_local scheme): JupyterLab's static assets (share/jupyter/lab), ipykernel's kernelspec,
+     the server extension switches (etc/jupyter/jupyter_server_config.d). */
+  rule (b, keep (p, xasprintf ("%s.data/data/", dist)), "usr/local/");
   /* Scripts need pip's shebang rewriting: left out; `python3 -m` works for every module. */
   rule (b, keep (p, xasprintf ("%s.data/", dist)), NULL);
   rule (b, "", keep (p, xasprintf ("%s/", b->site)));
@@ -390,6 +398,95 @@ add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *
   return 0;
 }
 
+/* The notebook image's user: uid and gid 1000 (the first a Debian system gives a person), home
+   /workspace, no password at all ('*': nothing hashes to it; sshd takes keys only). */
+#define NOTEBOOK_UID 1000
+#define NOTEBOOK_HOME "workspace"
+#define NOTEBOOK_STATE "run/pytorch-notebook"
+
+/* The notebook layer's generated files, read once: the base's /etc/passwd and /etc/group with
+   the user added, and the entrypoint and sshd_config from the knowledge base's notebook/ folder. */
+struct notebook_files
+{
+  struct strbuf passwd, group, entrypoint, sshd_config;
+};
+
+static void
+notebook_files_release (struct notebook_files *f)
+{
+  strbuf_release (&f->passwd);
+  strbuf_release (&f->group);
+  strbuf_release (&f->entrypoint);
+  strbuf_release (&f->sshd_config);
+}
+
+/* Whether a passwd or group file has `name` or id `id` already (field 0 and field 2). */
+static int
+has_entry (const char *file, const char *name, int id)
+{
+  for (const char *l = file; *l;)
+    {
+      size_t len = strcspn (l, "\n");
+      cleanup_free char *line = xstrndup (l, len);
+      char *c1 = strchr (line, ':');
+      char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+      if (c1 && (size_t) (c1 - line) == strlen (name) && strncmp (line, name, strlen (name)) == 0)
+        return 1;
+      if (c2 && atoi (c2 + 1) == id && c2[1] >= '0' && c2[1] <= '9')
+        return 1;
+      l += len + (l[len] == '\n');
+    }
+  return 0;
+}
+
+static int
+notebook_files_read (const struct ptag *t, const char *kb_dir, struct notebook_files *f, struct strbuf *err)
+{
+  static const char *const names[] = { "etc/passwd", "etc/group" };
+  cleanup_free char *tar = NULL;
+  char sha[SHA256_HEX_LEN + 1];
+  cleanup_free char *ep = xasprintf ("%s/notebook/entrypoint.sh", kb_dir);
+  cleanup_free char *sc = xasprintf ("%s/notebook/sshd_config", kb_dir);
+  struct strbuf two[2] = { STRBUF_INIT, STRBUF_INIT };
+  strbuf_init (&f->passwd, 0), strbuf_init (&f->group, 0), strbuf_init (&f->entrypoint, 0), strbuf_init (&f->sshd_config, 0);
+  if (strbuf_read_file (&f->entrypoint, ep, 1 << 20) < 0)
+    return strbuf_addf (err, "cannot read '%s': %s", ep, strerror (errno)), -1;
+  if (strbuf_read_file (&f->sshd_config, sc, 1 << 20) < 0)
+    return strbuf_addf (err, "cannot read '%s': %s", sc, strerror (errno)), -1;
+  if (base_rootfs (t->base, 0, &tar, sha, err) < 0 || base_read_files (tar, names, 2, two, err) < 0)
+    {
+      strbuf_release (&two[0]);
+      strbuf_release (&two[1]);
+      return -1;
+    }
+  f->passwd = two[0];
+  f->group = two[1];
+  if (has_entry (f->passwd.buf, NOTEBOOK_USER, NOTEBOOK_UID) || has_entry (f->group.buf, NOTEBOOK_USER, NOTEBOOK_UID))
+    return strbuf_addf (err, "the %s base has a user or group named %s or numbered %d already: the notebook "
+                             "layer cannot add its own", t->base->name, NOTEBOOK_USER, NOTEBOOK_UID), -1;
+  if (f->passwd.len && f->passwd.buf[f->passwd.len - 1] != '\n')
+    strbuf_addch (&f->passwd, '\n');
+  if (f->group.len && f->group.buf[f->group.len - 1] != '\n')
+    strbuf_addch (&f->group, '\n');
+  strbuf_addf (&f->passwd, "%s:*:%d:%d:PyTorch notebook user:/%s:/bin/bash\n", NOTEBOOK_USER, NOTEBOOK_UID, NOTEBOOK_UID,
+               NOTEBOOK_HOME);
+  strbuf_addf (&f->group, "%s:x:%d:\n", NOTEBOOK_USER, NOTEBOOK_UID);
+  return 0;
+}
+
+/* The notebook layer: pcgen's own files and the user's folders, nothing from a package. */
+static void
+add_notebook_files (struct builder *b, const struct notebook_files *f)
+{
+  b->files[b->nfiles++] = (struct layer_file) { "etc/passwd", f->passwd.buf, 0644 };
+  b->files[b->nfiles++] = (struct layer_file) { "etc/group", f->group.buf, 0644 };
+  b->files[b->nfiles++] = (struct layer_file) { "etc/ssh/sshd_config", f->sshd_config.buf, 0644 };
+  b->files[b->nfiles++] = (struct layer_file) { "usr/local/bin/pytorch-notebook", f->entrypoint.buf, 0755 };
+  b->dirs[b->ndirs++] = (struct layer_dir) { NOTEBOOK_HOME, 0755, NOTEBOOK_UID, NOTEBOOK_UID };
+  /* sshd's host keys and authorized_keys, made at start: only pytorch may read them. */
+  b->dirs[b->ndirs++] = (struct layer_dir) { NOTEBOOK_STATE, 0700, NOTEBOOK_UID, NOTEBOOK_UID };
+}
+
 /* Fill b with the inputs of one layer role. */
 static int
 describe_layer (struct builder *b, const char *role, const struct ptag *t, const struct lockset *ts,
@@ -400,6 +497,19 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
     return add_base_debs (b, t->base->toolchain, t->base->ntoolchain, role, err);
   if (strcmp (role, "buildtools") == 0)
     return add_base_debs (b, t->base->buildtools, t->base->nbuildtools, role, err);
+  if (strcmp (role, "notebook-debs") == 0)
+    return add_base_debs (b, t->base->notebook, t->base->nnotebook, role, err);
+  if (strcmp (role, "jupyter") == 0)
+    {
+      /* ds is the notebook set: only what the torch layer lacks (lock_resolve_notebook). */
+      for (size_t i = 0; ds && i < ds->n; i++)
+        {
+          if (b->nin + 1 >= ARRAY_SIZE (b->in))
+            return strbuf_addf (err, "layer %s of %s: more than %zu wheels", role, t->name, ARRAY_SIZE (b->in)), -1;
+          add_python_wheel (b, &ds->w[i]);
+        }
+      return 0;
+    }
   if (strcmp (role, "devel") == 0)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
@@ -472,20 +582,61 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   return 0;
 }
 
+static int
+base_debs_role (const char *role)
+{
+  return strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0 || strcmp (role, "notebook-debs") == 0;
+}
+
+static const struct kb_deb *
+base_debs_of (const struct ptag *t, const char *role, size_t *n)
+{
+  if (strcmp (role, "toolchain") == 0)
+    return *n = t->base->ntoolchain, t->base->toolchain;
+  if (strcmp (role, "buildtools") == 0)
+    return *n = t->base->nbuildtools, t->base->buildtools;
+  return *n = t->base->nnotebook, t->base->notebook;
+}
+
 /* The cache key: the layer's name, the mapping's version, where it maps to and every input
-   wheel's sha256. */
+   wheel's sha256 (the notebook layer: its files' bytes, nf). */
 static char *
 layer_key (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
-           const struct lockset *ds)
+           const struct lockset *ds, const struct notebook_files *nf)
 {
   struct strbuf sb = STRBUF_INIT;
+  if (nf)
+    {
+      strbuf_addf (&sb, "%s\n%d\nnotebook\n", name, STAGE_FORMAT);
+      const struct strbuf *parts[] = { &nf->passwd, &nf->group, &nf->sshd_config, &nf->entrypoint };
+      for (size_t i = 0; i < ARRAY_SIZE (parts); i++)
+        {
+          char hex[SHA256_HEX_LEN + 1];
+          sha256_hex (parts[i]->buf, parts[i]->len, hex);
+          strbuf_addf (&sb, "%s\n", hex);
+        }
+      char hex[SHA256_HEX_LEN + 1];
+      sha256_hex (sb.buf, sb.len, hex);
+      strbuf_release (&sb);
+      return xstrndup (hex, 24);
+    }
+  if (strcmp (role, "jupyter") == 0)
+    {
+      for (size_t i = 0; ds && i < ds->n; i++)
+        strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
+      strbuf_addf (&sb, "%s\njupyter\npython %s\n", name, t->python);
+      char hex[SHA256_HEX_LEN + 1];
+      sha256_hex (sb.buf, sb.len, hex);
+      strbuf_release (&sb);
+      return xstrndup (hex, 24);
+    }
   /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
   strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
-  if (strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0)
+  if (base_debs_role (role))
     {
       /* Only the packages: the same layer for every tag of this base, whatever its CUDA. */
-      const struct kb_deb *d = strcmp (role, "toolchain") == 0 ? t->base->toolchain : t->base->buildtools;
-      size_t n = strcmp (role, "toolchain") == 0 ? t->base->ntoolchain : t->base->nbuildtools;
+      size_t n;
+      const struct kb_deb *d = base_debs_of (t, role, &n);
       strbuf_reset (&sb);
       strbuf_addf (&sb, "%s\n%d\nmerged-usr\n", name, STAGE_FORMAT);
       for (size_t i = 0; i < n; i++)
@@ -541,10 +692,10 @@ stage_remove_stale_temporaries (const char *tar)
 }
 
 static int
-make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
-            const struct lockset *ds, struct staged_layer *out, struct strbuf *err)
+make_layer_keyed (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
+                  const struct lockset *ds, const struct notebook_files *nf, struct staged_layer *out, struct strbuf *err)
 {
-  cleanup_free char *key = layer_key (name, role, t, ts, ds);
+  cleanup_free char *key = layer_key (name, role, t, ts, ds, nf);
   cleanup_free char *dir = xasprintf ("%s/layers", cache_dir ());
   out->name = xstrdup (name);
   out->path = xasprintf ("%s/%s-%s.tar", dir, name, key);
@@ -567,15 +718,19 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
   b->cuda_home = home;
   cleanup_free char *sp = xasprintf ("usr/local/lib/python%s/dist-packages", t->python);
   b->site = sp;
-  int rc = describe_layer (b, role, t, ts, ds, err);
+  int rc = nf ? (add_notebook_files (b, nf), 0) : describe_layer (b, role, t, ts, ds, err);
   if (rc == 0)
     {
-      struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir };
+      struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir,
+                                 b->dirs, b->ndirs };
       struct layer_stats stats;
       time_t t0 = time (NULL);
-      int debs = strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0;
-      fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
-               strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
+      int debs = base_debs_role (role);
+      if (nf)
+        fprintf (stderr, "layer: %s (%zu files, %zu folders) ...\n", name, b->nfiles, b->ndirs);
+      else
+        fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
+                 strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
       rc = layer_write (&spec, out->path, out->sha256, &stats, err);
       if (rc == 0)
         {
@@ -592,12 +747,32 @@ make_layer (const char *name, const char *role, const struct ptag *t, const stru
   return rc;
 }
 
+static int
+make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
+            const struct lockset *ds, const char *kb_dir, struct staged_layer *out, struct strbuf *err)
+{
+  struct notebook_files nf;
+  int notebook = strcmp (role, "notebook") == 0;
+  if (notebook && notebook_files_read (t, kb_dir, &nf, err) < 0)
+    {
+      notebook_files_release (&nf);
+      return -1;
+    }
+  int rc = make_layer_keyed (name, role, t, ts, ds, notebook ? &nf : NULL, out, err);
+  if (notebook)
+    notebook_files_release (&nf);
+  return rc;
+}
+
 int
 stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *ts,
               const struct lockset *ds, struct staged_layer **out, size_t *n, struct strbuf *err)
 {
   json_t *j = plan_tag_json (p, t);
-  json_t *layers = json_object_get (j, strcmp (t->flavor, "devel") == 0 ? "devel_layers" : "layers");
+  const char *which = strcmp (t->flavor, "devel") == 0      ? "devel_layers"
+                      : strcmp (t->flavor, "notebook") == 0 ? "notebook_layers"
+                                                            : "layers";
+  json_t *layers = json_object_get (j, which);
   *n = json_array_size (layers);
   *out = xcalloc (*n + 1, sizeof **out);
   int rc = 0;
@@ -605,7 +780,7 @@ stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *
     {
       json_t *l = json_array_get (layers, i);
       rc = make_layer (json_string_value (json_object_get (l, "name")), json_string_value (json_object_get (l, "role")),
-                       t, ts, ds, &(*out)[i], err);
+                       t, ts, ds, p->kb->dir, &(*out)[i], err);
     }
   json_decref (j);
   return rc;

@@ -11,6 +11,12 @@
              and nvidia-cuda-cccl wheels; and a generated bin/nvcc.profile (devel tags whose CUDA has
              an nvcc source: docs/nvcc.md)
    CUDA 13's runtime wheels share one folder, nvidia/cu13/, mapped like 12's nvidia/<component>/.
+   notebook tags (docs/notebook.md), on top of their runtime image:
+     notebook-debs  openssh-server, ssh-keygen and tini from Debian's packages (bases.yaml)
+     jupyter        JupyterLab's wheels beyond the torch set (matrix.lock's notebook set); their
+                    data files (static assets, kernelspec, server config) under /usr/local
+     notebook       pcgen's files: the entrypoint, sshd_config, /etc/passwd and /etc/group (the
+                    base's, plus pytorch, uid 1000), /workspace and /run/pytorch-notebook (its own)
    A layer is cached under a key made of its name and the sha256 of every input in it, so the
    same inputs give the same tar, built once and shared by every tag that needs it. */
 #ifndef PCGEN_STAGE_H

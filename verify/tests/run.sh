@@ -400,7 +400,7 @@ expect_json 'c["schema_version"] == 1 and c["tool"]["name"] == "pytorch-cuda-ver
 expect_json 'c["level"] == "gpu" and c["device"] == {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}'
 expect_json 'c["driver"] == {"version": "535.104.05", "cuda": "12.2", "minor_version_compatibility": True}'
 expect_json 'c["image"]["tag"] == "2.6.0-cuda12.4-cudnn9-runtime" and c["image"]["id"] == "sha256:0123abcd"'
-expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user"]'
+expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user", "sshd"]'
 expect_json 'c["checks"][0]["status"] == "pass" and c["checks"][1]["detail"] == "not selected (--only)"'
 expect_json 'c["result"] == "certified" and c["exit_code"] == 0 and c["started"].endswith("Z")'
 end
@@ -736,6 +736,26 @@ write_env "$DIR" PC_USER=root
 v -- --only user
 expect_rc 2
 expect_err 'PC_USER: root is what an image without PC_USER runs as'
+end
+
+# Notebook images' sshd check (sshd.c): other flavors skip it; a notebook image must name its
+# user. The real sshd -T pass and fail are tests/notebook's (certify of the built image, and
+# the image with PasswordAuthentication yes fails it).
+begin sshd
+write_env "$DIR"
+v -- --only sshd
+expect_rc 0
+expect_row sshd SKIP 'a runtime image has no SSH mode'
+write_env "$DIR" PC_FLAVOR=notebook PC_TAG=2.6.0-cuda12.4-cudnn9-notebook
+v -- --only sshd
+expect_rc 1
+expect_row sshd FAIL 'names no user \(PC_USER\)'
+if [ ! -e /usr/sbin/sshd ]; then
+  write_env "$DIR" PC_FLAVOR=notebook PC_TAG=2.6.0-cuda12.4-cudnn9-notebook PC_USER=nobody
+  v -- --only sshd
+  expect_rc 1
+  expect_row sshd FAIL '/usr/sbin/sshd cannot be run'
+fi
 end
 
 echo "verify: $SKIP skipped"

@@ -111,7 +111,7 @@ static int
 write_layer (const char *w1, const char *w2, int64_t mtime, const char *out, char sha[65], struct strbuf *err)
 {
   struct layer_input in[] = { { w1, cublas_rules, ARRAY_SIZE (cublas_rules) }, { w2, lt_rules, 1 } };
-  struct layer_spec spec = { in, 2, links, 1, files, 1, mtime, dir };
+  struct layer_spec spec = { in, 2, links, 1, files, 1, mtime, dir, NULL, 0 };
   struct layer_stats st;
   return layer_write (&spec, out, sha, &st, err);
 }
@@ -168,7 +168,7 @@ test_layer (void)
   /* Two inputs writing one path: refused, naming both, and no file left. */
   cleanup_free char *dup = xasprintf ("%s/dup.tar", dir);
   struct layer_input in[] = { { w1, cublas_rules, ARRAY_SIZE (cublas_rules) }, { w1, cublas_rules, ARRAY_SIZE (cublas_rules) } };
-  struct layer_spec spec = { in, 2, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec spec = { in, 2, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   char s[65];
   strbuf_reset (&err);
   CHECK_INT (layer_write (&spec, dup, s, NULL, &err), -1);
@@ -180,7 +180,7 @@ test_layer (void)
   cleanup_free char *w3 = make_wheel ("evil.whl", evil);
   struct layer_rule bad_rules[] = { { "x/", "../../etc/" } };
   struct layer_input in3[] = { { w3, bad_rules, 1 } };
-  struct layer_spec spec3 = { in3, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec spec3 = { in3, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   strbuf_reset (&err);
   CHECK_INT (layer_write (&spec3, dup, s, NULL, &err), -1);
   CHECK_CONTAINS (err.buf, "unsafe path");
@@ -378,7 +378,7 @@ test_deb (void)
   cleanup_free char *gz = make_deb ("tkgz_1_amd64.deb", toolkit, 'g', 1);
   static const struct layer_file profile[] = { { "usr/local/cuda-12.4/bin/nvcc.profile", "TOP = $(_HERE_)/..\n", 0644 } };
   struct layer_input in[] = { { xz, toolkit_rules, ARRAY_SIZE (toolkit_rules) } };
-  struct layer_spec spec = { in, 1, NULL, 0, profile, 1, 1700000000, dir };
+  struct layer_spec spec = { in, 1, NULL, 0, profile, 1, 1700000000, dir, NULL, 0 };
   cleanup_free char *t1 = xasprintf ("%s/deb1.tar", dir), *t2 = xasprintf ("%s/deb2.tar", dir);
   char s1[65], s2[65];
   struct strbuf err = STRBUF_INIT;
@@ -436,7 +436,7 @@ test_deb (void)
   static struct layer_rule usr_bin[] = { { "usr/bin/", "usr/local/cuda-12.4/bin/" } };
   cleanup_free char *hl = make_deb ("hard_1_amd64.deb", hard, 'g', 1);
   struct layer_input hin[] = { { hl, usr_bin, 1 } };
-  struct layer_spec hspec = { hin, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec hspec = { hin, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   CHECK_INT (layer_write (&hspec, t2, s2, NULL, &err), -1);
   CHECK (strstr (err.buf, "'usr/bin/nvlink' is a hard link") != NULL);
   strbuf_reset (&err);
@@ -506,7 +506,7 @@ test_symlinks (void)
   cleanup_free char *w1 = make_zip ("shadow-1.0-py3-none-any.whl", shadow);
   cleanup_free char *w2 = make_zip ("evil-1.0-py3-none-any.whl", evil);
   struct layer_input in[] = { { w1, pkg_rules, 1 } };
-  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
   CHECK_CONTAINS (err.buf, "'pkg/shadow' is a symbolic link (to '/etc/shadow')");
   CHECK_CONTAINS (err.buf, w1);
@@ -530,7 +530,7 @@ test_symlinks (void)
       cleanup_free char *name = xasprintf ("links%zu_1_amd64.deb", i);
       cleanup_free char *deb = make_deb (name, debs[i], 'g', 1);
       struct layer_input din[] = { { deb, x_rules, 1 } };
-      struct layer_spec dspec = { din, 1, NULL, 0, NULL, 0, 1700000000, dir };
+      struct layer_spec dspec = { din, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
       CHECK_INT (layer_write (&dspec, out, sha, NULL, &err), -1);
       cleanup_free char *want = xasprintf ("symbolic link '%s' points at '%s', outside the image's system folders",
                                            debs[i][0].path + 2, debs[i][0].data);
@@ -549,7 +549,7 @@ test_symlinks (void)
                                       { NULL, 0, 0, NULL } };
   cleanup_free char *okdeb = make_deb ("okl_1_amd64.deb", ok, 'g', 1);
   struct layer_input oin[] = { { okdeb, x_rules, 1 } };
-  struct layer_spec ospec = { oin, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec ospec = { oin, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   CHECK_INT (layer_write (&ospec, out, sha, NULL, &err), 0);
   CHECK_STR (err.buf, "");
   strbuf_release (&err);
@@ -569,7 +569,7 @@ test_path_spellings (void)
   cleanup_free char *w2 = make_zip ("dot-1.0-py3-none-any.whl", dot);
   cleanup_free char *w3 = make_zip ("single-1.0-py3-none-any.whl", single);
   struct layer_input in[] = { { w1, pkg_rules, 1 } };
-  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
   CHECK_CONTAINS (err.buf, "two inputs write 'usr/lib/python3/dist-packages/pkg/a.py'");
   strbuf_reset (&err);
@@ -602,7 +602,7 @@ test_expansion (void)
   struct stat st;
   CHECK (stat (w, &st) == 0 && st.st_size < 100 * 1024);
   struct layer_input in[] = { { w, pkg_rules, 1 } };
-  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
   layer_set_expand_floor (1 << 20);
   CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
   cleanup_free char *want = xasprintf ("wheel '%s': member 'pkg/zeros.bin' takes it past", w);
@@ -882,6 +882,44 @@ test_cuda13 (void)
   base->ntoolchain = ntool;
   base->nbuildtools = nbuild;
   project_close (&p);
+/* The notebook layer's folders: /workspace and sshd's state folder belong to uid 1000, with
+   their own mode; pcgen's files beside them stay root's. An owned folder that another entry
+   sits in is refused (add_parents would add root's copy of it too). */
+static void
+test_owned_dirs (void)
+{
+  static const struct layer_file nb_files[] = { { "usr/local/bin/pytorch-notebook", "#!/bin/sh\n", 0755 } };
+  static const struct layer_dir dirs[] = { { "workspace", 0755, 1000, 1000 }, { "run/pytorch-notebook", 0700, 1000, 1000 } };
+  cleanup_free char *out = xasprintf ("%s/owned.tar", dir);
+  struct layer_spec spec = { NULL, 0, NULL, 0, nb_files, 1, 1700000000, dir, dirs, 2 };
+  char sha[65];
+  struct strbuf err = STRBUF_INIT;
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), 0);
+  CHECK_STR (err.buf, "");
+  struct seen e[16];
+  size_t n = read_back (out, e, 16);
+  static const char *const want[] = { "run/", "run/pytorch-notebook/", "usr/", "usr/local/", "usr/local/bin/",
+                                      "usr/local/bin/pytorch-notebook", "workspace/" };
+  CHECK_INT (n, ARRAY_SIZE (want));
+  for (size_t i = 0; i < n && i < ARRAY_SIZE (want); i++)
+    CHECK_STR (e[i].path, want[i]);
+  CHECK_INT (e[0].uid, 0);
+  CHECK_INT (e[1].uid, 1000);
+  CHECK_INT (e[1].gid, 1000);
+  CHECK_INT (e[1].mode, 0700);
+  CHECK_INT (e[5].uid, 0);
+  CHECK_INT (e[5].mode, 0755);
+  CHECK_INT (e[6].type, AE_IFDIR);
+  CHECK_INT (e[6].uid, 1000);
+  CHECK_INT (e[6].mode, 0755);
+
+  static const struct layer_file inside[] = { { "workspace/x", "x\n", 0644 } };
+  struct layer_spec bad = { NULL, 0, NULL, 0, inside, 1, 1700000000, dir, dirs, 1 };
+  cleanup_free char *out2 = xasprintf ("%s/owned2.tar", dir);
+  CHECK_INT (layer_write (&bad, out2, sha, NULL, &err), -1);
+  CHECK_CONTAINS (err.buf, "two inputs write 'workspace'");
+  CHECK (access (out2, F_OK) != 0);
+  strbuf_release (&err);
 }
 
 int
@@ -899,6 +937,7 @@ main (void)
   test_expansion ();
   test_redist ();
   test_cuda13 ();
+  test_owned_dirs ();
   int rc = check_summary ("layer");
   /* A failed test keeps its fixtures and layers to look at. */
   if (rc != 0)
