@@ -82,7 +82,7 @@ step_layer (struct writer *w, const char *kind, const char *key_text, const stru
   unsigned long long size = 0;
   if (mkdir_p (dir, 0755) < 0)
     return strbuf_addf (w->err, "cannot create '%s': %s", dir, strerror (errno)), -1;
-  struct layer_spec spec = { NULL, 0, links, nl, files, nf, step_mtime (), dir };
+  struct layer_spec spec = { NULL, 0, links, nl, files, nf, step_mtime (), dir, NULL, 0 };
   /* Builds run in threads (-j) and two tags may need the same step layer (the verifier's
      COPY): layer_write's temporary is per process, so one thread makes it at a time. Another
      pcgen process uses its own temporary, and both rename the same bytes into place. */

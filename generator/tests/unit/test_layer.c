@@ -882,6 +882,8 @@ test_cuda13 (void)
   base->ntoolchain = ntool;
   base->nbuildtools = nbuild;
   project_close (&p);
+}
+
 /* The notebook layer's folders: /workspace and sshd's state folder belong to uid 1000, with
    their own mode; pcgen's files beside them stay root's. An owned folder that another entry
    sits in is refused (add_parents would add root's copy of it too). */
