@@ -173,7 +173,8 @@ parse_archs (struct kfile *f, const struct ynode *v, struct kb_cuda *c, struct d
 static const struct field cuda_fields[]
     = { { "version", Y_SCALAR, 1 },     { "min_driver", Y_SCALAR, 1 }, { "archs", Y_SCALAR, 1 },
         { "devel", Y_MAP, 0 },          { "source", Y_SCALAR, 1 },     { "archs_source", Y_SCALAR, 1 },
-        { "devel_source", Y_SCALAR, 0 }, { "nvcc", Y_SEQ, 0 }, { "host_compiler", Y_MAP, 0 }, { NULL, 0, 0 } };
+        { "devel_source", Y_SCALAR, 0 }, { "nvcc", Y_SEQ, 0 }, { "host_compiler", Y_MAP, 0 },
+        { "toolkit_cublas", Y_MAP, 0 }, { "toolkit_source", Y_SCALAR, 0 }, { NULL, 0, 0 } };
 static const struct field nvcc_fields[]
     = { { "kind", Y_SCALAR, 1 }, { "version", Y_SCALAR, 1 }, { "release", Y_SCALAR, 0 },
         { "source", Y_SCALAR, 1 }, { "files", Y_SEQ, 1 }, { NULL, 0, 0 } };
@@ -422,6 +423,11 @@ load_cuda (const char *dir, struct kb *kb, struct diags *d)
       c->ndevel = read_pins (&f, ymap_get (e, "devel"), &c->devel, d);
       read_nvcc (&f, ymap_get (e, "nvcc"), c, d);
       read_host_compiler (&f, ymap_get (e, "host_compiler"), c, d);
+      c->ntoolkit_cublas = read_pins (&f, ymap_get (e, "toolkit_cublas"), &c->toolkit_cublas, d);
+      if (c->ntoolkit_cublas && ymap_get (e, "toolkit_source") == NULL)
+        diag_add (d, f.path, e->mark, "CUDA %s: 'toolkit_cublas' needs a 'toolkit_source'", c->version);
+      else if (c->ntoolkit_cublas)
+        c->toolkit_source = dup_or_null (need_source (&f, e, "toolkit_source", "a CUDA release", d));
       kb->ncuda++;
       parse_archs (&f, ymap_get (e, "archs"), c, d);
     }
@@ -642,8 +648,10 @@ kb_release (struct kb *kb)
           free (c->host_compiler->source);
           free (c->host_compiler);
         }
+      pins_free (c->toolkit_cublas, c->ntoolkit_cublas);
       free (c->source);
       free (c->archs_source);
+      free (c->toolkit_source);
     }
   for (size_t i = 0; i < kb->ntorch; i++)
     {

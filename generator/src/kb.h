@@ -68,7 +68,11 @@ struct kb_cuda
   size_t nnvcc_sources;
   const struct kb_nvcc *nvcc;   /* the one devel images use; NULL: none pcgen can build */
   struct kb_host_compiler *host_compiler; /* NULL: the base's default compiler will do */
-  char *source, *archs_source;
+  /* CUDA 13: torch pins the cuda-toolkit meta-package, not nvidia-cublas; name = a cuda-toolkit
+     version as torch.yaml pins it, version = the nvidia-cublas its `cublas` extra pins. */
+  struct kb_pin *toolkit_cublas;
+  size_t ntoolkit_cublas;
+  char *source, *archs_source, *toolkit_source;
 };
 
 struct kb_variant

@@ -579,7 +579,11 @@ plan_cublas (const struct ptag *t)
   for (size_t i = 0; i < t->variant->npins; i++)
     if (starts_with (t->variant->pins[i].name, "nvidia-cublas"))
       return t->variant->pins[i].version;
-  return NULL;
+  /* CUDA 13's torch pins cuda-toolkit[cublas,...]==X: its cublas extra names the wheel. */
+  const char *toolkit = kb_pin_find (t->variant->pins, t->variant->npins, "cuda-toolkit");
+  if (toolkit == NULL)
+    return NULL;
+  return kb_pin_find (t->cuda->toolkit_cublas, t->cuda->ntoolkit_cublas, toolkit);
 }
 
 /* A short, stable digest of a set of pins: two tags whose pins are equal share the layer. */

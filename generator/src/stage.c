@@ -198,6 +198,21 @@ add_python_wheel (struct builder *b, const struct locked_wheel *w)
   rule (b, "", keep (p, xasprintf ("%s/", b->site)));
 }
 
+/* Whether the devel set brings a wheel of this name itself, whose headers then win over the torch
+   set's: CUDA 13's nvidia-nvshmem-cu13 requires nvidia-cuda-cccl with no version, so pip puts the
+   newest CCCL (13.3.5.0.6 for torch 2.15.0) in the torch set, while the nvcc layer lays the CCCL
+   of nvcc's own release (13.2.86, cuda-toolkit 13.2.2's `cccl` extra) over the same
+   include/cccl/. Both in the image would leave the newer release's extra files among the older
+   one's; NVIDIA's toolkit ships the CCCL of its nvcc, so the devel layer leaves the other out. */
+static int
+devel_set_has (const struct lockset *ds, const char *name)
+{
+  for (size_t i = 0; ds && i < ds->n; i++)
+    if (strcmp (ds->w[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
 static int
 add_devel_wheel (struct builder *b, const struct locked_wheel *w, int is_runtime_wheel, struct strbuf *err)
 {
@@ -517,7 +532,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
           return -1;
       for (size_t i = 0; i < ts->n; i++)
         if ((strcmp (ts->w[i].role, "cuda") == 0 || strcmp (ts->w[i].role, "cudnn") == 0)
-            && add_devel_wheel (b, &ts->w[i], 1, err) < 0)
+            && !devel_set_has (ds, ts->w[i].name) && add_devel_wheel (b, &ts->w[i], 1, err) < 0)
           return -1;
       return 0;
     }
@@ -659,7 +674,8 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       return xstrndup (hex, 24);
     }
   for (size_t i = 0; i < ts->n; i++)
-    if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 : strcmp (ts->w[i].role, role) == 0)
+    if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 && !devel_set_has (ds, ts->w[i].name)
+                                    : strcmp (ts->w[i].role, role) == 0)
       strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
   for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
     if (strcmp (ds->w[i].role, "nvcc") != 0)

@@ -4,7 +4,8 @@
              folders link to /usr/local/cuda-X.Y/lib: every library is stored once
      cudnn   the same for cuDNN
      torch   torch, triton and the pure-Python dependencies in site-packages; /opt/libtorch links
-     devel   ptxas, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y
+     devel   ptxas, nvvm, CCCL and every runtime wheel's headers -> /usr/local/cuda-X.Y, but a
+             wheel the devel set brings itself (CUDA 13: CCCL, nvcc's own release)
      nvcc    nvcc, cicc, cudafe++, fatbinary, nvlink, bin2c, crt/{link,prelink}.stub, the static runtime and
              the libcuda.so stub from Debian's nvidia-cuda-toolkit/-dev packages or NVIDIA's redist
              archives; for CUDA 13 the whole nvidia/cu13/ of PyPI's nvidia-cuda-nvcc, -crt, nvidia-nvvm

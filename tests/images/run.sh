@@ -5,7 +5,8 @@
 # command line whose image is not in the engine fails, and so does a run that checks no image):
 #   torch, CUDA and cuDNN versions printed by Python equal the tag's; pip check passes;
 #   ldd finds every library of every ELF under the CUDA folder and torch/lib, except
-#   libcuda.so.1 (the driver, mounted at run time); ENV and LABELs as in docs/building.md, "Templates and rendering".
+#   libcuda.so.1 (the driver, mounted at run time) and the host libraries of the optional
+#   plugins tests/images/optional-libs names (NVSHMEM's and cuFile's, dlopen()ed on demand); ENV and LABELs as in docs/building.md, "Templates and rendering".
 # devel tags also: nvcc --version reports the tag's CUDA, nvcc compiles and links a .cu file,
 #   a CMake project using find_package(Torch) configures, builds and runs a CPU matmul. These
 #   three are skipped (with the reason) only for a CUDA whose plan has no nvcc layer (no source:
@@ -63,15 +64,20 @@ import torch; print(torch.randn(2).numpy())"
     "v=\$(dpkg-query -W -f '\${Version}' libpython\$(python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])')-stdlib) \
      && echo \"python \$v, headers $py_dev\" && [ \"\$v\" = '$py_dev' ] && test -f /usr/include/python3.11/Python.h"
   site=$(jq -r .site_packages <<<"$t")
-  check "ldd: every library found but libcuda.so.1" docker run --rm "$image" bash -c '
-    bad=0 n=0
-    for f in $(find /usr/local/cuda-'"$cuda"'/lib '"$site"'/torch/lib -name "*.so*" -type f); do
-      n=$((n + 1))
-      missing=$(ldd "$f" 2>/dev/null | grep "not found" | grep -v "libcuda.so.1")
-      [ -z "$missing" ] || { echo "$f: $missing"; bad=1; }
-    done
-    echo "$n libraries checked"; [ "$n" -gt 20 ] || bad=1
-    exit $bad'
+  # ldd in the container prints "FILE SONAME" per missing library; optional-libs passes the
+  # driver and the named optional plugins' host libraries (its header says which and why).
+  read -r -d '' ldd_list <<'SH' || true
+n=0
+for f in $(find "/usr/local/cuda-$1/lib" "$2/torch/lib" -name "*.so*" -type f); do
+  n=$((n + 1))
+  ldd "$f" 2>/dev/null | awk -v f="$f" '/not found/ { print f, $1 }'
+done
+echo "$n libraries checked" >&2
+[ "$n" -gt 20 ]
+SH
+  check "ldd: every library found but libcuda.so.1 and optional plugins' host libraries" bash -c \
+    'set -o pipefail; docker run --rm "$1" bash -c "$2" _ "$3" "$4" | "$5"' \
+    _ "$image" "$ldd_list" "$cuda" "$site" "$here/optional-libs"
   env=$(docker image inspect --format '{{json .Config.Env}}' "$image")
   labels=$(docker image inspect --format '{{json .Config.Labels}}' "$image")
   check "ENV: CUDA_VERSION, NVIDIA_* and NVIDIA_REQUIRE_CUDA" bash -c '

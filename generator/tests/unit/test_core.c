@@ -310,6 +310,9 @@ test_kb_redist_errors (void)
     /* PyPI's aarch64 build of the same wheel: not one pcgen can unpack into an x86_64 image. */
     { "file: nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
       "file: nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_aarch64.manylinux_2_17_aarch64.whl" },
+    /* CUDA 13.0's cuBLAS table without its source; 13.2's with a version that is not one. */
+    { "    toolkit_source: cuda-toolkit-cublas\n    source: driver-table\n", "    source: driver-table\n" },
+    { "\"13.2.2\": \"13.4.1.3\"", "\"13.2.2\": \"newest\"" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (edits); i++)
     {
@@ -329,9 +332,11 @@ test_kb_redist_errors (void)
   struct kb k2;
   struct diags d = DIAGS_INIT;
   CHECK_INT (kb_load (tmp, &k2, &d), -1);
-  int saw_path = 0, saw_kind = 0, saw_release = 0, saw_wheel = 0;
+  int saw_path = 0, saw_kind = 0, saw_release = 0, saw_wheel = 0, saw_toolkit = 0, saw_cublas = 0;
   for (size_t i = 0; i < d.n; i++)
     {
+      saw_toolkit |= strcmp (d.v[i].msg, "CUDA 13.0: 'toolkit_cublas' needs a 'toolkit_source'") == 0;
+      saw_cublas |= strcmp (d.v[i].msg, "pin of '13.2.2' must be an exact version") == 0;
       saw_path |= strcmp (d.v[i].msg, "path of cuda_nvcc 12.1.105 must be NVIDIA's relative_path "
                                        "'cuda_nvcc/linux-x86_64/cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz'") == 0;
       saw_kind |= strcmp (d.v[i].msg, "unknown nvcc source kind 'runfile' (debian, pypi or redist)") == 0;
@@ -343,6 +348,8 @@ test_kb_redist_errors (void)
                    && d.v[i].mark.line > 0 && d.v[i].mark.col == 19;
     }
   CHECK (saw_path);
+  CHECK (saw_toolkit);
+  CHECK (saw_cublas);
   CHECK (saw_kind);
   CHECK (saw_release);
   CHECK (saw_wheel);

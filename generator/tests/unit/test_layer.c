@@ -762,6 +762,12 @@ static const char *const cu13_runtime[] = {
 static const char *const cu13_nvtx[] = {
   "nvidia/cu13/include/nvtx3/nvToolsExt.h", "/* h */", "nvidia_nvtx-13.0.85.dist-info/METADATA", "Name: nvidia-nvtx", NULL,
 };
+/* What pip puts in the torch set besides (nvidia-nvshmem-cu13 requires nvidia-cuda-cccl with no
+   version): a newer CCCL, with a header the nvcc's own lacks. */
+static const char *const cu13_cccl_newer[] = {
+  "nvidia/cu13/include/cccl/cub/cub.cuh", "/* cub 13.3 */", "nvidia/cu13/include/cccl/cuda/only_in_13_3.h", "/* h */",
+  "nvidia_cuda_cccl-13.3.5.0.6.dist-info/METADATA", "Name: nvidia-cuda-cccl", NULL,
+};
 static const char *const cu13_toolkit[] = {
   "cuda_toolkit-13.0.2.dist-info/METADATA", "Name: cuda-toolkit", NULL,
 };
@@ -822,6 +828,8 @@ test_cuda13 (void)
                cu13_runtime, "cuda", &tw[0]);
   cache_wheel ("nvidia-nvtx", "13.0.85", "nvidia_nvtx-13.0.85-py3-none-manylinux2014_x86_64.whl", cu13_nvtx, "cuda", &tw[1]);
   cache_wheel ("cuda-toolkit", "13.0.2", "cuda_toolkit-13.0.2-py2.py3-none-any.whl", cu13_toolkit, "cuda", &tw[2]);
+  cache_wheel ("nvidia-cuda-cccl", "13.3.5.0.6", "nvidia_cuda_cccl-13.3.5.0.6-py3-none-manylinux2014_x86_64.whl",
+               cu13_cccl_newer, "cuda", &tw[3]);
   cache_wheel ("nvidia-cuda-nvcc", "13.0.88", "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.whl", cu13_nvcc,
                "nvcc", &dw[0]);
   cache_wheel ("nvidia-cuda-crt", "13.0.88", "nvidia_cuda_crt-13.0.88-py3-none-manylinux2014_x86_64.whl", cu13_crt, "nvcc",
@@ -829,7 +837,7 @@ test_cuda13 (void)
   cache_wheel ("nvidia-nvvm", "13.0.88", "nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64.whl", cu13_nvvm, "nvcc", &dw[2]);
   cache_wheel ("nvidia-cuda-cccl", "13.0.85", "nvidia_cuda_cccl-13.0.85-py3-none-manylinux2014_x86_64.whl", cu13_cccl,
                "nvcc", &dw[3]);
-  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, tw, 3, 4 };
+  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, tw, 4, 4 };
   struct lockset ds = { xstrdup ("devel"), xstrdup ("pypi"), NULL, dw, 4, 5 };
   struct staged_layer *l = NULL;
   size_t nl = 0;
@@ -855,6 +863,16 @@ test_cuda13 (void)
   CHECK_INT (stage_layers (&p.plan, dv, &ts, &ds, &l, &nl, &err), 0);
   CHECK_STR (err.buf, "");
   CHECK (nl == 2 && starts_with (l[1].name, "nvcc-13.0.88-"));
+  /* One CCCL: the nvcc layer's (13.0.85); the devel layer has the runtime wheels' headers but
+     none of the torch set's newer CCCL, so no file of it is left among the nvcc's. */
+  n = nl == 2 ? read_back (l[0].path, e, 64) : 0;
+  CHECK (entry (e, n, "usr/local/cuda-13.0/include/cuda_runtime.h") != NULL);
+  for (size_t i = 0; i < n; i++)
+    if (strstr (e[i].path, "include/cccl") != NULL)
+      {
+        fprintf (stderr, "devel layer has %s\n", e[i].path);
+        CHECK (0);
+      }
   n = nl == 2 ? read_back (l[1].path, e, 64) : 0;
   static const char *const want[] = {
     "usr/local/cuda-13.0/bin/nvcc", "usr/local/cuda-13.0/bin/ptxas", "usr/local/cuda-13.0/bin/crt/link.stub",
