@@ -19,7 +19,7 @@ static void
 test_empty_lock (void)
 {
   struct lockfile lf = { 0 };
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   cleanup_free char *path = xasprintf ("%s/empty.lock", tmp);
   CHECK_INT (lockfile_write (path, &lf, &err), 0);
   struct lockfile back;
@@ -36,7 +36,7 @@ test_empty_lock (void)
   CHECK_INT (back.sets[0].n, 0);
   lockfile_release (&back);
   lockfile_release (&lf);
-  strbuf_release (&err);
+  err_release (&err);
 }
 
 /* Both NULL, or the same string. */
@@ -62,7 +62,7 @@ static void
 test_round_trip (void)
 {
   struct lockfile lf = { 0 };
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   cleanup_free char *path = xasprintf ("%s/two.lock", tmp);
   ARRAY_GROW (lf.sets, 2, lf.alloc);
   lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("index"),
@@ -83,7 +83,7 @@ test_round_trip (void)
   CHECK_INT (lockfile_write (path, &lf, &err), 0);
   struct lockfile back;
   CHECK_INT (lockfile_read (path, &back, &err), 0);
-  CHECK_STR (err.buf, "");
+  CHECK_STR (err.msg.buf, "");
   CHECK_INT (back.n, 2);
   for (size_t i = 0; i < 2 && back.n == 2; i++)
     {
@@ -112,7 +112,7 @@ test_round_trip (void)
   CHECK (back.sets[1].source_where && strcmp (back.sets[1].source_where, "http://127.0.0.1:8080/simple") == 0);
   lockfile_release (&back);
   lockfile_release (&lf);
-  strbuf_release (&err);
+  err_release (&err);
 }
 
 /* One wheel entry with the given sha256 and file, read back: the error (empty when read). */
@@ -127,11 +127,14 @@ read_hostile (const char *sha256, const char *file)
       file, sha256);
   CHECK_INT (write_file_atomic (path, text, strlen (text), 0644), 0);
   struct lockfile lf;
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   int rc = lockfile_read (path, &lf, &err);
-  CHECK_INT (rc, err.len ? -1 : 0);
+  CHECK_INT (rc, err.msg.len ? -1 : 0);
   lockfile_release (&lf);
-  return strbuf_detach (&err, NULL);
+  char *msg = strbuf_detach (&err.msg, NULL);
+  CHECK_INT (err.kind, rc < 0 ? ERR_INVALID : ERR_NONE);
+  err_release (&err);
+  return msg;
 }
 
 /* A hand-edited lock whose digest is 64 characters of path, or whose file name leaves its
