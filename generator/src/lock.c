@@ -647,7 +647,8 @@ lock_wheel_path (const struct locked_wheel *w)
   return cache_path (w->sha256, w->file);
 }
 
-/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. */
+/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. Returns 0,
+   -1, or a negative enum pip_failure (PIP_NOT_FOUND: the caller tries pip's index). */
 static int
 fetch_one (const struct locked_wheel *w, const struct pip_source *src, const char *python, struct strbuf *err)
 {
@@ -671,9 +672,10 @@ fetch_one (const struct locked_wheel *w, const struct pip_source *src, const cha
   if (rc == 0)
     {
       rc = cache_put (got, w->file, w->sha256, sha, &size, err);
-      if (rc == -2)
+      /* Said here, and returned as a plain failure: the caller reads pip's codes only. */
+      if (rc == CACHE_MISMATCH)
         strbuf_addf (err, " (%s serves other bytes than matrix.lock pins; if they are right, run pcgen lock --refresh)",
-                     where);
+                     where), rc = -1;
     }
   remove_download_dir (dir);
   return rc;

@@ -379,7 +379,7 @@ test_cache_put_want (void)
   CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
   sha256_hex ("good bytes", 10, good);
   CHECK_INT (write_file_atomic (src, "evil bytes", 10, 0644), 0);
-  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), -2);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), CACHE_MISMATCH);
   CHECK_CONTAINS (err.buf, "refused, not cached");
   CHECK (access (src, F_OK) != 0);
   cleanup_free char *cached_dir = xasprintf ("%s/sha256/%s", getenv ("PCGEN_CACHE"), sha);
