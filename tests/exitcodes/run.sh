@@ -10,6 +10,7 @@
 #   3  a matrix that does not exist; fetch --offline of a wheel the cache lacks
 #   4  out of memory (an allocation refused: ASan's max_allocation_size_mb; sanitized build only)
 #   5  compat for a driver older than every tag needs
+# And the rule behind them: modules return errors, only commands print them (a grep).
 # Last line: "exitcodes: N passed, N failed"; a failure keeps the folder (path printed).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -116,6 +117,14 @@ fi
 
 # --- 5
 GREP="" expect 5 "compat: no tag runs on driver 450.80.02" -- compat --driver 450.80.02 --gpu sm_90
+
+# --- only commands print errors: no module (generator/src/*.c but cmd_*.c, main.c and util.c,
+# which defines them) calls error() or warning(), or prints "pcgen: error" itself; a module
+# returns a struct error (error.h) instead.
+printers=$(cd "$top/generator/src" && ls *.c | grep -vE '^(cmd_[a-z_]+|main|util)\.c$' \
+  | xargs grep -nE '(^|[^_a-z])(error|warning) \("|"pcgen: error')
+if [ -z "$printers" ]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: modules print errors:"; printf '       %s\n' "$printers"; fi
 
 echo "exitcodes: $passed passed, $failed failed"
 if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$tmp"; else echo "kept $tmp"; fi
