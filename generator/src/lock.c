@@ -157,8 +157,12 @@ int
 lockfile_read (const char *path, struct lockfile *lf, struct error *err)
 {
   memset (lf, 0, sizeof *lf);
-  if (access (path, F_OK) != 0)
-    return 0;
+  struct stat st;
+  if (stat (path, &st) != 0)
+    return errno == ENOENT ? 0 : err_set (err, ERR_ENV, "cannot read '%s': %s", path, strerror (errno));
+  /* jansson reads a folder as an empty text ("'[' or '{' expected"): say what it is. */
+  if (S_ISDIR (st.st_mode))
+    return err_set (err, ERR_ENV, "cannot read '%s': %s", path, strerror (EISDIR));
   json_error_t je;
   json_t *root = json_load_file (path, 0, &je);
   /* A lock that cannot be opened is the environment's fault; one that cannot be parsed, the

@@ -7,7 +7,8 @@
 #   1  validate a matrix with an error; a matrix.lock that is not JSON; lock, where the torch
 #      wheel's nvidia-* pins disagree with the knowledge base (a local wheelhouse, pip offline)
 #   2  an unknown command; an unknown option; a TAG that matches no tag
-#   3  a matrix that does not exist; fetch --offline of a wheel the cache lacks
+#   3  a matrix that does not exist; a matrix.lock that is a folder; fetch --offline of a wheel
+#      the cache lacks
 #   4  out of memory (an allocation refused: ASan's max_allocation_size_mb; sanitized build only)
 #   5  compat for a driver older than every tag needs
 # And the rule behind them: modules return errors, only commands print them (a grep).
@@ -102,6 +103,8 @@ cat >absent.lock <<JSON
   "wheels": [ { "name": "torch", "version": "2.6.0", "role": "torch", "size": 1,
                 "file": "torch-2.6.0-py3-none-any.whl", "sha256": "$sha" } ] } ] }
 JSON
+mkdir folder.lock
+GREP="cannot read 'folder.lock': Is a directory" expect 3 "a matrix.lock that is a folder" -- fetch --offline --lock folder.lock
 GREP="--offline was given" expect 3 "fetch --offline of a wheel the cache lacks" -- fetch --offline --lock absent.lock
 
 # --- 4: a 3 MB matrix needs a buffer larger than the allocator allows
