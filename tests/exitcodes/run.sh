@@ -6,7 +6,7 @@
 #   0  validate a good matrix; --help
 #   1  validate a matrix with an error; a matrix.lock that is not JSON; lock, where the torch
 #      wheel's nvidia-* pins disagree with the knowledge base (a local wheelhouse, pip offline)
-#   2  an unknown command; an unknown option; a TAG that matches no tag
+#   2  an unknown command; an unknown option (of every command); a TAG that matches no tag
 #   3  a matrix that does not exist; a matrix.lock that is a folder; fetch --offline of a wheel
 #      the cache lacks
 #   4  out of memory (an allocation refused: ASan's max_allocation_size_mb; sanitized build only)
@@ -92,7 +92,9 @@ GREP="pins nvidia-cublas-cu12==12.4.5.9 but generator/data/torch.yaml says 12.4.
 
 # --- 2
 expect 2 "an unknown command" -- valdate matrix.yaml
-expect 2 "an unknown option" -- validate --no-such-option matrix.yaml
+for c in validate plan render lock fetch build certify publish bake compat kb; do
+  expect 2 "$c: an unknown option" -- $c --no-such-option
+done
 GREP="no tag of the plan matches 'no-such-tag'" expect 2 "a TAG that matches nothing" -- lock no-such-tag
 
 # --- 3
