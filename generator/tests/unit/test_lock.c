@@ -358,6 +358,13 @@ test_pip_report (void)
                                "\"version\": \"1.0\"}}]}", &w, &n, &err), -1);
   CHECK_STR (err.buf, "pip's report: a 1.0 is not a wheel (https://x/a-1.0.tar.gz)");
   strbuf_reset (&err);
+  /* "%2F" decodes to '/': such a file name would leave its cache folder (found by fuzz_report). */
+  CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"download_info\": {\"url\": "
+                               "\"https://x/..%2Fa-1.0-py3-none-any.whl\", \"archive_info\": {}}, \"metadata\": "
+                               "{\"name\": \"a\", \"version\": \"1.0\"}}]}", &w, &n, &err), -1);
+  CHECK_STR (err.buf, "pip's report: a 1.0: the file name of https://x/..%2Fa-1.0-py3-none-any.whl is not a plain file name");
+  CHECK_INT ((int) n, 0);
+  strbuf_reset (&err);
   CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"metadata\": {\"name\": \"a\"}}]}", &w, &n, &err), -1);
   CHECK_CONTAINS (err.buf, "entry 1 lacks");
   strbuf_reset (&err);
