@@ -136,14 +136,18 @@ check-tsan: build/tsan/pcgen build/tsan/test_jobs
 	TSAN_OPTIONS=halt_on_error=1 build/tsan/test_jobs
 	TSAN_OPTIONS=halt_on_error=1 tests/jobs/run.sh build/tsan/pcgen
 
+# A target that crashes fails the run after the others have had their turn; the input that
+# crashed it is kept as build/fuzz/fuzz_NAME-crash-<sha1> (replay: build/fuzz/fuzz_NAME FILE).
 fuzz: $(FUZZBIN)
-	@for f in $(FUZZBIN); do \
+	@fail=0; for f in $(FUZZBIN); do \
 	  name=$$(basename $$f); corpus=build/fuzz/corpus-$$name; mkdir -p $$corpus; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 	  seeds=generator/tests/fuzz/seeds/$${name#fuzz_}; [ -d $$seeds ] || seeds=verify/fuzz/seeds; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=2 $$corpus $$seeds \
-	    2>&1 | grep -E '^(stat::|==|SUMMARY|Done)' || exit 1; \
-	done
+	  rc=0; $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -close_fd_mask=2 \
+	    -artifact_prefix=build/fuzz/$$name- $$corpus $$seeds >build/fuzz/$$name.log 2>&1 || rc=$$?; \
+	  grep -E '^(stat::|==|SUMMARY|Done|artifact_prefix|Test unit written)' build/fuzz/$$name.log; \
+	  [ $$rc = 0 ] || { echo "fuzz: $$name failed (exit $$rc), log build/fuzz/$$name.log"; fail=1; }; \
+	done; exit $$fail
 
 # Speed and size, measured (BENCHMARKS.md quotes bench/results.txt): cold and no-op make images,
 # image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish.

@@ -199,7 +199,7 @@ cache_put (const char *src, const char *file, const char *want, char sha256[SHA2
     {
       strbuf_addf (err, "%s has sha256 %s, not %s: refused, not cached", file, sha256, want);
       unlink (src);
-      return -2;
+      return CACHE_MISMATCH;
     }
   /* Just hashed: adopting stamps it verified, so the next check does not hash it again. */
   return cache_adopt (src, file, sha256, err);

@@ -33,8 +33,9 @@ int cache_valid_file (const char *s);
 
 /* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its
    size in *size). With want (not NULL), bytes whose sha256 is not want never enter the cache:
-   src is removed and -2 returned, err naming both digests. src is gone afterwards. Returns 0,
-   or -1 (-2) with err set. */
+   src is removed and CACHE_MISMATCH returned, err naming both digests. src is gone afterwards.
+   Returns 0, or -1 (CACHE_MISMATCH) with err set. */
+#define CACHE_MISMATCH (-16) /* unlike every enum pip_failure: callers see both (lock.c) */
 int cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
                unsigned long long *size, struct strbuf *err);
 

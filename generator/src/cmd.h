@@ -3,6 +3,8 @@
 #ifndef PCGEN_CMD_H
 #define PCGEN_CMD_H
 
+#include <stddef.h>
+
 int cmd_validate (int argc, char **argv);
 int cmd_plan (int argc, char **argv);
 int cmd_render (int argc, char **argv);
@@ -14,6 +16,18 @@ int cmd_certify (int argc, char **argv);
 int cmd_publish (int argc, char **argv);
 int cmd_bake (int argc, char **argv);
 int cmd_kb (int argc, char **argv);
+
+/* The command's side of errors (cmd_common.c): modules return a struct error (error.h); only
+   commands print it. cmd_error prints e (its diagnostics, then "pcgen: error: ...") and returns
+   its kind's exit code. */
+struct error;
+struct plan;
+struct project;
+int cmd_error (const struct error *e);
+/* project_load (project.h), printing what failed; returns EXIT_OK or the error's exit code. */
+int project_open (struct project *p, const char *matrix_path);
+/* plan_select (plan.h), printing what failed; returns 0, or -1 (a usage error, EXIT_USAGE). */
+int select_tags (const struct plan *p, char *const *patterns, size_t npatterns, int *sel);
 
 /* Print `json` to stdout, indented or compact; returns EXIT_OK or EXIT_ENV. */
 struct json_t;

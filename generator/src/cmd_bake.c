@@ -166,11 +166,12 @@ stage (const struct plan *p, const int *sel, const struct bake_opts *o)
   struct lockfile lf = { 0 };
   struct strbuf err = STRBUF_INIT;
   int rc = EXIT_OK;
-  if (lockfile_read (o->lock, &lf, &err) < 0)
+  struct error lerr = ERROR_INIT;
+  if (lockfile_read (o->lock, &lf, &lerr) < 0)
     {
-      error ("%s", err.buf);
-      strbuf_release (&err);
-      return EXIT_INVALID;
+      rc = cmd_error (&lerr);
+      err_release (&lerr);
+      return rc;
     }
   for (size_t i = 0; i < p->ntags && rc == EXIT_OK; i++)
     {
@@ -249,7 +250,7 @@ cmd_bake (int argc, char **argv)
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (plan_select (&p.plan, patterns, npatterns, sel) < 0)
+  if (select_tags (&p.plan, patterns, npatterns, sel) < 0)
     {
       rc = EXIT_USAGE;
       goto out;

@@ -328,15 +328,16 @@ cmd_build (int argc, char **argv)
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (plan_select (&p.plan, o.patterns, o.npatterns, sel) < 0)
+  if (select_tags (&p.plan, o.patterns, o.npatterns, sel) < 0)
     {
       rc = EXIT_USAGE;
       goto out;
     }
-  if (lockfile_read (o.lock, &lf, &err) < 0)
+  struct error lerr = ERROR_INIT;
+  if (lockfile_read (o.lock, &lf, &lerr) < 0)
     {
-      error ("%s", err.buf);
-      rc = EXIT_INVALID;
+      rc = cmd_error (&lerr);
+      err_release (&lerr);
       goto out;
     }
   if (docker_ping (&err) < 0 || base_ensure (p.plan.tags[0].base, &base, &err) < 0)

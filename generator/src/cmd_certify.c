@@ -57,7 +57,7 @@ cmd_certify (int argc, char **argv)
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (plan_select (&p.plan, argv + optind, (size_t) (argc - optind), sel) < 0)
+  if (select_tags (&p.plan, argv + optind, (size_t) (argc - optind), sel) < 0)
     {
       rc = EXIT_USAGE;
       goto out;

@@ -360,7 +360,7 @@ cmd_compat (int argc, char **argv)
   gpus = xcalloc (o.ngpus + 1, sizeof *gpus);
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
   struct compat_host h = { 0 };
-  if ((rc = resolve_gpus (&p.kb, &o, gpus)) != EXIT_OK || (rc = plan_select (&p.plan, o.patterns, o.npatterns, sel) < 0 ? EXIT_USAGE : EXIT_OK) != EXIT_OK
+  if ((rc = resolve_gpus (&p.kb, &o, gpus)) != EXIT_OK || (rc = select_tags (&p.plan, o.patterns, o.npatterns, sel) < 0 ? EXIT_USAGE : EXIT_OK) != EXIT_OK
       || (rc = describe_host (&p.kb, &o, &hi, &gpus, &h)) != EXIT_OK)
     goto out;
   rc = judge_and_print (&o, &p, sel, &hi, &h);

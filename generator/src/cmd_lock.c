@@ -42,6 +42,7 @@ static const char fetch_usage[]
 struct lock_opts
 {
   int refresh, offline, fetch, verify;
+  int failed_code; /* the exit code of the first set that failed (its error's kind); 0: none */
   const struct lockset **verified; /* --verify: sets hashed already (a torch set serves two tags) */
   size_t nverified;
   const char *matrix, *lock;
@@ -141,7 +142,21 @@ stale_reason (const struct lockset *s, const struct ptag *t, int devel, const st
   return NULL;
 }
 
-/* Lock one set if it is not locked yet; returns 0, or -1 after printing why. */
+/* The notebook set of t resolves against t's torch set as locked: its wheels stay pinned. */
+static int
+resolve_notebook (struct lockfile *lf, const struct ptag *t, const struct lock_opts *o, struct lockset *out,
+                  struct error *err)
+{
+  struct strbuf msg = STRBUF_INIT;
+  const struct lockset *torchset = lock_find_current (lf, t, SET_TORCH, o->lock, &msg);
+  if (torchset == NULL || lock_resolve_notebook (t, torchset, out, &msg) < 0)
+    return err_take (err, ERR_ENV, &msg);
+  strbuf_release (&msg);
+  return 0;
+}
+
+/* Lock one set if it is not locked yet; returns 0, or -1 after printing why (the exit code of
+   the first failure is kept in o->failed_code). */
 static int
 ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_opts *o)
 {
@@ -162,17 +177,19 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
   else if (have && !o->refresh)
     fprintf (stderr, "lock: %s: %s: locking again\n", id, stale);
   struct lockset s;
-  struct strbuf err = STRBUF_INIT;
-  const struct lockset *torchset = devel == SET_NOTEBOOK ? lock_find_current (lf, t, SET_TORCH, o->lock, &err) : NULL;
-  if (devel == SET_NOTEBOOK ? torchset == NULL || lock_resolve_notebook (t, torchset, &s, &err) < 0
-                            : lock_resolve (t, devel, &s, &err) < 0)
+  struct error err = ERROR_INIT;
+  if (devel == SET_NOTEBOOK ? resolve_notebook (lf, t, o, &s, &err) < 0 : lock_resolve (t, devel, &s, &err) < 0)
     {
       cleanup_free char *setting = source_setting (t);
-      error ("%s: cannot lock %s: %s; %s", t->name, id, err.buf, setting);
-      strbuf_release (&err);
+      err_prefix (&err, "%s: cannot lock %s: ", t->name, id);
+      strbuf_addf (&err.msg, "; %s", setting);
+      int code = cmd_error (&err);
+      if (o->failed_code == 0)
+        o->failed_code = code;
+      err_release (&err);
       return -1;
     }
-  strbuf_release (&err);
+  err_release (&err);
   if (devel == SET_DEVEL)
     lock_nvcc_debs (t, &s);
   if (have)
@@ -251,20 +268,19 @@ run (struct lock_opts *o)
   struct project p;
   int rc = project_open (&p, o->matrix);
   struct lockfile lf = { 0 };
-  struct strbuf err = STRBUF_INIT;
+  struct error lerr = ERROR_INIT;
   int *sel = NULL;
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (plan_select (&p.plan, o->patterns, o->npatterns, sel) < 0)
+  if (select_tags (&p.plan, o->patterns, o->npatterns, sel) < 0)
     {
       rc = EXIT_USAGE;
       goto out;
     }
-  if (lockfile_read (o->lock, &lf, &err) < 0)
+  if (lockfile_read (o->lock, &lf, &lerr) < 0)
     {
-      error ("%s", err.buf);
-      rc = EXIT_INVALID;
+      rc = cmd_error (&lerr);
       goto out;
     }
   size_t done = 0, failed = 0, unavailable = 0, no_nvcc = 0;
@@ -290,10 +306,9 @@ run (struct lock_opts *o)
       else
         r < 0 ? failed++ : done++;
       /* Write after every tag: a long lock interrupted keeps what it resolved. */
-      if (!o->fetch && lockfile_write (o->lock, &lf, &err) < 0)
+      if (!o->fetch && lockfile_write (o->lock, &lf, &lerr) < 0)
         {
-          error ("%s", err.buf);
-          rc = EXIT_ENV;
+          rc = cmd_error (&lerr);
           goto out;
         }
     }
@@ -302,11 +317,13 @@ run (struct lock_opts *o)
   if (no_nvcc)
     printf (", %zu unavailable (nvcc's source unreachable)", no_nvcc);
   printf ("\n");
-  rc = failed ? EXIT_ENV : EXIT_OK;
+  /* The first failure's kind decides: a pin that disagrees with the knowledge base is invalid
+     input (1), a download that failed the environment (3). */
+  rc = failed ? (o->failed_code ? o->failed_code : EXIT_ENV) : EXIT_OK;
 out:
   free (sel);
   free (o->verified);
-  strbuf_release (&err);
+  err_release (&lerr);
   lockfile_release (&lf);
   project_close (&p);
   return rc;

@@ -248,7 +248,7 @@ cmd_publish (int argc, char **argv)
   if (rc != EXIT_OK)
     goto out;
   sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (plan_select (&p.plan, argv + optind, (size_t) (argc - optind), sel) < 0
+  if (select_tags (&p.plan, argv + optind, (size_t) (argc - optind), sel) < 0
       || publish_parse_dest (o.to, p.m.repository.s, &d, &err) < 0)
     {
       if (err.len)

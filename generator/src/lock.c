@@ -162,20 +162,29 @@ read_set (const char *path, json_t *js, struct lockset *s, struct strbuf *err)
 }
 
 int
-lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err)
+lockfile_read (const char *path, struct lockfile *lf, struct error *err)
 {
   memset (lf, 0, sizeof *lf);
-  if (access (path, F_OK) != 0)
-    return 0;
+  struct stat st;
+  if (stat (path, &st) != 0)
+    return errno == ENOENT ? 0 : err_set (err, ERR_ENV, "cannot read '%s': %s", path, strerror (errno));
+  /* jansson reads a folder as an empty text ("'[' or '{' expected"): say what it is. */
+  if (S_ISDIR (st.st_mode))
+    return err_set (err, ERR_ENV, "cannot read '%s': %s", path, strerror (EISDIR));
   json_error_t je;
   json_t *root = json_load_file (path, 0, &je);
+  /* A lock that cannot be opened is the environment's fault; one that cannot be parsed, the
+     input's. */
+  if (root == NULL && json_error_code (&je) == json_error_cannot_open_file)
+    return err_set (err, ERR_ENV, "%s:%d:%d: %s", path, je.line, je.column, je.text);
   if (root == NULL)
-    return strbuf_addf (err, "%s:%d:%d: %s", path, je.line, je.column, je.text), -1;
+    return err_at (err, ERR_INVALID, path, (struct mark) { je.line, je.column, 0 }, "%s", je.text);
   int rc = 0;
+  struct strbuf msg = STRBUF_INIT;
   json_t *sets = json_object_get (root, "sets");
   if (json_integer_value (json_object_get (root, "schema")) != LOCK_SCHEMA_VERSION || !json_is_array (sets))
     {
-      strbuf_addf (err, "%s: not a schema %d lock file (run pcgen lock again)", path, LOCK_SCHEMA_VERSION);
+      strbuf_addf (&msg, "%s: not a schema %d lock file (run pcgen lock again)", path, LOCK_SCHEMA_VERSION);
       rc = -1;
     }
   size_t i;
@@ -186,9 +195,12 @@ lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err)
       break;
     ARRAY_GROW (lf->sets, lf->n + 1, lf->alloc);
     memset (&lf->sets[lf->n], 0, sizeof lf->sets[0]);
-    rc = read_set (path, js, &lf->sets[lf->n++], err);
+    rc = read_set (path, js, &lf->sets[lf->n++], &msg);
   }
   json_decref (root);
+  if (rc < 0)
+    err_take (err, ERR_INVALID, &msg);
+  strbuf_release (&msg);
   return rc;
 }
 
@@ -205,7 +217,7 @@ cmp_wheel (const void *a, const void *b)
 }
 
 int
-lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
+lockfile_write (const char *path, const struct lockfile *lf, struct error *err)
 {
   /* qsort's pointer must not be NULL, even for no elements (C11 7.22.5): an empty lock is one. */
   if (lf->n > 1)
@@ -237,10 +249,7 @@ lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err)
   cleanup_free char *withnl = xasprintf ("%s\n", text);
   free (text);
   if (write_file_atomic (path, withnl, strlen (withnl), 0644) < 0)
-    {
-      strbuf_addf (err, "cannot write '%s': %s", path, strerror (errno));
-      rc = -1;
-    }
+    rc = err_set (err, ERR_ENV, "cannot write '%s': %s", path, strerror (errno));
   return rc;
 }
 
@@ -532,8 +541,12 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
 }
 
 int
-lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err)
+lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct error *err)
 {
+  /* Everything here fails for the environment (pip, the network, the disk), except a torch
+     wheel whose nvidia-* pins disagree with the knowledge base: invalid input. */
+  enum err_kind kind = ERR_ENV;
+  struct strbuf msg = STRBUF_INIT;
   memset (out, 0, sizeof *out);
   out->id = lock_set_id (t, devel);
   /* Both sets come from the tag's source first: a CUDA version's source is its whole set of
@@ -562,22 +575,26 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbu
   size_t nw = 0;
   fprintf (stderr, "lock: %s: resolving %s%s with pip from %s\n", out->id, n ? specs[0] : "nothing",
            n > 1 ? " ..." : "", src.where ? src.where : "pip's index");
-  int rc = n ? resolve_specs (out->id, (const char *const *) specs, n, &src, t->python, devel, &w, &nw, err) : 0;
+  int rc = n ? resolve_specs (out->id, (const char *const *) specs, n, &src, t->python, devel, &w, &nw, &msg) : 0;
   const struct pip_wheel *torch = devel ? NULL : find_wheel (w, nw, "torch");
   if (rc == 0 && !devel && torch == NULL)
-    rc = -1, strbuf_addstr (err, "pip's report names no torch wheel");
+    rc = -1, strbuf_addstr (&msg, "pip's report names no torch wheel");
   if (rc == 0 && torch)
-    rc = check_torch (t, torch, err);
-  if (rc == 0 && torch)
-    rc = check_pins (t, torch, w, nw, err);
+    rc = check_torch (t, torch, &msg);
+  if (rc == 0 && torch && (rc = check_pins (t, torch, w, nw, &msg)) < 0)
+    kind = ERR_INVALID;
   if (rc == 0)
-    rc = download_wheels (out, w, nw, &src, t->python, devel, err);
+    rc = download_wheels (out, w, nw, &src, t->python, devel, &msg);
   pip_wheels_free (w, nw);
   for (size_t i = 0; i < n; i++)
     free (specs[i]);
   free (specs);
   if (rc < 0)
-    lockset_release (out);
+    {
+      lockset_release (out);
+      err_take (err, kind, &msg);
+    }
+  strbuf_release (&msg);
   return rc;
 }
 
@@ -697,7 +714,8 @@ lock_wheel_path (const struct locked_wheel *w)
   return cache_path (w->sha256, w->file);
 }
 
-/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. */
+/* One wheel from src into the cache, hashed before it enters: wrong bytes never do. Returns 0,
+   -1, or a negative enum pip_failure (PIP_NOT_FOUND: the caller tries pip's index). */
 static int
 fetch_one (const struct locked_wheel *w, const struct pip_source *src, const char *python, struct strbuf *err)
 {
@@ -721,9 +739,10 @@ fetch_one (const struct locked_wheel *w, const struct pip_source *src, const cha
   if (rc == 0)
     {
       rc = cache_put (got, w->file, w->sha256, sha, &size, err);
-      if (rc == -2)
+      /* Said here, and returned as a plain failure: the caller reads pip's codes only. */
+      if (rc == CACHE_MISMATCH)
         strbuf_addf (err, " (%s serves other bytes than matrix.lock pins; if they are right, run pcgen lock --refresh)",
-                     where);
+                     where), rc = -1;
     }
   remove_download_dir (dir);
   return rc;

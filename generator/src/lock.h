@@ -37,10 +37,11 @@ struct lockfile
 #define LOCK_SCHEMA_VERSION 1
 #define DEFAULT_LOCK "matrix.lock"
 
-/* A missing file reads as an empty lock. Returns 0, or -1 with err set. */
-int lockfile_read (const char *path, struct lockfile *lf, struct strbuf *err);
-/* Sorted and indented, written atomically. */
-int lockfile_write (const char *path, const struct lockfile *lf, struct strbuf *err);
+/* A missing file reads as an empty lock. Returns 0, or -1 with err: ERR_INVALID for a lock that
+   is not JSON (at file:line:col) or not a lock, ERR_ENV for one that cannot be read. */
+int lockfile_read (const char *path, struct lockfile *lf, struct error *err);
+/* Sorted and indented, written atomically. Returns 0, or -1 with err (ERR_ENV). */
+int lockfile_write (const char *path, const struct lockfile *lf, struct error *err);
 void lockfile_release (struct lockfile *lf);
 void lockset_release (struct lockset *s);
 const struct lockset *lockfile_find (const struct lockfile *lf, const char *id);
@@ -69,8 +70,9 @@ const struct lockset *lock_find_current (const struct lockfile *lf, const struct
                                          const char *lock, struct strbuf *err);
 
 /* Resolve a set by downloading its wheels (into the cache) and reading their METADATA;
-   cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err. */
-int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct strbuf *err);
+   cross-checks the nvidia-* pins against the knowledge base. Returns 0, or -1 with err:
+   ERR_INVALID when the torch wheel's pins disagree with the knowledge base, else ERR_ENV. */
+int lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct error *err);
 /* The notebook set of t: jupyterlab (bases.yaml's release) resolved by pip together with every
    wheel of torchset pinned, keeping only the wheels torchset lacks (role notebook), so that the
    JupyterLab layer never replaces a package of the torch layer. Returns 0, or -1 with err. */

@@ -1,5 +1,6 @@
 /* pip.c: see pip.h. */
 #include "pip.h"
+#include "cache.h"
 #include "fsutil.h"
 #include "run.h"
 #include "util.h"
@@ -379,6 +380,14 @@ pip_report_parse (const char *text, struct pip_wheel **out, size_t *n, struct st
       }
     free (wn);
     free (wv);
+    /* The name comes from the URL decoded: "%2F" is a '/' there, and the name becomes a path
+       in the cache and in matrix.lock, which refuse it; refused here, where it comes from. */
+    if (!cache_valid_file (w->file))
+      {
+        strbuf_addf (err, "pip's report: %s %s: the file name of %s is not a plain file name", name, version, url);
+        rc = -1;
+        break;
+      }
   }
   json_decref (root);
   if (rc < 0)

@@ -820,7 +820,7 @@ tag_matches (const struct ptag *t, const char *pattern)
 }
 
 int
-plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel)
+plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel, struct error *err)
 {
   for (size_t i = 0; i < p->ntags; i++)
     sel[i] = npatterns == 0;
@@ -831,7 +831,7 @@ plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int 
         if (tag_matches (&p->tags[i], patterns[k]))
           sel[i] = any = 1;
       if (!any)
-        return error ("no tag of the plan matches '%s' (see 'pcgen plan')", patterns[k]);
+        return err_set (err, ERR_USAGE, "no tag of the plan matches '%s' (see 'pcgen plan')", patterns[k]);
     }
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "diag.h"
+#include "error.h"
 #include "kb.h"
 #include "matrix.h"
 
@@ -44,9 +45,9 @@ void plan_release (struct plan *p);
 const struct ptag *plan_find (const struct plan *p, const char *name);
 
 /* Mark in sel[] (one per tag) the tags whose name or an alias matches one of the glob
-   patterns; every tag when there is none. A pattern that matches nothing is an error (printed;
-   returns -1). */
-int plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel);
+   patterns; every tag when there is none. A pattern that matches nothing is a usage error:
+   returns -1 with err. */
+int plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel, struct error *err);
 
 /* JSON views; see docs/matrix.md, "plan --json schema". */
 json_t *plan_tag_json (const struct plan *p, const struct ptag *t);

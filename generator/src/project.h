@@ -3,6 +3,7 @@
 #ifndef PCGEN_PROJECT_H
 #define PCGEN_PROJECT_H
 
+#include "error.h"
 #include "kb.h"
 #include "matrix.h"
 #include "plan.h"
@@ -15,9 +16,11 @@ struct project
   int loaded; /* which of the three are set: 1 kb, 2 matrix, 4 plan */
 };
 
-/* Load kb, matrix_path and the plan; on failure print every diagnostic to stderr and return
-   EXIT_INVALID or EXIT_ENV (the project is still released with project_close). */
-int project_open (struct project *p, const char *matrix_path);
+/* Load kb, matrix_path and the plan. Returns 0, or -1 with err: ERR_INVALID with every
+   problem in err->diags (the knowledge base's, or matrix_path's: then msg is "N errors"), or
+   ERR_ENV. The project is released with project_close either way. Commands call project_open
+   (cmd.h), which prints. */
+int project_load (struct project *p, const char *matrix_path, struct error *err);
 void project_close (struct project *p);
 
 #endif

@@ -1,5 +1,6 @@
 /* util.c: see util.h. */
 #include "util.h"
+#include "error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -380,5 +381,5 @@ die (const char *fmt, ...)
   va_start (ap, fmt);
   vreport ("fatal: ", fmt, ap);
   va_end (ap);
-  exit (4);
+  exit (err_exit_code (ERR_INTERNAL));
 }

@@ -76,7 +76,10 @@ void strset_release (struct strset *set);
 /* Edit distance (adjacent swaps count one), for "did you mean". */
 size_t levenshtein (const char *a, const char *b);
 
-/* git-style messages on stderr: "pcgen: error: ...". error() returns -1. */
+/* git-style messages on stderr: "pcgen: error: ...". error() returns -1. For commands (cmd_*.c,
+   main.c) only: a module returns a struct error (error.h) instead. die() is for what pcgen
+   cannot recover from (out of memory, a library that cannot start): it exits with the code of
+   ERR_INTERNAL (4). */
 int error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void warning (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 _Noreturn void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));

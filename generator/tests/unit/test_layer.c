@@ -670,7 +670,10 @@ test_redist (void)
                              "torch: [\"2.4.1\"]\ncuda: [\"12.1\"]\nflavors: [runtime, devel]\n";
   CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
   struct project p;
-  CHECK_INT (project_open (&p, matrix), 0);
+  struct error perr = ERROR_INIT;
+  CHECK_INT (project_load (&p, matrix, &perr), 0);
+  CHECK_STR (perr.msg.buf, "");
+  err_release (&perr);
   const struct ptag *t = plan_find (&p.plan, "2.4.1-cuda12.1-cudnn9-devel");
   CHECK (t != NULL);
   /* Only the wheels' and nvcc's layers: the base's buildtools (bases.yaml, 20 real Debian
@@ -813,7 +816,9 @@ test_cuda13 (void)
                              "torch: [\"2.14.1\"]\ncuda: [\"13.0\"]\nflavors: [runtime, devel]\n";
   CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
   struct project p;
-  CHECK_INT (project_open (&p, matrix), 0);
+  struct error perr = ERROR_INIT;
+  CHECK_INT (project_load (&p, matrix, &perr), 0);
+  err_release (&perr);
   const struct ptag *rt = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-runtime");
   const struct ptag *dv = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-devel");
   CHECK (rt != NULL && dv != NULL);

@@ -19,7 +19,7 @@ static void
 test_empty_lock (void)
 {
   struct lockfile lf = { 0 };
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   cleanup_free char *path = xasprintf ("%s/empty.lock", tmp);
   CHECK_INT (lockfile_write (path, &lf, &err), 0);
   struct lockfile back;
@@ -36,7 +36,7 @@ test_empty_lock (void)
   CHECK_INT (back.sets[0].n, 0);
   lockfile_release (&back);
   lockfile_release (&lf);
-  strbuf_release (&err);
+  err_release (&err);
 }
 
 /* Both NULL, or the same string. */
@@ -62,7 +62,7 @@ static void
 test_round_trip (void)
 {
   struct lockfile lf = { 0 };
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   cleanup_free char *path = xasprintf ("%s/two.lock", tmp);
   ARRAY_GROW (lf.sets, 2, lf.alloc);
   lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("index"),
@@ -83,7 +83,7 @@ test_round_trip (void)
   CHECK_INT (lockfile_write (path, &lf, &err), 0);
   struct lockfile back;
   CHECK_INT (lockfile_read (path, &back, &err), 0);
-  CHECK_STR (err.buf, "");
+  CHECK_STR (err.msg.buf, "");
   CHECK_INT (back.n, 2);
   for (size_t i = 0; i < 2 && back.n == 2; i++)
     {
@@ -112,7 +112,7 @@ test_round_trip (void)
   CHECK (back.sets[1].source_where && strcmp (back.sets[1].source_where, "http://127.0.0.1:8080/simple") == 0);
   lockfile_release (&back);
   lockfile_release (&lf);
-  strbuf_release (&err);
+  err_release (&err);
 }
 
 /* One wheel entry with the given sha256 and file, read back: the error (empty when read). */
@@ -127,11 +127,14 @@ read_hostile (const char *sha256, const char *file)
       file, sha256);
   CHECK_INT (write_file_atomic (path, text, strlen (text), 0644), 0);
   struct lockfile lf;
-  struct strbuf err = STRBUF_INIT;
+  struct error err = ERROR_INIT;
   int rc = lockfile_read (path, &lf, &err);
-  CHECK_INT (rc, err.len ? -1 : 0);
+  CHECK_INT (rc, err.msg.len ? -1 : 0);
   lockfile_release (&lf);
-  return strbuf_detach (&err, NULL);
+  char *msg = strbuf_detach (&err.msg, NULL);
+  CHECK_INT (err.kind, rc < 0 ? ERR_INVALID : ERR_NONE);
+  err_release (&err);
+  return msg;
 }
 
 /* A hand-edited lock whose digest is 64 characters of path, or whose file name leaves its
@@ -355,6 +358,13 @@ test_pip_report (void)
                                "\"version\": \"1.0\"}}]}", &w, &n, &err), -1);
   CHECK_STR (err.buf, "pip's report: a 1.0 is not a wheel (https://x/a-1.0.tar.gz)");
   strbuf_reset (&err);
+  /* "%2F" decodes to '/': such a file name would leave its cache folder (found by fuzz_report). */
+  CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"download_info\": {\"url\": "
+                               "\"https://x/..%2Fa-1.0-py3-none-any.whl\", \"archive_info\": {}}, \"metadata\": "
+                               "{\"name\": \"a\", \"version\": \"1.0\"}}]}", &w, &n, &err), -1);
+  CHECK_STR (err.buf, "pip's report: a 1.0: the file name of https://x/..%2Fa-1.0-py3-none-any.whl is not a plain file name");
+  CHECK_INT ((int) n, 0);
+  strbuf_reset (&err);
   CHECK_INT (pip_report_parse ("{\"version\": \"1\", \"install\": [{\"metadata\": {\"name\": \"a\"}}]}", &w, &n, &err), -1);
   CHECK_CONTAINS (err.buf, "entry 1 lacks");
   strbuf_reset (&err);
@@ -376,7 +386,7 @@ test_cache_put_want (void)
   CHECK_INT (write_file_atomic (src, "good bytes", 10, 0644), 0);
   sha256_hex ("good bytes", 10, good);
   CHECK_INT (write_file_atomic (src, "evil bytes", 10, 0644), 0);
-  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), -2);
+  CHECK_INT (cache_put (src, "a-1.0-py3-none-any.whl", good, sha, &size, &err), CACHE_MISMATCH);
   CHECK_CONTAINS (err.buf, "refused, not cached");
   CHECK (access (src, F_OK) != 0);
   cleanup_free char *cached_dir = xasprintf ("%s/sha256/%s", getenv ("PCGEN_CACHE"), sha);

@@ -141,6 +141,10 @@ credentials_then (int sig, char **dir)
     {
       close (p[0]);
       close (sink[0]);
+      /* As pcgen would be started from a terminal: a run under nohup, or from a background job
+         of a shell without job control, inherits SIGHUP, SIGINT and SIGQUIT ignored, which
+         publish_credentials rightly leaves so: the child would never end. */
+      signal (sig, SIG_DFL);
       struct strbuf err = STRBUF_INIT;
       char *d = NULL;
       if (publish_credentials ("localhost:5000", &d, &err) < 0 || d == NULL)
