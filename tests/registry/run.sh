@@ -22,6 +22,9 @@ docker() { "${PCGEN_DOCKER:-/usr/bin/docker}" "$@"; }
 export -f docker
 passed=0 failed=0
 work=$(mktemp -d /tmp/pcgen-registry.XXXXXX)
+# Private configs already in /tmp before this run (another process's, or one a SIGKILL left:
+# no handler runs then) are not this run's: only new ones fail the check below.
+configs_before=$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)
 out=$work/out
 
 step() { local what=$1; shift; local t0=$SECONDS
@@ -160,7 +163,7 @@ step "the registry holds exactly the certified tags and their aliases" exact_tag
 step "every tag resolves to complete content" tags_complete
 no_secret() {
   ! grep -rqF -- "$password" "$work/all-output" "$work/midpush.out" "$work/report.json" "$work/registry.log" results/ &&
-  ! ls -d /tmp/pcgen-docker-config.* 2>/dev/null | grep -q . &&
+  [ "$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)" = "$configs_before" ] &&
   ! grep -qF "127.0.0.1:$port" "${DOCKER_CONFIG:-$HOME/.docker}/config.json" 2>/dev/null
 }
 step "the password appears in no output, report or registry log, and no private config is left" no_secret
