@@ -613,6 +613,16 @@ base_debs_of (const struct ptag *t, const char *role, size_t *n)
   return *n = t->base->nnotebook, t->base->notebook;
 }
 
+/* A cache key: the first 24 hex digits of the sha256 of what describes the layer (sb, released). */
+static char *
+key_of (struct strbuf *sb)
+{
+  char hex[SHA256_HEX_LEN + 1];
+  sha256_hex (sb->buf, sb->len, hex);
+  strbuf_release (sb);
+  return xstrndup (hex, 24);
+}
+
 /* The cache key: the layer's name, the mapping's version, where it maps to and every input
    wheel's sha256 (the notebook layer: its files' bytes, nf). */
 static char *
@@ -630,20 +640,14 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
           sha256_hex (parts[i]->buf, parts[i]->len, hex);
           strbuf_addf (&sb, "%s\n", hex);
         }
-      char hex[SHA256_HEX_LEN + 1];
-      sha256_hex (sb.buf, sb.len, hex);
-      strbuf_release (&sb);
-      return xstrndup (hex, 24);
+      return key_of (&sb);
     }
   if (strcmp (role, "jupyter") == 0)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
         strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
       strbuf_addf (&sb, "%s\njupyter\npython %s\n", name, t->python);
-      char hex[SHA256_HEX_LEN + 1];
-      sha256_hex (sb.buf, sb.len, hex);
-      strbuf_release (&sb);
-      return xstrndup (hex, 24);
+      return key_of (&sb);
     }
   /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
   strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
@@ -656,10 +660,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       strbuf_addf (&sb, "%s\n%d\nmerged-usr\n", name, STAGE_FORMAT);
       for (size_t i = 0; i < n; i++)
         strbuf_addf (&sb, "%s\n", d[i].sha256);
-      char hex[SHA256_HEX_LEN + 1];
-      sha256_hex (sb.buf, sb.len, hex);
-      strbuf_release (&sb);
-      return xstrndup (hex, 24);
+      return key_of (&sb);
     }
   if (strcmp (role, "nvcc") == 0)
     {
@@ -668,10 +669,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       for (size_t i = 0; ds && i < ds->n; i++)
         if (strcmp (ds->w[i].role, "nvcc") == 0)
           strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
-      char hex[SHA256_HEX_LEN + 1];
-      sha256_hex (sb.buf, sb.len, hex);
-      strbuf_release (&sb);
-      return xstrndup (hex, 24);
+      return key_of (&sb);
     }
   for (size_t i = 0; i < ts->n; i++)
     if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 && !devel_set_has (ds, ts->w[i].name)
@@ -680,10 +678,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
   for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
     if (strcmp (ds->w[i].role, "nvcc") != 0)
       strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
-  char hex[SHA256_HEX_LEN + 1];
-  sha256_hex (sb.buf, sb.len, hex);
-  strbuf_release (&sb);
-  return xstrndup (hex, 24);
+  return key_of (&sb);
 }
 
 /* An interrupted layer_write leaves <tar>.tmp.<pid>: never used (only a complete tar is renamed

@@ -641,22 +641,44 @@ static const struct member redist_cudart[] = {
   { NULL, 0, 0, NULL },
 };
 
-/* Put an archive into the cache (PCGEN_CACHE) under its digest, as pcgen fetch would. */
+/* Put bytes into the cache (PCGEN_CACHE) under their digest (sha), as pcgen fetch would. */
+static void
+cache_bytes (const char *file, const void *data, size_t len, char sha[65])
+{
+  sha256_hex (data, len, sha);
+  cleanup_free char *path = cache_path (sha, file);
+  cleanup_free char *folder = xstrndup (path, (size_t) (strrchr (path, '/') - path));
+  CHECK_INT (mkdir_p (folder, 0755), 0);
+  CHECK_INT (write_file_atomic (path, data, len, 0644), 0);
+}
+
+/* Put an archive into the cache under its digest. */
 static void
 cache_archive (const char *name, const char *version, const char *file, const struct member *m, struct locked_wheel *w)
 {
   size_t len;
   cleanup_free char *tar = make_tar (m, 'x', &len);
   char sha[65];
-  sha256_hex (tar, len, sha);
-  cleanup_free char *path = cache_path (sha, file);
-  cleanup_free char *folder = xstrndup (path, (size_t) (strrchr (path, '/') - path));
-  CHECK_INT (mkdir_p (folder, 0755), 0);
-  CHECK_INT (write_file_atomic (path, tar, len, 0644), 0);
+  cache_bytes (file, tar, len, sha);
   char *comp = xstrndup (file, strcspn (file, "-"));
   *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), len, xstrdup ("nvcc"),
                                xasprintf ("%s/linux-x86_64/%s", comp, file) };
   free (comp);
+}
+
+/* Load a one-line-of-each matrix (torch, cuda; runtime and devel) written to dir/name. */
+static void
+load_matrix (struct project *p, const char *name, const char *torch, const char *cuda)
+{
+  cleanup_free char *matrix = xasprintf ("%s/%s", dir, name);
+  cleanup_free char *yaml = xasprintf ("repository: t/pytorch-cuda\nbase: debian-bookworm\npython: \"3.11\"\n"
+                                       "torch: [\"%s\"]\ncuda: [\"%s\"]\nflavors: [runtime, devel]\n",
+                                       torch, cuda);
+  CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
+  struct error perr = ERROR_INIT;
+  CHECK_INT (project_load (p, matrix, &perr), 0);
+  CHECK_STR (perr.msg.buf, "");
+  err_release (&perr);
 }
 
 /* The nvcc layer of a CUDA 12.1 devel tag, made by stage_layers from the two redist archives:
@@ -665,15 +687,8 @@ cache_archive (const char *name, const char *version, const char *file, const st
 static void
 test_redist (void)
 {
-  cleanup_free char *matrix = xasprintf ("%s/matrix.yaml", dir);
-  static const char yaml[] = "repository: t/pytorch-cuda\nbase: debian-bookworm\npython: \"3.11\"\n"
-                             "torch: [\"2.4.1\"]\ncuda: [\"12.1\"]\nflavors: [runtime, devel]\n";
-  CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
   struct project p;
-  struct error perr = ERROR_INIT;
-  CHECK_INT (project_load (&p, matrix, &perr), 0);
-  CHECK_STR (perr.msg.buf, "");
-  err_release (&perr);
+  load_matrix (&p, "matrix.yaml", "2.4.1", "12.1");
   const struct ptag *t = plan_find (&p.plan, "2.4.1-cuda12.1-cudnn9-devel");
   CHECK (t != NULL);
   /* Only the wheels' and nvcc's layers: the base's buildtools (bases.yaml, 20 real Debian
@@ -784,11 +799,7 @@ cache_wheel (const char *name, const char *version, const char *file, const char
   struct strbuf b = STRBUF_INIT;
   CHECK_INT (strbuf_read_file (&b, made, 1 << 20), 0);
   char sha[65];
-  sha256_hex (b.buf, b.len, sha);
-  cleanup_free char *path = cache_path (sha, file);
-  cleanup_free char *folder = xstrndup (path, (size_t) (strrchr (path, '/') - path));
-  CHECK_INT (mkdir_p (folder, 0755), 0);
-  CHECK_INT (write_file_atomic (path, b.buf, b.len, 0644), 0);
+  cache_bytes (file, b.buf, b.len, sha);
   *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), b.len, xstrdup (role),
                                strcmp (role, "nvcc") == 0 ? xstrdup (file) : NULL };
   strbuf_release (&b);
@@ -811,14 +822,8 @@ entry (const struct seen *e, size_t n, const char *path)
 static void
 test_cuda13 (void)
 {
-  cleanup_free char *matrix = xasprintf ("%s/matrix13.yaml", dir);
-  static const char yaml[] = "repository: t/pytorch-cuda\nbase: debian-bookworm\npython: \"3.11\"\n"
-                             "torch: [\"2.14.1\"]\ncuda: [\"13.0\"]\nflavors: [runtime, devel]\n";
-  CHECK_INT (write_file_atomic (matrix, yaml, strlen (yaml), 0644), 0);
   struct project p;
-  struct error perr = ERROR_INIT;
-  CHECK_INT (project_load (&p, matrix, &perr), 0);
-  err_release (&perr);
+  load_matrix (&p, "matrix13.yaml", "2.14.1", "13.0");
   const struct ptag *rt = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-runtime");
   const struct ptag *dv = plan_find (&p.plan, "2.14.1-cuda13.0-cudnn9-devel");
   CHECK (rt != NULL && dv != NULL);
