@@ -5,7 +5,7 @@
 #include "exitcode.h"
 #include "fsutil.h"
 #include "kb.h"
-#include "layer.h"
+#include "wheel.h"
 #include "pypi.h"
 #include "util.h"
 

@@ -98,26 +98,8 @@ int layer_write (const struct layer_spec *spec, const char *out_tar, char sha256
 int layer_write_sized (const struct layer_spec *spec, const size_t *file_sizes, const char *out_tar,
                        char sha256[SHA256_HEX_LEN + 1], struct layer_stats *stats, struct strbuf *err);
 
-/* Every member path of a wheel, one per line, into out. Returns 0, or -1 with err. */
-int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);
-
 /* The member paths of a .deb's data.tar (without "./"), one per line, reading every member's
    data (the fuzz target's entry). Returns 0, or -1 with err. */
 int deb_members_memory (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
-
-/* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
-int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);
-
-/* Requires-Dist lines of METADATA without an `extra ==` marker: name (normalized: lowercase,
-   runs of '-', '_', '.' as '-') and the exact version when pinned with '==' (else NULL). */
-struct requirement
-{
-  char *name;
-  char *version;
-  char *spec;   /* the version specifier as written ("==2.1", ">=4.10.0,<5"), or NULL */
-  char *marker; /* the text after ';', or NULL */
-};
-int metadata_requirements (const char *metadata, struct requirement **out, size_t *n);
-void requirements_free (struct requirement *r, size_t n);
 
 #endif

@@ -3,7 +3,7 @@
 #include "cache.h"
 #include "fsutil.h"
 #include "http.h"
-#include "layer.h"
+#include "wheel.h"
 #include "nvcc_source.h"
 #include "util.h"
 

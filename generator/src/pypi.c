@@ -420,7 +420,7 @@ pypi_project_get (const char *index, const char *project, struct pypi_project *p
 
 #include "digest.h"
 #include "http.h"
-#include "layer.h"
+#include "wheel.h"
 
 #include <unistd.h>
 

@@ -5,6 +5,7 @@
 #include "debs.h"
 #include "fsutil.h"
 #include "layer.h"
+#include "wheel.h"
 #include "util.h"
 
 #include <errno.h>

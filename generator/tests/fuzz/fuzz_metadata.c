@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "layer.h"
+#include "wheel.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);

@@ -9,6 +9,7 @@
 #include "fsutil.h"
 #include "project.h"
 #include "layer.h"
+#include "wheel.h"
 #include "stage.h"
 #include "util.h"
 
