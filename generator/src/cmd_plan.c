@@ -1,6 +1,7 @@
 /* cmd_plan.c: `pcgen plan [--json|--github] [FILE]`: the tags the matrix expands to. */
 #include "cmd.h"
 #include "exitcode.h"
+#include "plan_json.h"
 #include "project.h"
 #include "strbuf.h"
 #include "util.h"

@@ -16,12 +16,6 @@
 #include <unistd.h>
 
 char *
-lock_torch_set_id (const struct ptag *t)
-{
-  return xasprintf ("torch-%s-cu%d%d-py%s", t->torch->version, t->cuda->major, t->cuda->minor, t->python);
-}
-
-char *
 lock_devel_set_id (const struct ptag *t)
 {
   if (strcmp (t->flavor, "devel") != 0)
@@ -40,7 +34,7 @@ char *
 lock_set_id (const struct ptag *t, int kind)
 {
   return kind == SET_NOTEBOOK ? lock_notebook_set_id (t) : kind == SET_DEVEL ? lock_devel_set_id (t)
-                                                                              : lock_torch_set_id (t);
+                                                                              : plan_torch_id (t);
 }
 
 static void

@@ -56,7 +56,6 @@ enum lock_set_kind
   SET_NOTEBOOK = 2,
 };
 
-char *lock_torch_set_id (const struct ptag *t);
 char *lock_devel_set_id (const struct ptag *t); /* NULL for runtime tags */
 /* The set of kind `kind` (enum lock_set_kind) of t. */
 char *lock_set_id (const struct ptag *t, int kind);

@@ -4,8 +4,6 @@
 #ifndef PCGEN_PLAN_H
 #define PCGEN_PLAN_H
 
-#include <jansson.h>
-
 #include "diag.h"
 #include "error.h"
 #include "kb.h"
@@ -49,10 +47,9 @@ const struct ptag *plan_find (const struct plan *p, const char *name);
    returns -1 with err. */
 int plan_select (const struct plan *p, char *const *patterns, size_t npatterns, int *sel, struct error *err);
 
-/* JSON views; see docs/matrix.md, "plan --json schema". */
-json_t *plan_tag_json (const struct plan *p, const struct ptag *t);
-json_t *plan_json (const struct plan *p);
-json_t *plan_github_json (const struct plan *p);
+/* torch-2.6.0-cu124-py3.11: the name of t's torch layer and the ID of its torch set in matrix.lock
+   (lock.h), which hold the same wheels. Owned by the caller. */
+char *plan_torch_id (const struct ptag *t);
 
 /* The CUDA runtime's exact version (the wheel pin), and cuBLAS's; NULL when not pinned. */
 const char *plan_cuda_full (const struct ptag *t);

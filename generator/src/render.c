@@ -1,5 +1,6 @@
 /* render.c: see render.h. */
 #include "render.h"
+#include "plan_json.h"
 #include "template.h"
 #include "util.h"
 

@@ -3,6 +3,8 @@
 #ifndef PCGEN_RENDER_H
 #define PCGEN_RENDER_H
 
+#include <jansson.h>
+
 #include "diag.h"
 #include "plan.h"
 #include "strbuf.h"

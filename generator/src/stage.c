@@ -5,6 +5,7 @@
 #include "debs.h"
 #include "fsutil.h"
 #include "layer.h"
+#include "plan_json.h"
 #include "wheel.h"
 #include "util.h"
 

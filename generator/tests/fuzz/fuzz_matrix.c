@@ -8,7 +8,7 @@
 
 #include "kb.h"
 #include "matrix.h"
-#include "plan.h"
+#include "plan_json.h"
 
 static struct kb kb;
 static int kb_ready;

@@ -1,0 +1,291 @@
+/* plan_json.c: the plan as JSON, the view `pcgen plan --json` prints and templates render
+   (see plan_json.h). */
+#include "plan_json.h"
+#include "nvcc_source.h"
+#include "digest.h"
+#include "strbuf.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *
+pin_component (const char *name, const char *version, const char *role)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:n}", "name", name, "version", version, "kind", "wheel",
+                    "role", role, "sha256");
+}
+
+static json_t *
+nvcc_component (const struct kb_deb *f, const char *kind, const char *role, const char *source)
+{
+  json_t *c = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s}", "name", f->name, "version", f->version, "kind", kind,
+                         "role", role, "sha256", f->sha256 ? json_string (f->sha256) : json_null (), "source", source);
+  if (f->path)
+    json_object_set_new (c, "path", json_string (f->path));
+  if (f->size)
+    json_object_set_new (c, "size", json_integer ((json_int_t) f->size));
+  return c;
+}
+
+static json_t *
+deb_component (const struct kb_deb *d, const char *role)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s}", "name", d->name, "version", d->version, "kind", "deb", "role", role,
+                    "sha256", d->sha256);
+}
+
+static json_t *
+components_json (const struct ptag *t)
+{
+  json_t *a = json_array ();
+  json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:n}", "name", "torch", "version",
+                                       t->torch->version, "kind", "wheel", "role", "torch", "sha256"));
+  for (size_t i = 0; i < t->variant->npins; i++)
+    json_array_append_new (a, pin_component (t->variant->pins[i].name, t->variant->pins[i].version,
+                                             strstr (t->variant->pins[i].name, "cudnn") ? "cudnn" : "cuda"));
+  if (strcmp (t->flavor, "devel") == 0)
+    for (size_t i = 0; i < t->cuda->ndevel; i++)
+      json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
+  for (size_t i = 0; i < t->base->ntoolchain; i++)
+    json_array_append_new (a, deb_component (&t->base->toolchain[i], "toolchain"));
+  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->base->nbuildtools; i++)
+    json_array_append_new (a, deb_component (&t->base->buildtools[i], "buildtools"));
+  if (strcmp (t->flavor, "notebook") == 0)
+    {
+      /* JupyterLab's own dependencies are pip's choice, pinned in matrix.lock (the notebook set). */
+      json_array_append_new (a, pin_component ("jupyterlab", t->base->jupyterlab, "notebook"));
+      for (size_t i = 0; i < t->base->nnotebook; i++)
+        json_array_append_new (a, deb_component (&t->base->notebook[i], "notebook-debs"));
+    }
+  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
+    {
+      /* nvcc's files, pinned in the knowledge base (lock copies them): Debian packages or redist
+         archives, then the host compiler's packages where nvcc needs an older one. */
+      const struct kb_nvcc *n = t->cuda->nvcc;
+      const char *kind = n->kind == NVCC_DEBIAN ? "deb" : n->kind == NVCC_REDIST ? "redist" : "wheel";
+      for (size_t i = 0; i < n->nfiles; i++)
+        json_array_append_new (a, nvcc_component (&n->files[i], kind, "nvcc", n->source));
+      for (size_t i = 0; t->cuda->host_compiler && i < t->cuda->host_compiler->nfiles; i++)
+        json_array_append_new (a, nvcc_component (&t->cuda->host_compiler->files[i], "deb", "host-compiler",
+                                                  t->cuda->host_compiler->source));
+    }
+  return a;
+}
+
+static json_t *
+str_or_null (const char *s)
+{
+  return s ? json_string (s) : json_null ();
+}
+
+/* A short, stable digest of a set of pins: two tags whose pins are equal share the layer. */
+static void
+pins_id (const struct kb_pin *pins, size_t n, int (*keep) (const char *), char out[9])
+{
+  struct strbuf sb = STRBUF_INIT;
+  for (size_t i = 0; i < n; i++)
+    if (keep (pins[i].name))
+      strbuf_addf (&sb, "%s==%s\n", pins[i].name, pins[i].version);
+  char hex[SHA256_HEX_LEN + 1];
+  sha256_hex (sb.buf, sb.len, hex);
+  memcpy (out, hex, 8);
+  out[8] = '\0';
+  strbuf_release (&sb);
+}
+
+static int
+is_cuda_pin (const char *name)
+{
+  return strstr (name, "cudnn") == NULL;
+}
+
+static int
+any_pin (const char *name)
+{
+  (void) name;
+  return 1;
+}
+
+static json_t *
+layer (const char *role, char *name, const char *what)
+{
+  json_t *l = json_pack ("{s:s, s:s, s:s}", "role", role, "name", name, "what", what);
+  free (name);
+  return l;
+}
+
+/* A layer of a base's Debian packages, named by their digests: a new package, a new name. */
+static json_t *
+debs_layer (const char *role, const struct kb_base *b, const struct kb_deb *d, size_t n, const char *what)
+{
+  struct strbuf sb = STRBUF_INIT;
+  char hex[SHA256_HEX_LEN + 1];
+  for (size_t i = 0; i < n; i++)
+    strbuf_addf (&sb, "%s\n", d[i].sha256);
+  sha256_hex (sb.buf, sb.len, hex);
+  strbuf_release (&sb);
+  return layer (role, xasprintf ("%s-%s-%.8s", role, b->name, hex), what);
+}
+
+/* The layers of a tag above the base, bottom to top: the most widely shared lowest. Names are
+   stable (versions and pin digests) so rendered Dockerfiles change only when pins change. */
+static json_t *
+layers_json (const struct ptag *t)
+{
+  char id[9];
+  const char *full = plan_cuda_full (t);
+  json_t *a = json_array ();
+  /* The same for every tag on this base: lowest. */
+  if (t->base->ntoolchain)
+    json_array_append_new (a, debs_layer ("toolchain", t->base, t->base->toolchain, t->base->ntoolchain,
+                                          "C/C++ compiler, OpenMP and Python headers (torch.compile)"));
+  pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
+  json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
+                                   "CUDA runtime libraries"));
+  json_array_append_new (a, layer ("cudnn", xasprintf ("cudnn-%s-cuda%s", t->variant->cudnn, t->cuda->version),
+                                   "cuDNN"));
+  json_array_append_new (a, layer ("torch", plan_torch_id (t), "PyTorch and its Python dependencies"));
+  return a;
+}
+
+/* What a devel image adds on top of its runtime image (NVIDIA's chain: devel builds on runtime). */
+static json_t *
+devel_layers_json (const struct ptag *t)
+{
+  char id[9];
+  json_t *a = json_array ();
+  if (strcmp (t->flavor, "devel") == 0)
+    {
+      if (t->base->nbuildtools)
+        json_array_append_new (a, debs_layer ("buildtools", t->base, t->base->buildtools, t->base->nbuildtools,
+                                              "CMake and make"));
+      pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
+      json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
+                                       "ptxas, nvvm and CUDA headers"));
+      const struct kb_nvcc *n = t->cuda->nvcc;
+      const struct kb_host_compiler *h = t->cuda->host_compiler;
+      if (n)
+        {
+          /* Named by the files' digests: a new package or archive gives a new layer name. */
+          struct strbuf sb = STRBUF_INIT;
+          char hex[SHA256_HEX_LEN + 1];
+          for (size_t i = 0; i < n->nfiles; i++)
+            strbuf_addf (&sb, "%s\n", n->files[i].sha256);
+          for (size_t i = 0; h && i < h->nfiles; i++)
+            strbuf_addf (&sb, "%s\n", h->files[i].sha256);
+          sha256_hex (sb.buf, sb.len, hex);
+          strbuf_reset (&sb);
+          cleanup_free char *from = nvcc_describe (n);
+          strbuf_addf (&sb, "nvcc %s from %s", n->version, from);
+          if (h)
+            {
+              /* The package the compiler is named after: g++-11 for /usr/bin/g++-11. */
+              const struct kb_deb *pkg = &h->files[0];
+              for (size_t i = 0; i < h->nfiles; i++)
+                if (strcmp (strrchr (h->ccbin, '/') + 1, h->files[i].name) == 0) /* ccbin is absolute: kb.c */
+                  pkg = &h->files[i];
+              strbuf_addf (&sb, "; host compiler %s from Debian's %s %s", h->ccbin, pkg->name, pkg->version);
+            }
+          json_array_append_new (a, layer ("nvcc", xasprintf ("nvcc-%s-%.8s", n->version, hex), sb.buf));
+          strbuf_release (&sb);
+        }
+    }
+  return a;
+}
+
+/* What a notebook image adds on top of its runtime image, bottom to top: sshd and tini (Debian's
+   packages pinned in bases.yaml), JupyterLab (the notebook set of matrix.lock, resolved with the
+   tag's torch set), and pcgen's own files: the entrypoint, sshd_config, the user (docs/notebook.md). */
+static json_t *
+notebook_layers_json (const struct ptag *t)
+{
+  json_t *a = json_array ();
+  if (strcmp (t->flavor, "notebook") != 0)
+    return a;
+  json_array_append_new (a, debs_layer ("notebook-debs", t->base, t->base->notebook, t->base->nnotebook,
+                                        "sshd, ssh-keygen and tini"));
+  json_array_append_new (a, layer ("jupyter", xasprintf ("jupyterlab-%s-torch%s-cu%d%d-py%s", t->base->jupyterlab,
+                                                         t->torch->version, t->cuda->major, t->cuda->minor, t->python),
+                                   "JupyterLab and its Python dependencies"));
+  json_array_append_new (a, layer ("notebook", xasprintf ("notebook-%s", t->base->name),
+                                   "the entrypoint, sshd_config and the user pytorch (uid 1000, home /workspace)"));
+  return a;
+}
+
+/* What a devel tag's nvcc is and where it comes from; null for runtime tags and for devel tags
+   whose CUDA has no source pcgen can build. */
+static json_t *
+nvcc_json (const struct ptag *t)
+{
+  const struct kb_nvcc *n = t->cuda->nvcc;
+  if (strcmp (t->flavor, "devel") != 0 || n == NULL)
+    return json_null ();
+  const struct kb_host_compiler *h = t->cuda->host_compiler;
+  return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o}", "version", n->version, "kind", kb_nvcc_kind_name (n->kind),
+                    "release", n->release ? json_string (n->release) : json_null (), "source", n->source, "setting",
+                    n->kind == NVCC_REDIST ? "PCGEN_CUDA_REDIST"
+                    : n->kind == NVCC_PYPI ? "PIP_INDEX_URL"
+                                           : "PCGEN_DEBIAN_MIRROR",
+                    "ccbin",
+                    h ? json_string (h->ccbin) : json_null ());
+}
+
+json_t *
+plan_tag_json (const struct plan *p, const struct ptag *t)
+{
+  json_t *aliases = json_array ();
+  for (size_t i = 0; i < t->naliases; i++)
+    json_array_append_new (aliases, json_sprintf ("%s:%s", p->m->repository.s, t->aliases[i]));
+  const char *cuda_full = plan_cuda_full (t);
+  cleanup_free char *site = xasprintf ("/usr/local/lib/python%s/dist-packages", t->python);
+  char cudnn_major[16];
+  snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (t->variant->cudnn));
+  json_t *j = json_pack (
+      "{s:s, s:s, s:o, s:s, s:s, s:s, s:s,"
+      " s:{s:s, s:i, s:i, s:i, s:s},"
+      " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
+      " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o, s:o}",
+      "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
+      "base", t->base->name, "base_suite", t->base->suite,
+      "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
+      "patch", t->torch->patch, "pypi_cuda", t->torch->pypi_cuda,
+      "cuda", "version", t->cuda->version, "full", str_or_null (cuda_full), "major", t->cuda->major,
+      "minor", t->cuda->minor, "min_driver", t->cuda->min_driver, "compat_floor", t->cuda->compat_floor,
+      "arch_list", str_or_null (t->variant->arch_list), "require", t->require_cuda,
+      "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
+      "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
+      "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
+      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
+      "user", str_or_null (p->m->user.s));
+  json_object_set_new (j, "nvcc", nvcc_json (t));
+  json_object_set_new (j, "notebook_layers", notebook_layers_json (t));
+  return j;
+}
+
+json_t *
+plan_json (const struct plan *p)
+{
+  json_t *tags = json_array ();
+  for (size_t i = 0; i < p->ntags; i++)
+    json_array_append_new (tags, plan_tag_json (p, &p->tags[i]));
+  json_t *labels = json_object ();
+  for (size_t i = 0; i < p->m->nlabels; i++)
+    json_object_set_new (labels, p->m->labels[i].key.s, json_string (p->m->labels[i].value.s));
+  return json_pack ("{s:i, s:s, s:s, s:o, s:o}", "schema", PLAN_SCHEMA_VERSION, "matrix", p->m->file,
+                    "repository", p->m->repository.s, "labels", labels, "tags", tags);
+}
+
+json_t *
+plan_github_json (const struct plan *p)
+{
+  json_t *inc = json_array ();
+  for (size_t i = 0; i < p->ntags; i++)
+    {
+      const struct ptag *t = &p->tags[i];
+      json_array_append_new (inc, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "tag", t->name, "image",
+                                             t->ref, "flavor", t->flavor, "torch", t->torch->version,
+                                             "cuda", t->cuda->version, "source", t->source_kind));
+    }
+  return json_pack ("{s:o}", "include", inc);
+}
