@@ -27,7 +27,7 @@ project_open (struct project *p, const char *matrix_path)
   int rc = EXIT_OK;
   if (project_load (p, matrix_path, &err) < 0)
     {
-      if (p->loaded & 2)
+      if (p->loaded & PROJECT_MATRIX)
         {
           /* The matrix's own problems, shown against the text read (NUL bytes and all), then
              their count under the file's name. */

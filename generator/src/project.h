@@ -8,12 +8,20 @@
 #include "matrix.h"
 #include "plan.h"
 
+/* The parts of a project project_load has set (struct project's loaded, or-ed). */
+enum project_part
+{
+  PROJECT_KB = 1,
+  PROJECT_MATRIX = 2,
+  PROJECT_PLAN = 4,
+};
+
 struct project
 {
   struct kb kb;
   struct matrix m;
   struct plan plan;
-  int loaded; /* which of the three are set: 1 kb, 2 matrix, 4 plan */
+  int loaded; /* enum project_part: which of the three are set */
 };
 
 /* Load kb, matrix_path and the plan. Returns 0, or -1 with err: ERR_INVALID with every
