@@ -4,28 +4,36 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *
-cache_dir (void)
+/* Found once per process (pthread_once: build -j's threads ask too). */
+static char *the_dir;
+static pthread_once_t dir_once = PTHREAD_ONCE_INIT;
+
+static void
+find_cache_dir (void)
 {
-  static char *dir;
-  if (dir)
-    return dir;
   const char *env = getenv ("PCGEN_CACHE");
   const char *xdg = getenv ("XDG_CACHE_HOME");
   const char *home = getenv ("HOME");
   if (env && *env)
-    dir = xstrdup (env);
+    the_dir = xstrdup (env);
   else if (xdg && *xdg)
-    dir = xasprintf ("%s/pytorch-cuda", xdg);
+    the_dir = xasprintf ("%s/pytorch-cuda", xdg);
   else
-    dir = xasprintf ("%s/.cache/pytorch-cuda", home && *home ? home : "/tmp");
-  return dir;
+    the_dir = xasprintf ("%s/.cache/pytorch-cuda", home && *home ? home : "/tmp");
+}
+
+const char *
+cache_dir (void)
+{
+  pthread_once (&dir_once, find_cache_dir);
+  return the_dir;
 }
 
 char *

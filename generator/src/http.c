@@ -79,16 +79,21 @@ on_progress (void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultota
 }
 
 int
+http_global_init (void)
+{
+  return curl_global_init (CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+http_global_cleanup (void)
+{
+  curl_global_cleanup ();
+}
+
+int
 http_download (const char *url, const char *dst, unsigned long long expect_size, const char *label,
                struct strbuf *err)
 {
-  static int initialized;
-  if (!initialized)
-    {
-      if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return strbuf_addstr (err, "cannot initialize libcurl"), -1;
-      initialized = 1;
-    }
   FILE *f = fopen (dst, "wbe");
   if (f == NULL)
     return strbuf_addf (err, "cannot create '%s': %s", dst, strerror (errno)), -1;

@@ -8,6 +8,11 @@
 
 #define DEFAULT_DEBIAN_MIRROR "http://deb.debian.org/debian"
 
+/* libcurl's process-wide setup and teardown (curl_global_init is not thread-safe): main() calls
+   them once, around the command, before any thread starts. http_global_init returns 0, or -1. */
+int http_global_init (void);
+void http_global_cleanup (void);
+
 /* A base URL from a command-line option, else the environment variable var, else fallback,
    without a trailing '/' (owned by the caller): every mirror setting reads the same way. */
 char *url_setting (const char *option, const char *var, const char *fallback);

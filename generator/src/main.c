@@ -2,6 +2,7 @@
    Only this file decides how pcgen ends: it checks that stdout was really written. */
 #include "cmd.h"
 #include "exitcode.h"
+#include "http.h"
 #include "schema.h"
 #include "util.h"
 
@@ -96,7 +97,17 @@ main (int argc, char **argv)
     }
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     if (strcmp (commands[i].name, name) == 0)
-      return finish_stdout (commands[i].fn (argc - 1, argv + 1));
+      {
+        /* Process-wide setup, once, before the command starts any thread. */
+        if (http_global_init () < 0)
+          {
+            error ("cannot initialize libcurl");
+            return EXIT_ENV;
+          }
+        int rc = commands[i].fn (argc - 1, argv + 1);
+        http_global_cleanup ();
+        return finish_stdout (rc);
+      }
   const char *names[ARRAY_SIZE (commands) + 1];
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     names[i] = commands[i].name;

@@ -20,19 +20,6 @@ pypi_simple_index (const char *option)
   return url_setting (option, "PCGEN_PYPI_SIMPLE", DEFAULT_PYPI_SIMPLE);
 }
 
-static int
-curl_ready (struct strbuf *err)
-{
-  static int initialized;
-  if (!initialized)
-    {
-      if (curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return strbuf_addstr (err, "cannot initialize libcurl"), -1;
-      initialized = 1;
-    }
-  return 0;
-}
-
 struct answer
 {
   CURL *c;
@@ -116,8 +103,6 @@ static int
 get (const char *url, const char *accept, const char *range, size_t cap, struct strbuf *out, struct answer *a,
      struct strbuf *err)
 {
-  if (curl_ready (err) < 0)
-    return -1;
   CURL *c = curl_easy_init ();
   if (c == NULL)
     return strbuf_addstr (err, "cannot initialize libcurl"), -1;
