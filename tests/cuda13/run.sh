@@ -17,16 +17,12 @@ PCGEN=$(realpath "${1:?usage: tests/cuda13/run.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 export PCGEN_DATA=${PCGEN_DATA:-$top/generator/data}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "  ok   $*"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
-expect() { local what=$1; shift; if "$@" >"$work/check.out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' "$work/check.out" | tail -n 15; fi; }
+. "$top/tests/lib/suite.sh"
 
 work=$(mktemp -d /tmp/pcgen-cuda13.XXXXXX)
 repo=pcgen-cuda13/pytorch-cuda
 runtime=2.14.1-cuda13.0-cudnn9-runtime devel=2.14.1-cuda13.0-cudnn9-devel
 cleanup() { docker rmi -f "$repo:$devel" "$repo:$runtime" >/dev/null 2>&1; }
-trap cleanup EXIT
 [ -x bin/pytorch-cuda-verify ] || make -s bin/pytorch-cuda-verify
 
 # The CUDA 13 runtime wheel, from PyPI, into a wheelhouse that is the 13.0 tags' source. nvcc's
@@ -110,5 +106,4 @@ check "CMake builds a CUDA project with the image's nvcc (FindCUDAToolkit, share
   'CUDAToolkit 13\.0\.88 in /usr/local/cuda-13\.0/' 'libcudart\.so\.13 => /usr/local/cuda-13\.0/lib/' '^exit=3$'
 
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "kept $work"; fi
-echo "cuda13: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish cuda13

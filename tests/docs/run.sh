@@ -7,9 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 check="$top/tests/docs/check.py"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "  ok   $*"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
+. "$top/tests/lib/suite.sh"
 
 out=$(python3 "$check" "$top" 2>&1); rc=$?
 if [ "$rc" -eq 0 ]; then ok "README.md, docs/*.md and every citation resolve"; else
@@ -27,7 +25,7 @@ for cmd in "make images" "make test"; do
 done
 
 tmp=$(mktemp -d /tmp/pcgen-docs.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+cleanup() { rm -rf "$tmp"; }
 cp -r "$top/tests/docs/fixtures/broken/." "$tmp/"
 out=$(python3 "$check" "$tmp" 2>/dev/null); rc=$?
 if [ "$rc" -eq 1 ]; then ok "broken fixture: exit 1"; else ko "broken fixture: exit $rc, want 1"; fi
@@ -52,5 +50,4 @@ refuse "an http link"                 "example.com"
 [ "$(printf '%s\n' "$out" | grep -c .)" -eq 6 ] && ok "broken fixture: exactly 6 problems" \
   || ko "broken fixture: $(printf '%s\n' "$out" | grep -c .) problems, want 6"
 
-echo "docs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish docs

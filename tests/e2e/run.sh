@@ -9,10 +9,7 @@
 set -u
 PCGEN=${1:?usage: tests/e2e/run.sh PCGEN}
 tags=(${E2E_TAGS:-2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel})
-passed=0 failed=0
-step() { local what=$1; shift; local t0=$SECONDS
-  if "$@" >/tmp/e2e-step.$$ 2>&1; then passed=$((passed + 1)); echo "  ok   $what ($((SECONDS - t0))s)"
-  else failed=$((failed + 1)); echo "  FAIL $what ($((SECONDS - t0))s)"; tail -n 30 /tmp/e2e-step.$$ | sed 's/^/       /'; fi; }
+. "$(dirname "$0")/../lib/suite.sh"
 
 step "docker engine up" scripts/ensure-docker
 step "pcgen lock (matrix.lock already pins these tags)" "$PCGEN" lock "${tags[@]}"
@@ -58,6 +55,5 @@ out=$(tests/images/run.sh "$PCGEN" "${tags[@]}" 2>&1); echo "$out" | sed 's/^/  
 line=$(tail -n1 <<<"$out")
 passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")))
 failed=$((failed + $(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")))
-rm -f /tmp/e2e-step.$$ /tmp/e2e-build-err.$$
-echo "e2e: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rm -f /tmp/e2e-build-err.$$
+finish e2e

@@ -7,15 +7,11 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/fetch/run.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
-expect() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+. "$top/tests/lib/suite.sh"
 
 work=$(mktemp -d /tmp/pcgen-fetch.XXXXXX)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; }
-trap cleanup EXIT
 cd "$work"
 export PCGEN_CACHE="$work/cache"
 
@@ -256,5 +252,4 @@ expect "CUDA 12.4's packages are in the cache" [ -e "dcache/sha256/$dev_sha/$(ba
 
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
 if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
-echo "fetch: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish fetch

@@ -15,10 +15,8 @@
 set -u
 PCGEN=${1:?usage: tests/images/run.sh PCGEN [TAG...]}; shift
 here=$(cd "$(dirname "$0")" && pwd)
-passed=0 failed=0 skipped=0
-ok() { passed=$((passed + 1)); echo "  ok   $*"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
-check() { local what=$1; shift; if "$@" >/tmp/images-check.$$ 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' /tmp/images-check.$$ | tail -n 15; fi; }
+. "$here/../lib/suite.sh"
+skipped=0
 
 plan=$("$PCGEN" plan --json ${MATRIX:+"$MATRIX"}) || { echo "images: 0 passed, 1 failed"; exit 1; }
 tags=("$@")
@@ -41,26 +39,26 @@ for tag in "${tags[@]}"; do
   cudnn=$(jq -r .cudnn.version <<<"$t"); flavor=$(jq -r .flavor <<<"$t")
   # cuDNN's version as torch reports it: 9.1.0.70 -> 90100 (cuDNN 9), 8.9.2.26 -> 8902 (cuDNN 8)
   want_cudnn=$(awk -F. '{ if ($1 >= 9) print $1*10000+$2*100+$3; else print $1*1000+$2*100+$3 }' <<<"$cudnn")
-  check "python: torch $torch, CUDA $cuda, cuDNN $want_cudnn" \
+  expect "python: torch $torch, CUDA $cuda, cuDNN $want_cudnn" \
     docker run --rm "$image" python3 -c "
 import torch, sys
 got = (torch.__version__.split('+')[0], torch.version.cuda, torch.backends.cudnn.version())
 want = ('$torch', '$cuda', $want_cudnn)
 print('got', got, 'want', want)
 sys.exit(0 if got == want else 1)"
-  check "pip check" docker run --rm "$image" python3 -m pip check
+  expect "pip check" docker run --rm "$image" python3 -m pip check
   # What users run first (issue 12): torch.compile on CPU (inductor needs g++, libgomp and
   # Python.h in the image), NumPy interop, and the toolchain's Python headers of the image's own
   # Python (libpython3.11-dev's version is libpython3.11-stdlib's).
-  check "torch.compile (inductor) on CPU equals eager" docker run --rm "$image" python3 -c "
+  expect "torch.compile (inductor) on CPU equals eager" docker run --rm "$image" python3 -c "
 import torch
 f = torch.compile(lambda x: torch.sin(x) * 2 + 1)
 x = torch.randn(8)
 assert torch.allclose(f(x), torch.sin(x) * 2 + 1, atol=1e-5); print(f(x))"
-  check "NumPy: torch.randn(2).numpy()" docker run --rm "$image" python3 -W error::UserWarning -c "
+  expect "NumPy: torch.randn(2).numpy()" docker run --rm "$image" python3 -W error::UserWarning -c "
 import torch; print(torch.randn(2).numpy())"
   py_dev=$(jq -r '.components[] | select(.role == "toolchain" and (.name | test("^libpython3[.0-9]+-dev$"))) | .version' <<<"$t")
-  check "Python headers ${py_dev:-?} match the image's Python" docker run --rm "$image" bash -c \
+  expect "Python headers ${py_dev:-?} match the image's Python" docker run --rm "$image" bash -c \
     "v=\$(dpkg-query -W -f '\${Version}' libpython\$(python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])')-stdlib) \
      && echo \"python \$v, headers $py_dev\" && [ \"\$v\" = '$py_dev' ] && test -f /usr/include/python3.11/Python.h"
   site=$(jq -r .site_packages <<<"$t")
@@ -75,18 +73,18 @@ done
 echo "$n libraries checked" >&2
 [ "$n" -gt 20 ]
 SH
-  check "ldd: every library found but libcuda.so.1 and optional plugins' host libraries" bash -c \
+  expect "ldd: every library found but libcuda.so.1 and optional plugins' host libraries" bash -c \
     'set -o pipefail; docker run --rm "$1" bash -c "$2" _ "$3" "$4" | "$5"' \
     _ "$image" "$ldd_list" "$cuda" "$site" "$here/optional-libs"
   env=$(docker image inspect --format '{{json .Config.Env}}' "$image")
   labels=$(docker image inspect --format '{{json .Config.Labels}}' "$image")
-  check "ENV: CUDA_VERSION, NVIDIA_* and NVIDIA_REQUIRE_CUDA" bash -c '
+  expect "ENV: CUDA_VERSION, NVIDIA_* and NVIDIA_REQUIRE_CUDA" bash -c '
     for want in "NVIDIA_VISIBLE_DEVICES=all" "NVIDIA_DRIVER_CAPABILITIES=compute,utility" \
                 "NVIDIA_REQUIRE_CUDA='"$(jq -r .cuda.require <<<"$t")"'" "PYTORCH_VERSION='"$torch"'" \
                 "CUDNN_VERSION='"$cudnn"'" "CUDA_HOME=/usr/local/cuda-'"$cuda"'"; do
       grep -qF "\"$want\"" <<<'"'$env'"' || { echo "missing ENV $want in $env"; exit 1; }
     done'
-  check "LABELs: OCI and component versions" bash -c '
+  expect "LABELs: OCI and component versions" bash -c '
     jq -e --arg tag "'"$tag"'" --arg torch "'"$torch"'" --arg cudnn "'"$cudnn"'" \
       ".[\"org.opencontainers.image.version\"] == \$tag and .[\"io.pytorch-cuda.torch\"] == \$torch
        and .[\"io.pytorch-cuda.cudnn\"] == \$cudnn" <<<'"'$labels'"''
@@ -99,7 +97,7 @@ SH
       what=${broken%%|*} cmd=${broken##*|} cause=${broken#*|}; cause=${cause%%|*}
       bimg=pytorch-cuda-test/broken:$$
       if printf 'FROM %s\nRUN %s\n' "$image" "$cmd" | docker build -q -t "$bimg" - >/dev/null 2>&1; then
-        check "certify fails python-compile without $what" bash -c \
+        expect "certify fails python-compile without $what" bash -c \
           "out=\$(docker run --rm '$bimg' pytorch-cuda-verify --only python-compile); rc=\$?; echo \"\$out\" | grep python-compile;
            [ \$rc -eq 1 ] && echo \"\$out\" | grep -qE '^python-compile +\| FAIL +\| .*$cause'"
         docker rmi -f "$bimg" >/dev/null 2>&1
@@ -109,7 +107,7 @@ SH
     done
   fi
   if [ "$flavor" = devel ]; then
-    check "devel: CUDA headers, ptxas and libdevice under /usr/local/cuda-$cuda" docker run --rm "$image" bash -c \
+    expect "devel: CUDA headers, ptxas and libdevice under /usr/local/cuda-$cuda" docker run --rm "$image" bash -c \
       "test -f /usr/local/cuda-$cuda/include/cuda_runtime.h && test -f /usr/local/cuda-$cuda/include/cublas_v2.h \
        && test -f /usr/local/cuda-$cuda/include/cudnn.h && /usr/local/cuda-$cuda/bin/ptxas --version | grep -q 'release $cuda' \
        && ls /usr/local/cuda-$cuda/nvvm/libdevice/libdevice.10.bc && test -L /usr/local/cuda-$cuda/lib/libcudart.so"
@@ -117,11 +115,11 @@ SH
     if [ "$has_nvcc_layer" -gt 0 ] || docker run --rm "$image" sh -c 'command -v nvcc' >/dev/null 2>&1; then
       # release X.Y is the tag's CUDA; VX.Y.Z the build the image's io.pytorch-cuda.nvcc label names.
       nvcc_label=$(jq -r '.["io.pytorch-cuda.nvcc"] // ""' <<<"$labels")
-      check "nvcc --version reports CUDA $cuda${nvcc_label:+ (V$nvcc_label)}" bash -c \
+      expect "nvcc --version reports CUDA $cuda${nvcc_label:+ (V$nvcc_label)}" bash -c \
         "v=\$(docker run --rm '$image' nvcc --version) && echo \"\$v\" && grep -q 'release $cuda,' <<<\"\$v\" && grep -q 'V$nvcc_label' <<<\"\$v\""
-      check "nvcc compiles and links a .cu file" \
+      expect "nvcc compiles and links a .cu file" \
         docker run --rm -v "$here:/src:ro" "$image" bash -c 'cd /tmp && nvcc -o saxpy /src/saxpy.cu && ./saxpy'
-      check "CMake find_package(Torch) builds and runs a CPU matmul" \
+      expect "CMake find_package(Torch) builds and runs a CPU matmul" \
         docker run --rm -v "$here/cmake-torch:/src:ro" "$image" bash -c \
           'cmake -S /src -B /tmp/b -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build /tmp/b -j2 >/dev/null && /tmp/b/matmul'
     else
@@ -132,7 +130,6 @@ SH
     fi
   fi
 done
-rm -f /tmp/images-check.$$
 # Nothing checked is not a pass: "0 passed, 0 failed" means no image was there to check.
 [ $((passed + failed)) -gt 0 ] || ko "no image checked (no tag of the plan has an image in the engine)"
 echo "images: $passed passed, $failed failed, $skipped skipped"

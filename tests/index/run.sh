@@ -36,20 +36,14 @@ cd "$top"
 export PCGEN_DATA="$top/generator/data"
 shared=${PCGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pytorch-cuda}
 unset PCGEN_CACHE
-passed=0 failed=0
+. "$top/tests/lib/suite.sh"
 work=$(mktemp -d /tmp/pcgen-index.XXXXXX)
-out=$work/out
 srv_pid=""
 R="python3 tests/index/replica.py"
-
-step() { local what=$1; shift; local t0=$SECONDS
-  if "$@" >"$out" 2>&1; then passed=$((passed + 1)); echo "  ok   $what ($((SECONDS - t0))s)"
-  else failed=$((failed + 1)); echo "  FAIL $what ($((SECONDS - t0))s)"; tail -n 30 "$out" | sed 's/^/       /'; fi; }
 
 stop_server() { if [ -n "$srv_pid" ]; then kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; srv_pid=""; fi; }
 cleanup() { stop_server; if [ "$failed" -eq 0 ] && [ -z "${INDEX_KEEP:-}" ]; then rm -rf "$work"; else echo "  kept $work"; fi; }
 show() { grep -h '^pcgen: error: ' "$@" | sed 's/^/       > /'; }
-trap cleanup EXIT
 
 # --- the real wheels: torch's dependencies as matrix.lock pins them from PyPI (shared cache)
 step "the 2.4.1 and 2.6.0 sets' wheels are in the pcgen cache (pcgen fetch from PyPI)" \
@@ -359,5 +353,4 @@ show "$work/down.err"
 p=$work/p-index
 step "fetch --offline after a complete fetch needs no server" env PCGEN_CACHE="$work/c-fetch" bash -c "cd '$p' && '$PCGEN' fetch --offline"
 
-echo "index: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish index

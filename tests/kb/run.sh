@@ -8,15 +8,12 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/kb/run.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
-expect() { local what=$1; shift; if "$@"; then ok; else ko "$what"; fi; }
+. "$top/tests/lib/suite.sh"
 
 work=$(mktemp -d /tmp/pcgen-kb.XXXXXX)
 server=""
 stop() { if [ -n "$server" ]; then kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; server=""; fi; }
-trap stop EXIT
+cleanup() { stop; }
 cd "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export PCGEN_PYPI_SIMPLE="http://127.0.0.1:$port/simple"
@@ -265,5 +262,4 @@ expect "kb update --help exits 0 and documents --check" bash -c "[ $rc -eq 0 ] &
 
 stop
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "kept: $work"; fi
-echo "kb: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish kb

@@ -20,32 +20,27 @@ top=$(cd "$here/../.." && pwd)
 tag=${NOTEBOOK_TAG:-2.6.0-cuda12.4-cudnn9-notebook}
 # Debian's python3, for Debian's python3-websocket (Makefile DEB_PKGS), whatever PATH prefers.
 PYTHON=${PYTHON:-/usr/bin/python3}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "  ok   $*"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
+. "$top/tests/lib/suite.sh"
 out=$(mktemp -d /tmp/notebook-test.XXXXXX)
 names=()
 cleanup() { for n in "${names[@]}"; do docker rm -f "$n" >/dev/null 2>&1; done; rm -rf "$out"; }
-trap cleanup EXIT
-check() { local what=$1; shift; if "$@" >"$out/log" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' "$out/log" | tail -n 15; fi; }
-finish() { echo "notebook: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 
 cd "$top"
-plan=$("$PCGEN" plan --json) || { ko "pcgen plan"; finish; }
+plan=$("$PCGEN" plan --json) || { ko "pcgen plan"; finish notebook; }
 image=$(jq -r --arg t "$tag" '.tags[] | select(.tag == $t) | .image' <<<"$plan")
 runtime=$(jq -r --arg t "$tag" '.tags[] | select(.tag == $t) | .from' <<<"$plan")
-[ -n "$image" ] || { ko "$tag is not in the plan of matrix.yaml"; finish; }
-check "pcgen build ${runtime##*:} $tag" "$PCGEN" build "${runtime##*:}" "$tag"
-docker image inspect "$image" >/dev/null 2>&1 || { ko "no image $image"; finish; }
+[ -n "$image" ] || { ko "$tag is not in the plan of matrix.yaml"; finish notebook; }
+expect "pcgen build ${runtime##*:} $tag" "$PCGEN" build "${runtime##*:}" "$tag"
+docker image inspect "$image" >/dev/null 2>&1 || { ko "no image $image"; finish notebook; }
 id=$(docker image inspect -f '{{.Id}}' "$image"); id=${id#sha256:}
-check "pcgen certify $tag: sshd -T and the user (not root) pass" \
+expect "pcgen certify $tag: sshd -T and the user (not root) pass" \
   sh -c "'$PCGEN' certify '$tag' && jq -e '[.checks[] | select((.name == \"sshd\" or .name == \"user\") and .status == \"pass\")] | length == 2' results/certificates/$id.json"
 
 # --- the image
-check "runs as pytorch (uid 1000), home /workspace its own" \
+expect "runs as pytorch (uid 1000), home /workspace its own" \
   sh -c "test \"\$(docker run --rm '$image' sh -c 'id -u; id -un; id -g; echo \$HOME; stat -c %U /workspace')\" = \"\$(printf '1000\npytorch\n1000\n/workspace\npytorch')\""
-check "tini is PID 1" sh -c "docker run --rm '$image' cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^/usr/bin/tini '"
-check "no host key in the image" sh -c "! docker run --rm '$image' sh -c 'ls /etc/ssh/ssh_host_* /run/pytorch-notebook/* 2>/dev/null' | grep ."
+expect "tini is PID 1" sh -c "docker run --rm '$image' cat /proc/1/cmdline | tr '\\0' ' ' | grep -q '^/usr/bin/tini '"
+expect "no host key in the image" sh -c "! docker run --rm '$image' sh -c 'ls /etc/ssh/ssh_host_* /run/pytorch-notebook/* 2>/dev/null' | grep ."
 
 # --- what is refused
 refused() { # refused WANT_TEXT docker-run-args...: exits non-zero by itself, saying WANT_TEXT
@@ -58,8 +53,8 @@ refused() { # refused WANT_TEXT docker-run-args...: exits non-zero by itself, sa
   [ "$rc" = 0 ] && { echo "exited 0:"; cat "$out/ref"; return 1; }
   grep -F "$want" "$out/ref" || { cat "$out/ref"; return 1; }
 }
-check 'JUPYTER_TOKEN="" exits non-zero, saying why' refused "JUPYTER_TOKEN is empty" -e JUPYTER_TOKEN= "$image"
-check "ssh without a key exits non-zero, saying how to pass one" refused "SSH_PUBLIC_KEY" "$image" ssh
+expect 'JUPYTER_TOKEN="" exits non-zero, saying why' refused "JUPYTER_TOKEN is empty" -e JUPYTER_TOKEN= "$image"
+expect "ssh without a key exits non-zero, saying how to pass one" refused "SSH_PUBLIC_KEY" "$image" ssh
 
 # --- Jupyter
 token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
@@ -71,19 +66,19 @@ url=http://127.0.0.1:$port
 for _ in $(seq 120); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/api/status")" != 000 ] && break; sleep 1
 done
-check "without the token: /api/status is 403" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/api/status")" = 403
-check "without the token: /lab leads to the login page" \
+expect "without the token: /api/status is 403" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/api/status")" = 403
+expect "without the token: /lab leads to the login page" \
   sh -c "curl -s -o /dev/null -w '%{redirect_url}' '$url/lab' | grep -q '/login?next=%2Flab' && curl -sL '$url/lab' | grep -q 'type=\"password\"'"
-check "with the token: /api/status is 200" \
+expect "with the token: /api/status is 200" \
   test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: token $token" "$url/api/status")" = 200
 mkdir -p results/notebook
 chrome() { chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --user-data-dir="$out/chrome" \
   --virtual-time-budget=30000 --window-size=1280,800 "$@" "$url/lab?token=$token" 2>/dev/null; }
-check "chromium renders JupyterLab at /lab?token=... (DOM: title, jp-LabShell)" \
+expect "chromium renders JupyterLab at /lab?token=... (DOM: title, jp-LabShell)" \
   sh -c "$(declare -f chrome); out='$out' url='$url' token='$token'; chrome --dump-dom >'$out/dom.html'; grep -q '<title>.*JupyterLab' '$out/dom.html' && grep -q 'jp-LabShell' '$out/dom.html'"
-check "chromium's screenshot kept: results/notebook/lab.png" \
+expect "chromium's screenshot kept: results/notebook/lab.png" \
   sh -c "$(declare -f chrome); out='$out' url='$url' token='$token'; rm -f results/notebook/lab.png; chrome --screenshot='$top/results/notebook/lab.png' && test \$(stat -c %s results/notebook/lab.png) -gt 10000"
-check "a notebook cell over REST + the kernel websocket: torch.__version__ and a torch.compile'd result" \
+expect "a notebook cell over REST + the kernel websocket: torch.__version__ and a torch.compile'd result" \
   sh -c "'$PYTHON' '$here/kernel.py' '$url' '$token' >'$out/cell' 2>&1; rc=\$?; cat '$out/cell'; test \$rc = 0 && grep -q '^torch 2' '$out/cell' && grep -q '^compiled \\[1.0, 2.68' '$out/cell'"
 
 # --- SSH
@@ -105,13 +100,13 @@ torch=$(jq -r --arg t "$tag" '.tags[] | select(.tag == $t) | .torch.version' <<<
 login() { sshc "$p1" -i "$out/key" -o IdentitiesOnly=yes pytorch@127.0.0.1 \
   'id -un; python3 -c "import torch; print(torch.__version__)"' >"$out/login" 2>&1
   cat "$out/login"; head -n1 "$out/login" | grep -qx pytorch && sed -n 2p "$out/login" | grep -q "^$torch\(+\|$\)"; }
-check "the key logs in as pytorch and imports torch $torch" login
-check "keys mounted at /run/secrets/authorized_keys log in too" \
+expect "the key logs in as pytorch and imports torch $torch" login
+expect "keys mounted at /run/secrets/authorized_keys log in too" \
   sh -c "$(declare -f sshc); test \"\$(sshc $p2 -i '$out/key' -o IdentitiesOnly=yes pytorch@127.0.0.1 id -un)\" = pytorch"
-check "password authentication is refused (the server offers publickey only)" \
+expect "password authentication is refused (the server offers publickey only)" \
   sh -c "$(declare -f sshc); ! sshc $p1 -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive pytorch@127.0.0.1 true 2>'$out/pw'; grep -q 'Permission denied (publickey)' '$out/pw' || { cat '$out/pw'; exit 1; }"
-check "root cannot log in, even with the key" sh -c "$(declare -f sshc denied); out='$out'; denied $p1 -i '$out/key' -o IdentitiesOnly=yes root@127.0.0.1"
-check "an unknown key is refused" sh -c "$(declare -f sshc denied); out='$out'; denied $p1 -i '$out/other' -o IdentitiesOnly=yes pytorch@127.0.0.1"
-check "two containers have different host keys" \
+expect "root cannot log in, even with the key" sh -c "$(declare -f sshc denied); out='$out'; denied $p1 -i '$out/key' -o IdentitiesOnly=yes root@127.0.0.1"
+expect "an unknown key is refused" sh -c "$(declare -f sshc denied); out='$out'; denied $p1 -i '$out/other' -o IdentitiesOnly=yes pytorch@127.0.0.1"
+expect "two containers have different host keys" \
   sh -c "a=\$(ssh-keyscan -t ed25519 -p $p1 127.0.0.1 2>/dev/null | awk '{print \$3}'); b=\$(ssh-keyscan -t ed25519 -p $p2 127.0.0.1 2>/dev/null | awk '{print \$3}'); echo \"\$a\"; echo \"\$b\"; test -n \"\$a\" && test -n \"\$b\" && test \"\$a\" != \"\$b\""
-finish
+finish notebook

@@ -15,16 +15,12 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # pcgen build reads images/<tag>/Dockerfile and bin/pytorch-cuda-verify from the project root.
 cd "$top"
 export PCGEN_DATA=${PCGEN_DATA:-$top/generator/data}
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "  ok   $*"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $*"; }
-expect() { local what=$1; shift; if "$@" >"$work/check.out" 2>&1; then ok "$what"; else ko "$what"; sed 's/^/       /' "$work/check.out" | tail -n 15; fi; }
+. "$top/tests/lib/suite.sh"
 
 work=$(mktemp -d /tmp/pcgen-nvcc118.XXXXXX)
 repo=pcgen-nvcc118/pytorch-cuda
 runtime=2.4.1-cuda11.8-cudnn9-runtime devel=2.4.1-cuda11.8-cudnn9-devel
 cleanup() { docker rmi -f "$repo:$devel" "$repo:$runtime" >/dev/null 2>&1; }
-trap cleanup EXIT
 [ -x bin/pytorch-cuda-verify ] || make -s bin/pytorch-cuda-verify
 
 # The cu11 wheels, from PyPI, into a wheelhouse that is the 11.8 tags' source.
@@ -79,5 +75,4 @@ expect "without the host compiler setting nvcc refuses GCC 12 (the setting is wh
 expect "the image says which host compiler: CUDAHOSTCXX=/usr/bin/g++-11" bash -c "docker image inspect --format '{{json .Config.Env}}' $img | grep -q 'CUDAHOSTCXX=/usr/bin/g++-11'"
 
 if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "kept $work"; fi
-echo "nvcc118: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish nvcc118

@@ -25,11 +25,7 @@ tags=(${WRITER_TAGS:-2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel})
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 tmp=$(mktemp -d /tmp/pcgen-writer.XXXXXX)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "  ok   $1"; }
-ko() { failed=$((failed + 1)); echo "  FAIL $1"; }
-step() { local what=$1; shift
-  if "$@" >"$tmp/step" 2>&1; then ok "$what"; else ko "$what"; tail -n 30 "$tmp/step" | sed 's/^/       /'; fi; }
+. "$top/tests/lib/suite.sh"
 ref() { "$PCGEN" plan --json | jq -r --arg t "$1" '.tags[] | select(.tag == $t) | .image'; }
 skip=(/var/cache/ldconfig/aux-cache /etc/hostname /etc/hosts /etc/resolv.conf /.dockerenv)
 tree() { local c; c=$(docker create "$1" true) || return 1
@@ -99,5 +95,4 @@ rm -rf "$tmp/steps"
 step "pcgen certify (the writer's images)" "$PCGEN" certify "${tags[@]}"
 cleanup
 if [ "$failed" -eq 0 ]; then rm -rf "$tmp"; else echo "  kept $tmp"; fi
-echo "writer: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish writer
