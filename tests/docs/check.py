@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """check.py ROOT: the documentation's cross-references resolve.
 
-  links      every relative link [text](target) in README.md, BENCHMARKS.md, docs/*.md and
-             verify/README.md names a file that exists, and its #anchor a heading of that file
+  links      every relative link [text](target) in README.md, BENCHMARKS.md, CONTRIBUTING.md, docs/*.md
+             and verify/README.md names a file that exists, and its #anchor a heading of that file
              (GitHub's anchors: lowercase, punctuation dropped, spaces as '-', '-1' on a repeat);
   citations  every citation of a section, `FILE.md, "Heading"` or `[x](FILE.md), 'Heading'`
              (also the older `README, "Heading"`), in the sources, tests, templates, workflows
@@ -22,8 +22,8 @@ import re
 import subprocess
 import sys
 
-MARKDOWN = ["README.md", "BENCHMARKS.md", "verify/README.md"]
-SCANNED = ["README.md", "BENCHMARKS.md", "Makefile", "matrix.yaml", "docs", "generator", "verify",
+MARKDOWN = ["README.md", "BENCHMARKS.md", "CONTRIBUTING.md", "verify/README.md"]
+SCANNED = ["README.md", "BENCHMARKS.md", "CONTRIBUTING.md", "Makefile", "matrix.yaml", "docs", "generator", "verify",
            "tests", "templates", "bench", "scripts", ".github", ".ci"]
 # The knowledge base cites outside documents (PyTorch's RELEASE.md, ...) by design; tests/docs/
 # holds this script and its broken fixtures.
