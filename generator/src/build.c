@@ -120,7 +120,7 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
               struct staged_layer **l, size_t *nl, struct strbuf *err)
 {
   /* The second set: a devel tag's devel set, a notebook tag's notebook set (lock.h). */
-  int devel = strcmp (t->flavor, "devel") == 0, notebook = strcmp (t->flavor, "notebook") == 0;
+  int devel = t->flavor == FLAVOR_DEVEL, notebook = t->flavor == FLAVOR_NOTEBOOK;
   const struct lockset *ts = lock_find_current (lf, t, SET_TORCH, lock, err);
   const struct lockset *ds
       = ts && (devel || notebook) ? lock_find_current (lf, t, devel ? SET_DEVEL : SET_NOTEBOOK, lock, err) : NULL;

@@ -121,7 +121,7 @@ named_unavailable (const struct plan *p, char *const *patterns, size_t n)
           int named = streq (t->name, patterns[k]);
           for (size_t j = 0; j < t->naliases; j++)
             named |= streq (t->aliases[j], patterns[k]);
-          if (!named || !streq (t->source_kind, "unavailable"))
+          if (!named || t->source_kind != SOURCE_UNAVAILABLE)
             continue;
           cleanup_free char *hint = plan_source_hint (t);
           error ("%s has no source: %s", t->name, hint);
@@ -264,7 +264,7 @@ cmd_bake (int argc, char **argv)
   for (size_t i = 0; i < p.plan.ntags; i++)
     {
       const struct ptag *t = &p.plan.tags[i];
-      if (sel[i] && streq (t->source_kind, "unavailable"))
+      if (sel[i] && t->source_kind == SOURCE_UNAVAILABLE)
         {
           cleanup_free char *hint = plan_source_hint (t);
           fprintf (stderr, "bake: %s: skipped: %s\n", t->name, hint);

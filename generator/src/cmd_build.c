@@ -377,7 +377,7 @@ cmd_build (int argc, char **argv)
   for (size_t j = 0; j < nj; j++)
     {
       const struct ptag *t = &p.plan.tags[c.tag[j]];
-      if (strcmp (t->source_kind, "unavailable") == 0)
+      if (t->source_kind == SOURCE_UNAVAILABLE)
         {
           c.res[j].status = "skipped: no source";
           initial[j] = JOB_SKIPPED;

@@ -282,7 +282,7 @@ entry_json (const struct compat_entry *e)
     json_array_append_new (alts, json_string (e->alts[i]->name));
   const struct ptag *t = e->tag;
   json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:b, s:s, s:o, s:o, s:o}", "tag",
-                    t->name, "image", t->ref, "flavor", t->flavor, "torch", t->torch->version, "cuda",
+                    t->name, "image", t->ref, "flavor", flavor_name (t->flavor), "torch", t->torch->version, "cuda",
                     t->cuda->version, "arch_list", str_or_null (t->variant->arch_list), "verdict",
                     compat_verdict_name (r->verdict), "driver_verdict",
                     str_or_null (compat_verdict_name (r->driver_verdict)), "arch_verdict",

@@ -100,9 +100,9 @@ parse (int argc, char **argv, struct lock_opts *o)
 static char *
 source_setting (const struct ptag *t)
 {
-  if (strcmp (t->source_kind, "pypi") == 0)
+  if (t->source_kind == SOURCE_PYPI)
     return xstrdup ("the source is pip's own index (PIP_INDEX_URL, pip.conf); matrix.yaml 'sources' can name another");
-  return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, t->source_kind,
+  return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, source_kind_name (t->source_kind),
                     t->source_where);
 }
 
@@ -289,7 +289,7 @@ run (struct lock_opts *o)
       const struct ptag *t = &p.plan.tags[i];
       if (!sel[i])
         continue;
-      if (strcmp (t->source_kind, "unavailable") == 0)
+      if (t->source_kind == SOURCE_UNAVAILABLE)
         {
           cleanup_free char *hint = plan_source_hint (t);
           fprintf (stderr, "%s: skipped: %s\n", t->name, hint);
@@ -297,7 +297,7 @@ run (struct lock_opts *o)
           continue;
         }
       /* The torch set first: a notebook set is resolved with it. */
-      int second = strcmp (t->flavor, "devel") == 0 ? SET_DEVEL : strcmp (t->flavor, "notebook") == 0 ? SET_NOTEBOOK : 0;
+      int second = t->flavor == FLAVOR_DEVEL ? SET_DEVEL : t->flavor == FLAVOR_NOTEBOOK ? SET_NOTEBOOK : 0;
       int r = o->fetch ? fetch_set (&lf, t, SET_TORCH, o) : ensure_set (&lf, t, SET_TORCH, o);
       if (r == 0 && second)
         r = o->fetch ? fetch_set (&lf, t, second, o) : ensure_set (&lf, t, second, o);

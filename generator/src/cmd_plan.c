@@ -44,7 +44,7 @@ print_table (const struct plan *p)
       for (size_t j = 0; j < t->naliases; j++)
         strbuf_addf (&al, "%s%s", j ? ", " : "", t->aliases[j]);
       printf ("%-36s %-7s %-6s %-10s %-12s %s\n", t->name, t->torch->version, t->cuda->version,
-              t->variant->cudnn, t->source_kind, al.len ? al.buf : "-");
+              t->variant->cudnn, source_kind_name (t->source_kind), al.len ? al.buf : "-");
       strbuf_release (&al);
     }
   printf ("%zu tag%s in %s\n", p->ntags, p->ntags == 1 ? "" : "s", p->m->repository.s);
@@ -58,14 +58,14 @@ print_table (const struct plan *p)
               s->index.s ? s->index.s : s->wheelhouse.s, n, n == 1 ? "" : "s");
     }
   for (size_t i = 0; i < p->ntags; i++)
-    if (strcmp (p->tags[i].source_kind, "unavailable") == 0
-        && (strcmp (p->tags[i].flavor, "runtime") == 0 || p->tags[i].no_nvcc))
+    if (p->tags[i].source_kind == SOURCE_UNAVAILABLE
+        && (p->tags[i].flavor == FLAVOR_RUNTIME || p->tags[i].no_nvcc))
       {
         cleanup_free char *hint = plan_source_hint (&p->tags[i]);
         printf ("note: %s: %s\n", p->tags[i].name, hint);
       }
   for (size_t i = 0; i < p->ntags; i++)
-    if (strcmp (p->tags[i].source_kind, "unavailable") != 0)
+    if (p->tags[i].source_kind != SOURCE_UNAVAILABLE)
       {
         cleanup_free char *note = plan_nvcc_note (&p->tags[i]);
         if (note)

@@ -272,7 +272,7 @@ cmd_publish (int argc, char **argv)
         continue;
       json_t *entry = json_pack ("{s:s}", "tag", t->name);
       json_array_append_new (json_object_get (report, "tags"), entry);
-      if (streq (t->source_kind, "unavailable") && !named)
+      if (t->source_kind == SOURCE_UNAVAILABLE && !named)
         {
           /* Never built: not a refusal, the plan already says why. */
           json_object_set_new (entry, "status", json_string ("skipped: no source"));

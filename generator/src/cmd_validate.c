@@ -45,7 +45,7 @@ cmd_validate (int argc, char **argv)
     {
       size_t unavailable = 0;
       for (size_t i = 0; i < p.plan.ntags; i++)
-        unavailable += p.plan.tags[i].source_kind[0] == 'u';
+        unavailable += p.plan.tags[i].source_kind == SOURCE_UNAVAILABLE;
       printf ("%s: valid: %zu tag%s", path, p.plan.ntags, p.plan.ntags == 1 ? "" : "s");
       if (unavailable)
         printf (" (%zu need a source other than PyPI: see 'pcgen plan')", unavailable);

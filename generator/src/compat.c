@@ -319,7 +319,7 @@ is_arch_refusal (enum compat_verdict v)
 static int
 is_alternative (const struct compat_entry *e, const struct compat_entry *other)
 {
-  if (other == e || strcmp (other->tag->flavor, e->tag->flavor) != 0)
+  if (other == e || other->tag->flavor != e->tag->flavor)
     return 0;
   if (is_arch_refusal (e->r.verdict))
     return other->r.arch_verdict == COMPAT_RUNS;

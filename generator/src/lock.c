@@ -18,7 +18,7 @@
 char *
 lock_devel_set_id (const struct ptag *t)
 {
-  if (strcmp (t->flavor, "devel") != 0)
+  if (t->flavor != FLAVOR_DEVEL)
     return NULL;
   return xasprintf ("cuda-devel-%s-py%s", t->cuda->version, t->python);
 }
@@ -44,7 +44,6 @@ wheel_release (struct locked_wheel *w)
   free (w->version);
   free (w->file);
   free (w->sha256);
-  free (w->role);
   free (w->path);
 }
 
@@ -82,7 +81,7 @@ int
 lock_source_matches (const struct lockset *s, const struct ptag *t)
 {
   const char *where = t->source_where;
-  return strcmp (s->source_kind, t->source_kind) == 0
+  return source_kind_parse (s->source_kind) == (int) t->source_kind
          && (s->source_where == NULL ? where == NULL : where != NULL && strcmp (s->source_where, where) == 0);
 }
 
@@ -98,7 +97,7 @@ lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel, c
       const char *where = t->source_where;
       strbuf_addf (err, "%s was locked from %s%s%s, but matrix.yaml now says %s%s%s: run 'pcgen lock'", id,
                    s->source_kind, s->source_where ? " " : "", s->source_where ? s->source_where : "",
-                   t->source_kind, where ? " " : "", where ? where : "");
+                   source_kind_name (t->source_kind), where ? " " : "", where ? where : "");
       s = NULL;
     }
   return s;
@@ -131,12 +130,17 @@ read_set (const char *path, json_t *js, struct lockset *s, struct strbuf *err)
     w->version = get_str (jw, "version");
     w->file = get_str (jw, "file");
     w->sha256 = get_str (jw, "sha256");
-    w->role = get_str (jw, "role");
+    cleanup_free char *role = get_str (jw, "role");
     w->size = (unsigned long long) json_integer_value (json_object_get (jw, "size"));
     w->path = get_str (jw, "path");
-    if (!w->name || !w->version || !w->file || !w->sha256 || !w->role)
+    if (!w->name || !w->version || !w->file || !w->sha256 || !role)
       return strbuf_addf (err, "%s: set '%s': wheel %zu lacks name, version, file, sha256 or role", path, s->id,
                           i + 1), -1;
+    int r = role_parse (role);
+    if (r < 0)
+      return strbuf_addf (err, "%s: set '%s': wheel %zu (%s): role '%s' is not torch, cuda, cudnn, devel, nvcc or notebook",
+                          path, s->id, i + 1, w->name, role), -1;
+    w->role = (enum role) r;
     /* The digest and the file name become a path in the cache (cache_path), which removes
        what does not hash right: `../..` padded to 64 characters must never get that far. */
     if (!cache_valid_sha256 (w->sha256))
@@ -147,7 +151,7 @@ read_set (const char *path, json_t *js, struct lockset *s, struct strbuf *err)
                           "%s: set '%s': wheel %zu (%s): file '%s' is not a plain file name (no '/', no '..', "
                           "not starting with '.' or '-')",
                           path, s->id, i + 1, w->name, w->file), -1;
-    if (strcmp (w->role, "nvcc") == 0
+    if (w->role == ROLE_NVCC
         && (w->path == NULL || strstr (w->path, "..") || w->path[0] == '/' || !ends_with (w->path, w->file)))
       return strbuf_addf (err, "%s: set '%s': package %zu (%s) lacks a pool path ending in its file name", path,
                           s->id, i + 1, w->name), -1;
@@ -226,7 +230,7 @@ lockfile_write (const char *path, const struct lockfile *lf, struct error *err)
       for (size_t j = 0; j < s->n; j++)
         {
           json_t *jw = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:s}", "name", s->w[j].name, "version",
-                                  s->w[j].version, "role", s->w[j].role, "file", s->w[j].file, "size",
+                                  s->w[j].version, "role", role_name (s->w[j].role), "file", s->w[j].file, "size",
                                   (json_int_t) s->w[j].size, "sha256", s->w[j].sha256);
           if (s->w[j].path)
             json_object_set_new (jw, "path", json_string (s->w[j].path));
@@ -252,18 +256,18 @@ lockfile_write (const char *path, const struct lockfile *lf, struct error *err)
 /* pip's resolver decides what a set holds (pip install --dry-run --report, pip.h); pcgen then
    downloads exactly the files of its report, by sha256, and records them. */
 
-static const char *
+static enum role
 role_of (const char *name, int kind)
 {
   if (kind == SET_NOTEBOOK)
-    return "notebook";
+    return ROLE_NOTEBOOK;
   if (kind == SET_DEVEL)
-    return "devel";
+    return ROLE_DEVEL;
   if (starts_with (name, "nvidia-cudnn"))
-    return "cudnn";
+    return ROLE_CUDNN;
   if (starts_with (name, "nvidia-") || starts_with (name, "cuda-"))
-    return "cuda";
-  return "torch";
+    return ROLE_CUDA;
+  return ROLE_TORCH;
 }
 
 /* A temporary download folder inside the cache, so that cache_put is a rename. */
@@ -304,7 +308,7 @@ remove_download_dir (char *dir)
   free (dir);
 }
 
-static const struct pip_source pip_config = { "pypi", NULL, 0 };
+static const struct pip_source pip_config = { SOURCE_PYPI, NULL, 0 };
 
 /* The PEP 503 name of a requirement ("typing-extensions>=4.10.0", "MarkupSafe>=2.0"). */
 static char *
@@ -398,7 +402,7 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
   struct strbuf perr = STRBUF_INIT;
   int rc = pip_resolve (specs, nspecs, src, python, 0, w, nw, &missing, &perr);
   cleanup_free char *lacking = missing ? spec_name (missing) : NULL;
-  if (rc != PIP_NOT_FOUND || strcmp (src->kind, "pypi") == 0 || lacking == NULL || strcmp (lacking, "torch") == 0)
+  if (rc != PIP_NOT_FOUND || src->kind == SOURCE_PYPI || lacking == NULL || strcmp (lacking, "torch") == 0)
     {
       strbuf_addstr (err, perr.buf);
       strbuf_release (&perr);
@@ -449,7 +453,7 @@ download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const 
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       struct locked_wheel *lw = &s->w[s->n++];
       *lw = (struct locked_wheel) { xstrdup (w[i].name), xstrdup (w[i].version), xstrdup (w[i].file),
-                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, xstrdup (role_of (w[i].name, kind)),
+                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, role_of (w[i].name, kind),
                                     NULL };
       int have = w[i].sha256 ? cache_check (w[i].sha256, w[i].file, err) : 0;
       if (have < 0)
@@ -547,7 +551,7 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct error
      wheels (PyTorch's index serves torch's dependencies too, a mirror, an air-gapped host); what
      it lacks comes from pip's own index as well. */
   struct pip_source src = { t->source_kind, t->source_where, 0 };
-  out->source_kind = xstrdup (t->source_kind);
+  out->source_kind = xstrdup (source_kind_name (t->source_kind));
   out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   char **specs = NULL;
   size_t n = 0, alloc = 0;
@@ -600,7 +604,7 @@ lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset, str
     return strbuf_addf (err, "generator/data/bases.yaml names no jupyterlab release for %s", t->base->name), -1;
   out->id = lock_set_id (t, SET_NOTEBOOK);
   struct pip_source src = { t->source_kind, t->source_where, 0 };
-  out->source_kind = xstrdup (t->source_kind);
+  out->source_kind = xstrdup (source_kind_name (t->source_kind));
   out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   /* torch first (resolve_specs takes specs[0] as the torch requirement), then the rest of the
      torch set exactly as locked, then JupyterLab: pip must fit JupyterLab around them. */
@@ -649,7 +653,7 @@ lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset, str
 static int
 pinned (const struct locked_wheel *w, const struct kb_deb *f)
 {
-  return strcmp (w->role, "nvcc") == 0 && strcmp (w->name, f->name) == 0 && strcmp (w->version, f->version) == 0
+  return w->role == ROLE_NVCC && strcmp (w->name, f->name) == 0 && strcmp (w->version, f->version) == 0
          && strcmp (w->sha256, f->sha256) == 0 && w->path && strcmp (w->path, f->path) == 0;
 }
 
@@ -672,7 +676,7 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
   /* Drop nvcc entries the knowledge base no longer names (exactly: same name, version, digest). */
   for (size_t i = 0; i < s->n;)
     {
-      int keep = strcmp (s->w[i].role, "nvcc") != 0;
+      int keep = s->w[i].role != ROLE_NVCC;
       for (size_t k = 0; !keep && nvcc_file (c, k); k++)
         keep = pinned (&s->w[i], nvcc_file (c, k));
       if (keep)
@@ -696,7 +700,7 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
       const char *slash = strrchr (d->path, '/');
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
       s->w[s->n++] = (struct locked_wheel) { xstrdup (d->name), xstrdup (d->version), xstrdup (slash ? slash + 1 : d->path),
-                                             xstrdup (d->sha256), d->size, xstrdup ("nvcc"), xstrdup (d->path) };
+                                             xstrdup (d->sha256), d->size, ROLE_NVCC, xstrdup (d->path) };
       changed = 1;
     }
   return changed;
@@ -742,6 +746,14 @@ fetch_one (const struct locked_wheel *w, const struct pip_source *src, const cha
   return rc;
 }
 
+/* The source a set was locked from; pip's own index for a kind matrix.lock should not hold. */
+static enum source_kind
+set_source_kind (const struct lockset *s)
+{
+  int k = source_kind_parse (s->source_kind);
+  return k < 0 ? SOURCE_PYPI : (enum source_kind) k;
+}
+
 int
 lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err)
 {
@@ -756,7 +768,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
       if (offline)
         return strbuf_addf (err, "%s is not in the cache (%s) and --offline was given: run pcgen fetch online",
                             w->file, cache_dir ()), -1;
-      if (strcmp (w->role, "nvcc") == 0 && ends_with (w->file, ".whl"))
+      if (w->role == ROLE_NVCC && ends_with (w->file, ".whl"))
         {
           /* CUDA 13's nvcc wheels (cuda.yaml kind pypi): from pip's index like any wheel,
              whatever the tag's torch source; cache_put checks them against the lock. */
@@ -765,7 +777,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
             return NVCC_FAILED;
           continue;
         }
-      if (strcmp (w->role, "nvcc") == 0)
+      if (w->role == ROLE_NVCC)
         {
           /* Debian packages and NVIDIA's redist archives: nvcc_source.c. */
           char *ddir = download_dir (err);
@@ -778,11 +790,11 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
           continue;
         }
       /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */
-      struct pip_source src = { s->source_kind, s->source_where, 0 };
+      struct pip_source src = { set_source_kind (s), s->source_where, 0 };
       fprintf (stderr, "fetch: %s (%.1f MB)\n", w->file, (double) w->size / 1e6);
       struct strbuf why = STRBUF_INIT;
       int rc = fetch_one (w, &src, python, &why);
-      if (rc == PIP_NOT_FOUND && strcmp (src.kind, "pypi") != 0 && strcmp (w->name, "torch") != 0)
+      if (rc == PIP_NOT_FOUND && src.kind != SOURCE_PYPI && strcmp (w->name, "torch") != 0)
         {
           fprintf (stderr, "fetch: %s is not at %s: from pip's index\n", w->file, src.where);
           strbuf_reset (&why);

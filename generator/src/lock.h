@@ -16,7 +16,7 @@ struct locked_wheel
   char *file;    /* the wheel's file name */
   char *sha256;
   unsigned long long size;
-  char *role;    /* torch, cuda, cudnn, devel, nvcc, notebook */
+  enum role role; /* torch, cuda, cudnn, devel, nvcc, notebook */
   char *path;    /* nvcc: a Debian package, at this path under the Debian mirror; NULL for wheels */
 };
 

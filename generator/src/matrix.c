@@ -1,5 +1,6 @@
 /* matrix.c: load matrix.yaml (see matrix.h). */
 #include "matrix.h"
+#include "kinds.h"
 #include "schema.h"
 #include "util.h"
 #include "ytree.h"
@@ -10,8 +11,6 @@
 
 const char *const matrix_alias_placeholders[]
     = { "major", "minor", "patch", "torch", "cuda", "cudnn", "flavor", NULL };
-
-static const char *const flavor_names[] = { "runtime", "devel", "notebook", NULL };
 
 static const struct field top_fields[]
     = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
@@ -75,9 +74,8 @@ take_flavor (struct loader *l, const struct ynode *n, struct mvalue *out)
 {
   if (take (l, n, "a flavor", out) < 0 || out->s == NULL)
     return -1;
-  for (size_t i = 0; flavor_names[i]; i++)
-    if (strcmp (flavor_names[i], out->s) == 0)
-      return 0;
+  if (flavor_parse (out->s) >= 0)
+    return 0;
   diag_add (l->d, l->file, out->mark, "unknown flavor '%s': expected runtime, devel or notebook", out->s);
   const char *near = nearest (out->s, flavor_names);
   if (near)

@@ -208,14 +208,14 @@ add_common (const char **argv, size_t *n, const struct pip_source *src, const ch
   argv[(*n)++] = "--python-version";
   argv[(*n)++] = python;
   add_platforms (argv, n, storage);
-  if (strcmp (src->kind, "index") == 0)
+  if (src->kind == SOURCE_INDEX)
     {
       /* With fallback, pip's own index stays first and the source is an extra one; torch is
          checked to come from the source all the same (lock.c). */
       argv[(*n)++] = src->fallback ? "--extra-index-url" : "--index-url";
       argv[(*n)++] = src->where;
     }
-  else if (strcmp (src->kind, "wheelhouse") == 0)
+  else if (src->kind == SOURCE_WHEELHOUSE)
     {
       if (!src->fallback)
         argv[(*n)++] = "--no-index";

@@ -8,11 +8,12 @@
 #ifndef PCGEN_PIP_H
 #define PCGEN_PIP_H
 
+#include "kinds.h"
 #include "strbuf.h"
 
 struct pip_source
 {
-  const char *kind;  /* "pypi" (the user's pip configuration), "index" or "wheelhouse" */
+  enum source_kind kind; /* pypi (the user's pip configuration), index or wheelhouse */
   const char *where; /* index URL or folder */
   int fallback;      /* also pip's own index (for what an index or a wheelhouse lacks) */
 };

@@ -94,6 +94,14 @@ check_base_and_python (struct expander *x)
     }
 }
 
+/* A flavor of matrix.yaml (matrix.c checked it). */
+static enum flavor
+flavor_of (const struct mvalue *v)
+{
+  int f = flavor_parse (v->s);
+  return f < 0 ? FLAVOR_RUNTIME : (enum flavor) f;
+}
+
 /* A rule's torch value matches the user's spelling or the resolved version. */
 static int
 torch_matches (const struct mvalue *rule, const struct mvalue *asked, const struct kb_torch *t)
@@ -102,7 +110,7 @@ torch_matches (const struct mvalue *rule, const struct mvalue *asked, const stru
 }
 
 static int
-excluded (const struct expander *x, size_t ti, size_t ci, const char *flavor, int *used)
+excluded (const struct expander *x, size_t ti, size_t ci, enum flavor flavor, int *used)
 {
   const struct matrix *m = x->m;
   for (size_t r = 0; r < m->nexclude; r++)
@@ -110,7 +118,7 @@ excluded (const struct expander *x, size_t ti, size_t ci, const char *flavor, in
       const struct mrule *e = &m->exclude[r];
       if (torch_matches (&e->torch, &m->torch[ti], x->torch[ti])
           && (e->cuda.s == NULL || strcmp (e->cuda.s, m->cuda[ci].s) == 0)
-          && (e->flavor.s == NULL || strcmp (e->flavor.s, flavor) == 0))
+          && (e->flavor.s == NULL || flavor_parse (e->flavor.s) == (int) flavor))
         {
           used[r] = 1;
           return 1;
@@ -137,12 +145,12 @@ find_source (const struct matrix *m, const char *cuda)
 }
 
 static void
-add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *v, const char *flavor)
+add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *v, enum flavor flavor)
 {
   struct plan *p = x->p;
   char cudnn_major[16];
   snprintf (cudnn_major, sizeof cudnn_major, "%d", atoi (v->cudnn));
-  cleanup_free char *name = xasprintf ("%s-cuda%s-cudnn%s-%s", t->version, v->cuda, cudnn_major, flavor);
+  cleanup_free char *name = xasprintf ("%s-cuda%s-cudnn%s-%s", t->version, v->cuda, cudnn_major, flavor_name (flavor));
   for (size_t i = 0; i < p->ntags; i++)
     if (strcmp (p->tags[i].name, name) == 0)
       return; /* an include rule repeating the product */
@@ -159,7 +167,7 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
   g->name = name;
   name = NULL;
   g->ref = xasprintf ("%s:%s", x->m->repository.s, g->name);
-  g->flavor = strcmp (flavor, "devel") == 0 ? "devel" : strcmp (flavor, "notebook") == 0 ? "notebook" : "runtime";
+  g->flavor = flavor;
   g->torch = t;
   g->variant = v;
   g->cuda = kb_cuda_find (x->kb, v->cuda);
@@ -170,20 +178,20 @@ add_tag (struct expander *x, const struct kb_torch *t, const struct kb_variant *
      usually configured because PyPI is not to be used. */
   const struct msource *s = find_source (x->m, v->cuda);
   if (s && s->index.s)
-    g->source_kind = "index", g->source_where = s->index.s;
+    g->source_kind = SOURCE_INDEX, g->source_where = s->index.s;
   else if (s && s->wheelhouse.s)
-    g->source_kind = "wheelhouse", g->source_where = s->wheelhouse.s;
+    g->source_kind = SOURCE_WHEELHOUSE, g->source_where = s->wheelhouse.s;
   else if (strcmp (v->cuda, t->pypi_cuda) == 0)
-    g->source_kind = "pypi";
+    g->source_kind = SOURCE_PYPI;
   else
-    g->source_kind = "unavailable";
-  if (strcmp (g->flavor, "notebook") == 0 && (x->base->jupyterlab == NULL || x->base->nnotebook == 0))
+    g->source_kind = SOURCE_UNAVAILABLE;
+  if (g->flavor == FLAVOR_NOTEBOOK && (x->base->jupyterlab == NULL || x->base->nnotebook == 0))
     diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 },
               "tag %s: base %s has no notebook flavor: generator/data/bases.yaml names no 'notebook' packages "
               "or 'jupyterlab' release for it", g->name, x->base->name);
   /* A devel image without nvcc is not a devel image: no source pcgen can build, no tag. */
-  if (strcmp (g->flavor, "devel") == 0 && g->cuda->nvcc == NULL && strcmp (g->source_kind, "unavailable") != 0)
-    g->source_kind = "unavailable", g->no_nvcc = 1;
+  if (g->flavor == FLAVOR_DEVEL && g->cuda->nvcc == NULL && g->source_kind != SOURCE_UNAVAILABLE)
+    g->source_kind = SOURCE_UNAVAILABLE, g->no_nvcc = 1;
 }
 
 /* A published variant with a known cuDNN, or an error at `at`. */
@@ -242,12 +250,12 @@ expand_product (struct expander *x)
         int checked = 0;
         for (size_t fi = 0; fi < m->nflavors; fi++)
           {
-            if (excluded (x, ti, ci, m->flavors[fi].s, used))
+            if (excluded (x, ti, ci, flavor_of (&m->flavors[fi]), used))
               continue;
             if (!checked++)
               v = need_variant (x, x->torch[ti], m->torch[ti].s, m->cuda[ci].s, m->torch[ti].mark);
             if (v)
-              add_tag (x, x->torch[ti], v, m->flavors[fi].s);
+              add_tag (x, x->torch[ti], v, flavor_of (&m->flavors[fi]));
           }
       }
   for (size_t r = 0; r < m->nexclude; r++)
@@ -280,19 +288,11 @@ expand_includes (struct expander *x)
       if (v == NULL)
         continue;
       if (in->flavor.s)
-        add_tag (x, t, v, in->flavor.s);
+        add_tag (x, t, v, flavor_of (&in->flavor));
       else
         for (size_t fi = 0; fi < m->nflavors; fi++)
-          add_tag (x, t, v, m->flavors[fi].s);
+          add_tag (x, t, v, flavor_of (&m->flavors[fi]));
     }
-}
-
-/* Flavors in the order a torch + CUDA pair's tags are listed (and built): runtime first, the
-   flavors built FROM it after. */
-static int
-flavor_rank (const char *flavor)
-{
-  return strcmp (flavor, "runtime") == 0 ? 0 : strcmp (flavor, "devel") == 0 ? 1 : 2;
 }
 
 /* Sort: torch version, CUDA version, runtime before devel before notebook. */
@@ -304,7 +304,7 @@ tag_cmp (const void *a, const void *b)
   if (c == 0)
     c = version_cmp (x->variant->cuda, y->variant->cuda);
   if (c == 0)
-    c = flavor_rank (x->flavor) - flavor_rank (y->flavor);
+    c = (int) x->flavor - (int) y->flavor; /* enum flavor is in that order */
   return c;
 }
 
@@ -316,15 +316,15 @@ link_devel_to_runtime (struct expander *x)
   for (size_t i = 0; i < p->ntags; i++)
     {
       struct ptag *g = &p->tags[i];
-      if (strcmp (g->flavor, "runtime") == 0)
+      if (g->flavor == FLAVOR_RUNTIME)
         continue;
-      size_t len = strlen (g->name) - strlen (g->flavor);
+      size_t len = strlen (g->name) - strlen (flavor_name (g->flavor));
       cleanup_free char *rt = xasprintf ("%.*sruntime", (int) len, g->name);
       g->runtime = plan_find (p, rt);
       if (g->runtime == NULL)
         diag_add (x->d, x->m->file, (struct mark) { 0, 0, 0 },
                   "tag %s builds on %s, which the matrix leaves out: keep the runtime flavor of every %s tag",
-                  g->name, rt, g->flavor);
+                  g->name, rt, flavor_name (g->flavor));
     }
 }
 
@@ -355,7 +355,7 @@ expand_alias (const struct malias *a, const struct ptag *g, struct strbuf *out)
       else if (strcmp (key, "cudnn") == 0)
         strbuf_addf (out, "%d", atoi (g->variant->cudnn));
       else
-        strbuf_addstr (out, g->flavor);
+        strbuf_addstr (out, flavor_name (g->flavor));
       p = e + 1;
     }
 }
@@ -363,7 +363,7 @@ expand_alias (const struct malias *a, const struct ptag *g, struct strbuf *out)
 static int
 alias_matches (const struct malias *a, const struct ptag *g)
 {
-  if (a->flavor.s && strcmp (a->flavor.s, g->flavor) != 0)
+  if (a->flavor.s && flavor_parse (a->flavor.s) != (int) g->flavor)
     return 0;
   if (a->torch.s && !kb_torch_matches (a->torch.s, g->torch))
     return 0;
@@ -524,7 +524,7 @@ char *
 plan_nvcc_note (const struct ptag *t)
 {
   /* Such a devel tag is unavailable (plan_build): the note is the reason, for whoever asks. */
-  if (strcmp (t->flavor, "devel") != 0 || t->cuda->nvcc)
+  if (t->flavor != FLAVOR_DEVEL || t->cuda->nvcc)
     return NULL;
   return plan_source_hint (t);
 }

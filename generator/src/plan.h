@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "error.h"
 #include "kb.h"
+#include "kinds.h"
 #include "matrix.h"
 
 struct ptag
@@ -15,14 +16,14 @@ struct ptag
   char *ref;  /* myrepo/pytorch-cuda:2.6.0-cuda12.4-cudnn9-runtime */
   char **aliases; /* alias tags (not refs): v2.6-prod */
   size_t naliases, aliases_alloc;
-  const char *flavor; /* "runtime", "devel" or "notebook" */
+  enum flavor flavor;
   const struct kb_torch *torch;
   const struct kb_variant *variant;
   const struct kb_cuda *cuda;
   const struct kb_base *base;
   const char *python;
   char *require_cuda;       /* NVIDIA_REQUIRE_CUDA */
-  const char *source_kind;  /* "pypi", "index", "wheelhouse" or "unavailable" */
+  enum source_kind source_kind;
   const char *source_where; /* URL or folder; NULL for pypi and unavailable */
   const struct ptag *runtime; /* devel, notebook: the runtime image it builds on */
   int no_nvcc; /* devel, "unavailable": its CUDA has no nvcc source pcgen can build */

@@ -44,21 +44,21 @@ components_json (const struct ptag *t)
   for (size_t i = 0; i < t->variant->npins; i++)
     json_array_append_new (a, pin_component (t->variant->pins[i].name, t->variant->pins[i].version,
                                              strstr (t->variant->pins[i].name, "cudnn") ? "cudnn" : "cuda"));
-  if (strcmp (t->flavor, "devel") == 0)
+  if (t->flavor == FLAVOR_DEVEL)
     for (size_t i = 0; i < t->cuda->ndevel; i++)
       json_array_append_new (a, pin_component (t->cuda->devel[i].name, t->cuda->devel[i].version, "devel"));
   for (size_t i = 0; i < t->base->ntoolchain; i++)
     json_array_append_new (a, deb_component (&t->base->toolchain[i], "toolchain"));
-  for (size_t i = 0; strcmp (t->flavor, "devel") == 0 && i < t->base->nbuildtools; i++)
+  for (size_t i = 0; t->flavor == FLAVOR_DEVEL && i < t->base->nbuildtools; i++)
     json_array_append_new (a, deb_component (&t->base->buildtools[i], "buildtools"));
-  if (strcmp (t->flavor, "notebook") == 0)
+  if (t->flavor == FLAVOR_NOTEBOOK)
     {
       /* JupyterLab's own dependencies are pip's choice, pinned in matrix.lock (the notebook set). */
       json_array_append_new (a, pin_component ("jupyterlab", t->base->jupyterlab, "notebook"));
       for (size_t i = 0; i < t->base->nnotebook; i++)
         json_array_append_new (a, deb_component (&t->base->notebook[i], "notebook-debs"));
     }
-  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
+  if (t->flavor == FLAVOR_DEVEL && t->cuda->nvcc)
     {
       /* nvcc's files, pinned in the knowledge base (lock copies them): Debian packages or redist
          archives, then the host compiler's packages where nvcc needs an older one. */
@@ -155,7 +155,7 @@ devel_layers_json (const struct ptag *t)
 {
   char id[9];
   json_t *a = json_array ();
-  if (strcmp (t->flavor, "devel") == 0)
+  if (t->flavor == FLAVOR_DEVEL)
     {
       if (t->base->nbuildtools)
         json_array_append_new (a, debs_layer ("buildtools", t->base, t->base->buildtools, t->base->nbuildtools,
@@ -201,7 +201,7 @@ static json_t *
 notebook_layers_json (const struct ptag *t)
 {
   json_t *a = json_array ();
-  if (strcmp (t->flavor, "notebook") != 0)
+  if (t->flavor != FLAVOR_NOTEBOOK)
     return a;
   json_array_append_new (a, debs_layer ("notebook-debs", t->base, t->base->notebook, t->base->nnotebook,
                                         "sshd, ssh-keygen and tini"));
@@ -219,7 +219,7 @@ static json_t *
 nvcc_json (const struct ptag *t)
 {
   const struct kb_nvcc *n = t->cuda->nvcc;
-  if (strcmp (t->flavor, "devel") != 0 || n == NULL)
+  if (t->flavor != FLAVOR_DEVEL || n == NULL)
     return json_null ();
   const struct kb_host_compiler *h = t->cuda->host_compiler;
   return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:o}", "version", n->version, "kind", kb_nvcc_kind_name (n->kind),
@@ -246,7 +246,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       " s:{s:s, s:i, s:i, s:i, s:s},"
       " s:{s:s, s:o, s:i, s:i, s:s, s:s, s:o, s:s},"
       " s:{s:s, s:s}, s:o, s:{s:s, s:o}, s:o, s:s, s:o, s:o, s:o, s:o}",
-      "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", t->flavor, "python", t->python,
+      "tag", t->name, "image", t->ref, "aliases", aliases, "flavor", flavor_name (t->flavor), "python", t->python,
       "base", t->base->name, "base_suite", t->base->suite,
       "torch", "version", t->torch->version, "major", t->torch->major, "minor", t->torch->minor,
       "patch", t->torch->patch, "pypi_cuda", t->torch->pypi_cuda,
@@ -254,7 +254,7 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "minor", t->cuda->minor, "min_driver", t->cuda->min_driver, "compat_floor", t->cuda->compat_floor,
       "arch_list", str_or_null (t->variant->arch_list), "require", t->require_cuda,
       "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
-      "source", "kind", t->source_kind, "where", str_or_null (t->source_where),
+      "source", "kind", source_kind_name (t->source_kind), "where", str_or_null (t->source_where),
       "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
       "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
       "user", str_or_null (p->m->user.s));
@@ -284,8 +284,8 @@ plan_github_json (const struct plan *p)
     {
       const struct ptag *t = &p->tags[i];
       json_array_append_new (inc, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "tag", t->name, "image",
-                                             t->ref, "flavor", t->flavor, "torch", t->torch->version,
-                                             "cuda", t->cuda->version, "source", t->source_kind));
+                                             t->ref, "flavor", flavor_name (t->flavor), "torch", t->torch->version,
+                                             "cuda", t->cuda->version, "source", source_kind_name (t->source_kind)));
     }
   return json_pack ("{s:o}", "include", inc);
 }

@@ -29,12 +29,12 @@ labels_json (const struct plan *p, const struct ptag *t)
 {
   json_t *l = json_array ();
   cleanup_free char *desc = xasprintf ("PyTorch %s with CUDA %s and cuDNN %s (%s)", t->torch->version,
-                                       t->cuda->version, t->variant->cudnn, t->flavor);
+                                       t->cuda->version, t->variant->cudnn, flavor_name (t->flavor));
   add_label (l, "org.opencontainers.image.title", p->m->repository.s);
   add_label (l, "org.opencontainers.image.version", t->name);
   add_label (l, "org.opencontainers.image.description", desc);
   add_label (l, "io.pytorch-cuda.tag", t->name);
-  add_label (l, "io.pytorch-cuda.flavor", t->flavor);
+  add_label (l, "io.pytorch-cuda.flavor", flavor_name (t->flavor));
   add_label (l, "io.pytorch-cuda.torch", t->torch->version);
   add_label (l, "io.pytorch-cuda.cuda", t->cuda->version);
   add_label (l, "io.pytorch-cuda.cuda.full", plan_cuda_full (t));
@@ -42,7 +42,7 @@ labels_json (const struct plan *p, const struct ptag *t)
   add_label (l, "io.pytorch-cuda.python", t->python);
   add_label (l, "io.pytorch-cuda.min-driver", t->cuda->min_driver);
   add_label (l, "io.pytorch-cuda.arch-list", t->variant->arch_list);
-  if (strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc)
+  if (t->flavor == FLAVOR_DEVEL && t->cuda->nvcc)
     add_label (l, "io.pytorch-cuda.nvcc", t->cuda->nvcc->version);
   for (size_t i = 0; i < t->variant->npins; i++)
     {
@@ -60,19 +60,19 @@ render_context (const struct plan *p, const struct ptag *t)
   json_t *ctx = plan_tag_json (p, t);
   json_object_set_new (ctx, "labels", labels_json (p, t));
   json_object_set_new (ctx, "repository", json_string (p->m->repository.s));
-  json_object_set_new (ctx, "runtime", json_boolean (strcmp (t->flavor, "runtime") == 0));
-  json_object_set_new (ctx, "devel", json_boolean (strcmp (t->flavor, "devel") == 0));
-  json_object_set_new (ctx, "notebook", json_boolean (strcmp (t->flavor, "notebook") == 0));
+  json_object_set_new (ctx, "runtime", json_boolean (t->flavor == FLAVOR_RUNTIME));
+  json_object_set_new (ctx, "devel", json_boolean (t->flavor == FLAVOR_DEVEL));
+  json_object_set_new (ctx, "notebook", json_boolean (t->flavor == FLAVOR_NOTEBOOK));
   /* The user the image runs as (image.env's PC_USER, which the verifier checks): a notebook
      image's own (docs/notebook.md), else matrix.yaml's `user`, else none (root). */
-  json_object_set_new (ctx, "image_user", strcmp (t->flavor, "notebook") == 0 ? json_string (NOTEBOOK_USER)
+  json_object_set_new (ctx, "image_user", t->flavor == FLAVOR_NOTEBOOK ? json_string (NOTEBOOK_USER)
                                           : p->m->user.s                      ? json_string (p->m->user.s)
                                                                               : json_null ());
   /* The nvcc a devel image has (docs/nvcc.md), or null: none for this CUDA, or a runtime tag. */
-  json_object_set_new (ctx, "nvcc", strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc
+  json_object_set_new (ctx, "nvcc", t->flavor == FLAVOR_DEVEL && t->cuda->nvcc
                                         ? json_string (t->cuda->nvcc->version) : json_null ());
   /* The compiler nvcc must use where the base's default is too new for it (CUDA 11.8: g++-11). */
-  json_object_set_new (ctx, "nvcc_ccbin", strcmp (t->flavor, "devel") == 0 && t->cuda->nvcc && t->cuda->host_compiler
+  json_object_set_new (ctx, "nvcc_ccbin", t->flavor == FLAVOR_DEVEL && t->cuda->nvcc && t->cuda->host_compiler
                                               ? json_string (t->cuda->host_compiler->ccbin) : json_null ());
   return ctx;
 }
@@ -106,7 +106,7 @@ render_plan (const struct plan *p, const char *template_dir, const char *out_dir
     {
       const struct ptag *t = &p->tags[i];
       json_t *ctx = render_context (p, t);
-      cleanup_free char *df = xasprintf ("%s/%s.Dockerfile.tmpl", template_dir, t->flavor);
+      cleanup_free char *df = xasprintf ("%s/%s.Dockerfile.tmpl", template_dir, flavor_name (t->flavor));
       cleanup_free char *env = xasprintf ("%s/image.env.tmpl", template_dir);
       cleanup_free char *df_out = xasprintf ("%s/%s/Dockerfile", out_dir, t->name);
       cleanup_free char *env_out = xasprintf ("%s/%s/image.env", out_dir, t->name);

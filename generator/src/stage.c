@@ -273,7 +273,7 @@ static int
 nvcc_from_wheels (const struct lockset *ds)
 {
   for (size_t i = 0; ds && i < ds->n; i++)
-    if (strcmp (ds->w[i].role, "nvcc") == 0 && ends_with (ds->w[i].file, ".whl"))
+    if (ds->w[i].role == ROLE_NVCC && ends_with (ds->w[i].file, ".whl"))
       return 1;
   return 0;
 }
@@ -530,10 +530,10 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   if (strcmp (role, "devel") == 0)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
-        if (strcmp (ds->w[i].role, "nvcc") != 0 && add_devel_wheel (b, &ds->w[i], 0, err) < 0)
+        if (ds->w[i].role != ROLE_NVCC && add_devel_wheel (b, &ds->w[i], 0, err) < 0)
           return -1;
       for (size_t i = 0; i < ts->n; i++)
-        if ((strcmp (ts->w[i].role, "cuda") == 0 || strcmp (ts->w[i].role, "cudnn") == 0)
+        if ((ts->w[i].role == ROLE_CUDA || ts->w[i].role == ROLE_CUDNN)
             && !devel_set_has (ds, ts->w[i].name) && add_devel_wheel (b, &ts->w[i], 1, err) < 0)
           return -1;
       return 0;
@@ -542,7 +542,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
     {
       size_t n = 0;
       for (size_t i = 0; ds && i < ds->n; i++)
-        if (strcmp (ds->w[i].role, "nvcc") == 0
+        if (ds->w[i].role == ROLE_NVCC
             && (n++, (ends_with (ds->w[i].file, ".deb")   ? add_nvcc_deb (b, &ds->w[i])
                       : ends_with (ds->w[i].file, ".whl") ? add_nvcc_wheel (b, &ds->w[i], err)
                                                           : add_nvcc_redist (b, &ds->w[i], err)) < 0))
@@ -564,7 +564,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   for (size_t i = 0; i < ts->n; i++)
     {
       const struct locked_wheel *w = &ts->w[i];
-      if (strcmp (w->role, role) != 0)
+      if ((int) w->role != role_parse (role))
         continue;
       if (b->nin + 1 >= ARRAY_SIZE (b->in))
         return strbuf_addf (err, "layer %s of %s: more than %zu wheels", role, t->name, ARRAY_SIZE (b->in)), -1;
@@ -669,16 +669,16 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       /* Only the packages and the profile: the same for every devel tag of this CUDA. */
       strbuf_addf (&sb, "%s", nvcc_profile_for (ds));
       for (size_t i = 0; ds && i < ds->n; i++)
-        if (strcmp (ds->w[i].role, "nvcc") == 0)
+        if (ds->w[i].role == ROLE_NVCC)
           strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
       return key_of (&sb);
     }
   for (size_t i = 0; i < ts->n; i++)
-    if (strcmp (role, "devel") == 0 ? strcmp (ts->w[i].role, "torch") != 0 && !devel_set_has (ds, ts->w[i].name)
-                                    : strcmp (ts->w[i].role, role) == 0)
+    if (strcmp (role, "devel") == 0 ? ts->w[i].role != ROLE_TORCH && !devel_set_has (ds, ts->w[i].name)
+                                    : (int) ts->w[i].role == role_parse (role))
       strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
   for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
-    if (strcmp (ds->w[i].role, "nvcc") != 0)
+    if (ds->w[i].role != ROLE_NVCC)
       strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
   return key_of (&sb);
 }
@@ -782,8 +782,8 @@ stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *
               const struct lockset *ds, struct staged_layer **out, size_t *n, struct strbuf *err)
 {
   json_t *j = plan_tag_json (p, t);
-  const char *which = strcmp (t->flavor, "devel") == 0      ? "devel_layers"
-                      : strcmp (t->flavor, "notebook") == 0 ? "notebook_layers"
+  const char *which = t->flavor == FLAVOR_DEVEL      ? "devel_layers"
+                      : t->flavor == FLAVOR_NOTEBOOK ? "notebook_layers"
                                                             : "layers";
   json_t *layers = json_object_get (j, which);
   *n = json_array_size (layers);

@@ -269,7 +269,7 @@ test_plan (void)
   CHECK_STR (p.tags[1].name, "2.4.1-cuda12.1-cudnn9-devel");
   CHECK_STR (p.tags[0].aliases[0], "v2.4-prod");
   CHECK_STR (p.tags[1].runtime->name, "2.4.1-cuda12.1-cudnn9-runtime");
-  CHECK_STR (p.tags[2].source_kind, "unavailable"); /* 2.4.1 + 12.4: not the PyPI build */
+  CHECK_STR (source_kind_name (p.tags[2].source_kind), "unavailable"); /* 2.4.1 + 12.4: not the PyPI build */
   const struct ptag *t = plan_find (&p, "2.6.0-cuda12.4-cudnn9-runtime");
   CHECK_STR (t->aliases[0], "v2.6-prod");
   CHECK_STR (t->require_cuda, "cuda>=12.0,driver>=525.60.13");

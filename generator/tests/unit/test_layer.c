@@ -662,7 +662,7 @@ cache_archive (const char *name, const char *version, const char *file, const st
   char sha[65];
   cache_bytes (file, tar, len, sha);
   char *comp = xstrndup (file, strcspn (file, "-"));
-  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), len, xstrdup ("nvcc"),
+  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), len, ROLE_NVCC,
                                xasprintf ("%s/linux-x86_64/%s", comp, file) };
   free (comp);
 }
@@ -801,7 +801,7 @@ cache_wheel (const char *name, const char *version, const char *file, const char
   CHECK_INT (strbuf_read_file (&b, made, 1 << 20), 0);
   char sha[65];
   cache_bytes (file, b.buf, b.len, sha);
-  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), b.len, xstrdup (role),
+  *w = (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha), b.len, role_parse (role),
                                strcmp (role, "nvcc") == 0 ? xstrdup (file) : NULL };
   strbuf_release (&b);
 }

@@ -53,7 +53,7 @@ wheel (const char *name, const char *version, const char *role, const char *file
   char sha[SHA256_HEX_LEN + 1];
   sha256_hex (sha_of, strlen (sha_of), sha);
   return (struct locked_wheel) { xstrdup (name), xstrdup (version), xstrdup (file), xstrdup (sha),
-                                 strlen (sha_of), xstrdup (role), path ? xstrdup (path) : NULL };
+                                 strlen (sha_of), role_parse (role), path ? xstrdup (path) : NULL };
 }
 
 /* Two sets of several wheels, one an nvcc package with its pool path, written and read back
@@ -100,7 +100,7 @@ test_round_trip (void)
           CHECK_STR (b->w[j].version, a->w[j].version);
           CHECK_STR (b->w[j].file, a->w[j].file);
           CHECK_STR (b->w[j].sha256, a->w[j].sha256);
-          CHECK_STR (b->w[j].role, a->w[j].role);
+          CHECK_INT (b->w[j].role, a->w[j].role);
           CHECK_INT (b->w[j].size, a->w[j].size);
           CHECK (same (b->w[j].path, a->w[j].path));
         }
@@ -407,8 +407,8 @@ test_source_matches (void)
 {
   struct ptag t;
   memset (&t, 0, sizeof t);
-  t.flavor = "runtime";
-  t.source_kind = "index";
+  t.flavor = FLAVOR_RUNTIME;
+  t.source_kind = SOURCE_INDEX;
   t.source_where = "http://127.0.0.1:8080/simple";
   struct lockset s = { NULL, "index", "http://127.0.0.1:8080/simple", NULL, 0, 0 };
   CHECK (lock_source_matches (&s, &t));
@@ -416,11 +416,11 @@ test_source_matches (void)
   CHECK (!lock_source_matches (&s, &t));
   s.source_kind = "pypi", s.source_where = NULL;
   CHECK (!lock_source_matches (&s, &t));
-  t.source_kind = "pypi", t.source_where = NULL;
+  t.source_kind = SOURCE_PYPI, t.source_where = NULL;
   CHECK (lock_source_matches (&s, &t));
   s.source_kind = "wheelhouse", s.source_where = "/srv/wheels";
   CHECK (!lock_source_matches (&s, &t));
-  t.source_kind = "wheelhouse", t.source_where = "/srv/wheels";
+  t.source_kind = SOURCE_WHEELHOUSE, t.source_where = "/srv/wheels";
   CHECK (lock_source_matches (&s, &t));
 }
 

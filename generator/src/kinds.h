@@ -1,0 +1,52 @@
+/* kinds.h: the plan's words as enums, each with one name table: a tag's flavor, where its torch
+   wheels come from, and the role of a pinned file (the layer it goes into). For each enum E,
+   E_name (flavor_name, source_kind_name, role_name) gives the word as matrix.yaml, matrix.lock,
+   the plan's JSON and messages spell it, and E_parse (flavor_parse, source_kind_parse,
+   role_parse) reads it back: the enum's value, -1 for a word it does not know. Nothing else
+   compares these words. */
+#ifndef PCGEN_KINDS_H
+#define PCGEN_KINDS_H
+
+#define KIND_NAMES(E) \
+  const char *E##_name (enum E value); \
+  int E##_parse (const char *word);
+
+/* Ordered as a torch + CUDA pair's tags are listed and built: runtime first, the flavors built
+   FROM it after. */
+enum flavor
+{
+  FLAVOR_RUNTIME,
+  FLAVOR_DEVEL,
+  FLAVOR_NOTEBOOK,
+};
+KIND_NAMES (flavor)
+/* "runtime", "devel", "notebook", then NULL (for suggestions: util.h's nearest). */
+extern const char *const flavor_names[];
+
+/* Where a tag's torch wheels come from (matrix.yaml's sources); unavailable: nowhere pcgen can
+   reach (plan_source_hint says which setting would help). */
+enum source_kind
+{
+  SOURCE_PYPI,
+  SOURCE_INDEX,
+  SOURCE_WHEELHOUSE,
+  SOURCE_UNAVAILABLE,
+};
+KIND_NAMES (source_kind)
+
+/* A pinned file's role: which layer it goes into (matrix.lock's "role"; the plan's components
+   and layers). */
+enum role
+{
+  ROLE_TORCH,
+  ROLE_CUDA,
+  ROLE_CUDNN,
+  ROLE_DEVEL,
+  ROLE_NVCC,
+  ROLE_NOTEBOOK,
+};
+KIND_NAMES (role)
+
+#undef KIND_NAMES
+
+#endif
