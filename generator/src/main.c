@@ -26,7 +26,7 @@ static const struct command commands[] = {
   { "render", cmd_render, "write images/<tag>/Dockerfile from templates/ (--check: drift only)" },
   { "lock", cmd_lock, "pin every input wheel in matrix.lock (name, version, file, sha256)" },
   { "fetch", cmd_fetch, "download the pinned wheels into the cache, verified (--offline)" },
-  { "build", cmd_build, "layers from the wheels, docker build, tags and aliases" },
+  { "build", cmd_build, "layers, the image (written by pcgen; --engine docker: docker build), tags" },
   { "certify", cmd_certify, "run pytorch-cuda-verify in each image, keep its certificate" },
   { "publish", cmd_publish, "push certified tags and their aliases to a registry (--to)" },
   { "bake", cmd_bake, "write docker-bake.json for docker buildx bake, contexts staged" },
