@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tests/lean/run.sh PCGEN: `pcgen build --lean` (docs/building.md, "Lean builds (CI)") on the real
+# engine and the real wheels, for $LEAN_TAGS (default: torch 2.6.0 + CUDA 12.4, runtime and devel)
+# under a test repository (pcgen-lean-test/pytorch-cuda, the matrix's copy with only its
+# repository changed), in a cache of its own: hard links to the shared cache's wheels, .debs,
+# base and layers (so nothing is downloaded, and what --lean removes there frees nothing of the
+# shared cache). After `pcgen build --lean TAGS`:
+#   - the cache holds no wheel of the tags' lock sets and no layer tar at all;
+#   - build/oci/<tag> holds no layer blob (only the config and manifest), build/context/<tag>
+#     is gone;
+#   - the engine has each tag as the image ID its layout and its build record name, and the
+#     untagged images of the one-layer-at-a-time loads are gone;
+#   - pcgen certify passes on each tag.
+# Needs the Docker engine (scripts/ensure-docker) and the tags' wheels in the shared cache
+# (bin/pcgen fetch TAGS). The test repository's images are removed at the end.
+# Last line: "lean: N passed, N failed".
+set -u
+PCGEN=${1:?usage: tests/lean/run.sh PCGEN}
+PCGEN=$(realpath "$PCGEN")
+tags=(${LEAN_TAGS:-2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel})
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+shared=${PCGEN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pytorch-cuda}
+tmp=$(mktemp -d /tmp/pcgen-lean.XXXXXX)
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "  ok   $1"; }
+ko() { failed=$((failed + 1)); echo "  FAIL $1"; }
+check() { local what=$1; shift
+  if "$@" >"$tmp/out" 2>&1; then ok "$what"; else ko "$what"; tail -n 20 "$tmp/out" | sed 's/^/       /'; fi; }
+repo=pcgen-lean-test/pytorch-cuda
+sed "s|^repository: .*|repository: $repo|" matrix.yaml >"$tmp/matrix.yaml"
+plan() { "$PCGEN" plan --matrix "$tmp/matrix.yaml" --json; }
+refs=$(plan | jq -r --args '.tags[] | select(.tag | IN($ARGS.positional[])) | .image, .aliases[]?' "${tags[@]}")
+cleanup() {
+  for r in $refs; do docker rmi "$r" >/dev/null 2>&1; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export PCGEN_CACHE=$tmp/cache
+mkdir -p "$PCGEN_CACHE"
+for d in sha256 debs base layers; do
+  [ -d "$shared/$d" ] && cp -al "$shared/$d" "$PCGEN_CACHE/"
+done
+for r in $refs; do docker rmi "$r" >/dev/null 2>&1; done
+dangling_before=$(docker images -q --no-trunc -f dangling=true | sort)
+
+# the wheels of the tags' lock sets, as matrix.lock pins them ("sha256/file")
+set_ids=$(for t in "${tags[@]}"; do
+  plan | jq -r --arg t "$t" '.tags[] | select(.tag == $t) | "torch-\(.torch.version)-cu\(.torch.pypi_cuda | sub("\\."; ""))-py\(.python) \(.flavor) cuda-devel-\(.cuda.version)-py\(.python)"' |
+    awk '{ print $1; if ($2 == "devel") print $3 }'
+done | sort -u)
+jq -r --args '.sets[] | select(.id | IN($ARGS.positional[])) | .wheels[] | "\(.sha256)/\(.file)"' matrix.lock $set_ids >"$tmp/wheels"
+wheels_present() { local n=0; while read -r w; do [ -e "$PCGEN_CACHE/sha256/$w" ] && n=$((n + 1)); done <"$tmp/wheels"; echo $n; }
+
+check "the sets' $(wc -l <"$tmp/wheels") wheels are in the test cache before" test "$(wheels_present)" -eq "$(wc -l <"$tmp/wheels")"
+check "pcgen build --lean ${tags[*]}" "$PCGEN" build --lean --matrix "$tmp/matrix.yaml" "${tags[@]}"
+cp "$tmp/out" "$tmp/build.out"
+check "no wheel of the tags' sets is left in the cache" test "$(wheels_present)" -eq 0
+check "no layer tar is left in the cache" test -z "$(find "$PCGEN_CACHE/layers" -name '*.tar' 2>/dev/null)"
+for t in "${tags[@]}"; do
+  layout=build/oci/$t
+  check "$t: build/oci/$t holds no layer blob" test -z "$(find "$layout/blobs" -type f -size +1M 2>/dev/null)"
+  check "$t: build/context/$t is gone" test ! -e "build/context/$t"
+  ref=$(plan | jq -r --arg t "$t" '.tags[] | select(.tag == $t) | .image')
+  cfg=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/^sha256://' | xargs -I{} jq -r .config.digest "$layout/blobs/sha256/{}")
+  rec=$(jq -r .image_id "results/builds/$t.json")
+  check "$t: the engine's image is the layout's config ($cfg) and the build record's" \
+    test "$(docker image inspect -f '{{.Id}}' "$ref")" = "$cfg" -a "$rec" = "$cfg"
+  check "$t: pcgen certify" "$PCGEN" certify --matrix "$tmp/matrix.yaml" "$t"
+done
+check "the untagged images of the one-layer loads are gone" \
+  test "$(docker images -q --no-trunc -f dangling=true | sort | comm -13 <(echo "$dangling_before") - | wc -l)" -eq 0
+grep '^build --lean' "$tmp/build.out" | sed 's/^/  /'
+echo "lean: $passed passed, $failed failed"
+[ "$failed" = 0 ]
