@@ -82,11 +82,16 @@ for _ in $(seq 50); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0
 
 # --- the sampler: "epoch df_used cache_bytes build_bytes engine_bytes registry_bytes"
 rm -rf build/oci build/context results/builds results/certificates
-mkdir -p build
+mkdir -p build/oci build/context
 used() { df -B1 --output=used "$work" | tail -n 1 | tr -d ' '; }
 dub() { du -scb "$@" 2>/dev/null | tail -n 1 | cut -f1; }
+# one du for all paths: a file hard-linked from two of them (a layout's blob, the cache's tar) is
+# counted once, under the first (the cache)
 sample() {
-  echo "$(date +%s.%N) $(used) $(dub "$work/cache") $(dub build/oci build/context) $(dub "$work/docker") $(dub "$work/registry")"
+  local c b1 b2 e r
+  read -r c b1 b2 e r < <(du -sb "$work/cache" build/oci build/context "$work/docker" "$work/registry" 2>/dev/null |
+    awk '{ print $1 }' | tr '\n' ' ')
+  echo "$(date +%s.%N) $(used) $c $((b1 + b2)) $e $r"
 }
 sample >"$work/samples"
 ( while :; do sleep 2; sample; done >>"$work/samples" ) &

@@ -2,7 +2,7 @@
    CI runners with little disk (docs/building.md, "Lean builds (CI)"). cmd_build.c calls it:
      1. every tag's wheels and layers are made as usual (stage.h), every tag's layout written
         (build/oci/<tag>: its layer blobs are hard links to the cache's tars)
-     2. evict_wheels: the wheels and .debs of the built tags' lock sets leave the cache (each was
+     2. evict_wheels: the files of the built tags' lock sets (wheels, nvcc archives) leave the cache (each was
         verified by its sha256 when it was fetched, and every layer made from it is made)
      3. evict_load, per tag, runtime before devel: the layers the engine lacks are loaded one at a
         time, each as an untagged image of the layers up to it (the engine then needs a
@@ -33,7 +33,7 @@ struct evict
 
 #define EVICT_INIT { NULL, 0, 0, NULL, 0, 0, 0, 0 }
 
-/* Remove from the cache the wheels (and .debs) of the lock sets of tags[0..n) (lock: the lock
+/* Remove from the cache the files (wheels, nvcc archives) of the lock sets of tags[0..n) (lock: the lock
    file's name, for messages). Returns 0, or -1 with err. */
 int evict_wheels (struct evict *ev, const struct lockfile *lf, const char *lock, const struct ptag *const *tags,
                   size_t n, struct strbuf *err);
