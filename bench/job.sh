@@ -18,6 +18,7 @@
 #   reported  each step's seconds, the bytes it added to the cache (what it downloaded: wheels,
 #             .debs, the base) and the bytes the network interfaces received meanwhile (the
 #             machine's, so other processes count too), the peak of each measure above the start
+# JOB_UNTIL=build stops after the build step (the peak is there; certify and publish add little).
 # Appends to bench/results.txt. Needs root (dockerd), docker.io, docker-registry, curl, jq.
 # Usage: bench/job.sh 2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel
 set -euo pipefail
@@ -85,11 +86,12 @@ rm -rf build/oci build/context results/builds results/certificates
 mkdir -p build/oci build/context
 used() { df -B1 --output=used "$work" | tail -n 1 | tr -d ' '; }
 dub() { du -scb "$@" 2>/dev/null | tail -n 1 | cut -f1; }
-# one du for all paths: a file hard-linked from two of them (a layout's blob, the cache's tar) is
+# one du for all paths (-x: not into a running container's overlay mount): a file hard-linked
+# from two of them (a layout's blob, the cache's tar) is
 # counted once, under the first (the cache)
 sample() {
   local c b1 b2 e r
-  read -r c b1 b2 e r < <(du -sb "$work/cache" build/oci build/context "$work/docker" "$work/registry" 2>/dev/null |
+  read -r c b1 b2 e r < <(du -sbx "$work/cache" build/oci build/context "$work/docker" "$work/registry" 2>/dev/null |
     awk '{ print $1 }' | tr '\n' ' ')
   echo "$(date +%s.%N) $(used) $c $((b1 + b2)) $e $r"
 }
@@ -119,12 +121,14 @@ step lock lock_check
 step fetch "$PCGEN" fetch "${tags[@]}"
 # shellcheck disable=SC2086  # the flags are words
 step build "$PCGEN" build $JOB_BUILD_FLAGS "${tags[@]}"
-step certify "$PCGEN" certify "$tag"
-step publish "$PCGEN" publish --to "127.0.0.1:$port" --report "$work/publish.json" "$tag"
+if [ "${JOB_UNTIL:-}" != build ]; then
+  step certify "$PCGEN" certify "$tag"
+  step publish "$PCGEN" publish --to "127.0.0.1:$port" --report "$work/publish.json" "$tag"
+fi
 t_end=$(date +%s.%N)
 sample >>"$work/samples"
 kill "$sampler_pid"; sampler_pid=""
-jq -r '.tags[] | "  published \(.tag): \(.status) \(.digest // .why // "")"' "$work/publish.json" || true
+[ ! -f "$work/publish.json" ] || jq -r '.tags[] | "  published \(.tag): \(.status) \(.digest // .why // "")"' "$work/publish.json"
 
 {
   echo "job $(date -u +%Y-%m-%dT%H:%MZ) $(hostname): ${tags[*]}, pcgen build ${JOB_BUILD_FLAGS:-(no flags)}; $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s in all"
