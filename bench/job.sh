@@ -39,6 +39,9 @@ fi
 make -s bin/pcgen bin/pytorch-cuda-verify >/dev/null
 scripts/ensure-docker >/dev/null
 
+# a private engine an interrupted run left (its pidfile), then its folder
+if [ -f "$work/dockerd.pid" ] && kill "$(cat "$work/dockerd.pid")" 2>/dev/null; then sleep 5; fi
+grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 rm -rf "$work"
 mkdir -p "$work/cache" "$work/registry"
 cp bin/pcgen "$work/pcgen" # a rebuild of bin/pcgen meanwhile does not change this run
@@ -92,7 +95,7 @@ dub() { du -scb "$@" 2>/dev/null | tail -n 1 | cut -f1; }
 sample() {
   local c b1 b2 e r
   read -r c b1 b2 e r < <(du -sbx "$work/cache" build/oci build/context "$work/docker" "$work/registry" 2>/dev/null |
-    awk '{ print $1 }' | tr '\n' ' ')
+    awk '{ print $1 }' | tr '\n' ' '; echo)
   echo "$(date +%s.%N) $(used) $c $((b1 + b2)) $e $r"
 }
 sample >"$work/samples"
