@@ -13,16 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 /* A cache entry and its .verified stamp, then its folder (CACHE/sha256/<hex>/) if empty. */
 static void
@@ -152,6 +146,21 @@ stream_prefix (int fd, const struct oci_image *img, size_t n, const char *config
   return rc;
 }
 
+struct prefix_feed
+{
+  const struct oci_image *img;
+  size_t n;
+  const char *config;
+  struct strbuf *err;
+};
+
+static int
+feed_prefix (int fd, void *ctx)
+{
+  struct prefix_feed *f = ctx;
+  return stream_prefix (fd, f->img, f->n, f->config, f->err);
+}
+
 /* docker load of the untagged image of img's layers [0..n). */
 static int
 load_prefix (const struct oci_image *img, json_t *diff_ids, size_t n, char **image_id, struct strbuf *err)
@@ -159,59 +168,17 @@ load_prefix (const struct oci_image *img, json_t *diff_ids, size_t n, char **ima
   cleanup_free char *config = prefix_config (diff_ids, n);
   char csha[SHA256_HEX_LEN + 1];
   sha256_hex (config, strlen (config), csha);
-  int in[2];
-  int out = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (out < 0 || pipe2 (in, O_CLOEXEC) < 0)
-    {
-      if (out >= 0)
-        close (out);
-      return strbuf_addf (err, "cannot start docker load: %s", strerror (errno)), -1;
-    }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init (&fa);
-  posix_spawn_file_actions_adddup2 (&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2 (&fa, out, 1);
-  posix_spawn_file_actions_adddup2 (&fa, out, 2);
-  char *argv[] = { (char *) docker_bin (), "load", NULL };
-  pid_t pid;
-  int e = posix_spawnp (&pid, argv[0], &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  close (in[0]);
-  if (e != 0)
-    {
-      close (in[1]);
-      close (out);
-      return strbuf_addf (err, "cannot run '%s load': %s", argv[0], strerror (e)), -1;
-    }
-  /* docker load ending early is an error here, not a SIGPIPE that ends pcgen */
-  sigset_t pipe_set, old_mask;
-  sigemptyset (&pipe_set);
-  sigaddset (&pipe_set, SIGPIPE);
-  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
-  struct strbuf serr = STRBUF_INIT;
-  int rc = stream_prefix (in[1], img, n, config, &serr);
-  close (in[1]);
-  struct timespec zero = { 0, 0 };
-  while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE)
-    ;
-  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  struct strbuf said = STRBUF_INIT;
-  char buf[4096];
-  lseek (out, 0, SEEK_SET);
-  for (ssize_t k; (k = read (out, buf, sizeof buf)) > 0;)
-    strbuf_add (&said, buf, (size_t) k);
-  close (out);
-  while (said.len && said.buf[said.len - 1] == '\n')
-    said.buf[--said.len] = '\0';
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || rc < 0)
-    {
-      strbuf_addf (err, "docker load of layer %zu (%.12s) failed: %s%s%s", n, img->layers[n - 1].digest,
-                   said.len ? said.buf : "(no output)", serr.len ? "; " : "", serr.buf);
-      rc = -1;
-    }
+  const char *argv[] = { docker_bin (), "load", NULL };
+  struct strbuf serr = STRBUF_INIT, said = STRBUF_INIT;
+  struct prefix_feed f = { img, n, config, &serr };
+  int fed = 0;
+  int status = run_feed (argv, feed_prefix, &f, &fed, &said);
+  int rc = 0;
+  if (status < 0)
+    rc = -1, strbuf_addf (err, "cannot run '%s load': %s", argv[0], strerror (errno));
+  else if (status != 0 || fed < 0)
+    rc = -1, strbuf_addf (err, "docker load of layer %zu (%.12s) failed: %s%s%s", n, img->layers[n - 1].digest,
+                          said.len ? said.buf : "(no output)", serr.len ? "; " : "", serr.buf);
   else
     *image_id = xasprintf ("sha256:%s", csha);
   strbuf_release (&said);
