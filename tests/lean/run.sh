@@ -29,7 +29,7 @@ check() { local what=$1; shift
   if "$@" >"$tmp/out" 2>&1; then ok "$what"; else ko "$what"; tail -n 20 "$tmp/out" | sed 's/^/       /'; fi; }
 repo=pcgen-lean-test/pytorch-cuda
 sed "s|^repository: .*|repository: $repo|" matrix.yaml >"$tmp/matrix.yaml"
-plan() { "$PCGEN" plan --matrix "$tmp/matrix.yaml" --json; }
+plan() { "$PCGEN" plan --json "$tmp/matrix.yaml"; }
 refs=$(plan | jq -r --args '.tags[] | select(.tag | IN($ARGS.positional[])) | .image, .aliases[]?' "${tags[@]}")
 cleanup() {
   for r in $refs; do docker rmi "$r" >/dev/null 2>&1; done
@@ -50,7 +50,7 @@ set_ids=$(for t in "${tags[@]}"; do
   plan | jq -r --arg t "$t" '.tags[] | select(.tag == $t) | "torch-\(.torch.version)-cu\(.torch.pypi_cuda | sub("\\."; ""))-py\(.python) \(.flavor) cuda-devel-\(.cuda.version)-py\(.python)"' |
     awk '{ print $1; if ($2 == "devel") print $3 }'
 done | sort -u)
-jq -r --args '.sets[] | select(.id | IN($ARGS.positional[])) | .wheels[] | "\(.sha256)/\(.file)"' matrix.lock $set_ids >"$tmp/wheels"
+jq -r --args '.sets[] | select(.id | IN($ARGS.positional[])) | .wheels[] | "\(.sha256)/\(.file)"' $set_ids <matrix.lock >"$tmp/wheels"
 wheels_present() { local n=0; while read -r w; do [ -e "$PCGEN_CACHE/sha256/$w" ] && n=$((n + 1)); done <"$tmp/wheels"; echo $n; }
 
 check "the sets' $(wc -l <"$tmp/wheels") wheels are in the test cache before" test "$(wheels_present)" -eq "$(wc -l <"$tmp/wheels")"
@@ -60,14 +60,18 @@ check "no wheel of the tags' sets is left in the cache" test "$(wheels_present)"
 check "no layer tar is left in the cache" test -z "$(find "$PCGEN_CACHE/layers" -name '*.tar' 2>/dev/null)"
 for t in "${tags[@]}"; do
   layout=build/oci/$t
-  check "$t: build/oci/$t holds no layer blob" test -z "$(find "$layout/blobs" -type f -size +1M 2>/dev/null)"
+  check "$t: build/oci/$t holds its index and config but no layer blob" \
+    test -f "$layout/index.json" -a -n "$(find "$layout/blobs" -type f 2>/dev/null)" -a -z "$(find "$layout/blobs" -type f -size +1M 2>/dev/null)"
   check "$t: build/context/$t is gone" test ! -e "build/context/$t"
   ref=$(plan | jq -r --arg t "$t" '.tags[] | select(.tag == $t) | .image')
-  cfg=$(jq -r '.manifests[0].digest' "$layout/index.json" | sed 's/^sha256://' | xargs -I{} jq -r .config.digest "$layout/blobs/sha256/{}")
-  rec=$(jq -r .image_id "results/builds/$t.json")
-  check "$t: the engine's image is the layout's config ($cfg) and the build record's" \
-    test "$(docker image inspect -f '{{.Id}}' "$ref")" = "$cfg" -a "$rec" = "$cfg"
+  cfg=$(jq -r '.manifests[0].digest' "$layout/index.json" 2>/dev/null | sed 's/^sha256://' |
+    xargs -r -I{} jq -r .config.digest "$layout/blobs/sha256/{}")
+  rec=$(jq -r .image_id "results/builds/$t.json" 2>/dev/null)
+  id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null)
+  check "$t: the engine's image ($id) is the layout's config and the build record's" \
+    test -n "$cfg" -a "$id" = "$cfg" -a "$rec" = "$cfg"
   check "$t: pcgen certify" "$PCGEN" certify --matrix "$tmp/matrix.yaml" "$t"
+  check "$t: its certificate passes" jq -e '.result == "certified"' "results/certificates/$id.json"
 done
 check "the untagged images of the one-layer loads are gone" \
   test "$(docker images -q --no-trunc -f dangling=true | sort | comm -13 <(echo "$dangling_before") - | wc -l)" -eq 0
