@@ -40,7 +40,7 @@ static const char build_usage[]
       "  -j, --jobs N  run up to N docker builds at once (1 to 64, default 1)\n"
       "  --offline     use only the cache\n"
       "  --lean        for a CI runner with little disk (docs/building.md, \"Lean builds (CI)\"): once\n"
-      "                every layout is written the tags' wheels leave the cache, and each layer's tar\n"
+      "                every layer is made the tags' wheels leave the cache, and each layer's tar\n"
       "                leaves the cache and build/ once the engine holds it (layers are loaded one at\n"
       "                a time); tags are built one after another. The images stay in the engine; a\n"
       "                next build fetches and stages again. Not with --engine docker\n"
@@ -319,9 +319,9 @@ lean_fail (struct build_ctx *c, size_t j, struct strbuf *err)
 }
 
 /* --lean (evict.h), in this thread, one tag at a time, a runtime before the tags built on it:
-   every layout first (a devel layout links its runtime's tars, and its ldconfig layer reads
-   them), then the wheels leave the cache, then each tag goes into the engine a layer at a time,
-   each tar leaving once the engine holds it. Returns 0: no signal handler is installed, Ctrl-C
+   the wheels leave the cache (every layer is made), every layout is written (a devel layout
+   links its runtime's tars, and its ldconfig layer reads them), then each tag goes into the
+   engine a layer at a time, each tar leaving once the engine holds it. Returns 0: no signal handler is installed, Ctrl-C
    ends pcgen as it ends any program. */
 static int
 lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_state *initial, const struct lockfile *lf,
@@ -336,6 +336,13 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
   struct strbuf err = STRBUF_INIT;
   struct evict ev = EVICT_INIT;
   progress_live (&c->prog);
+  /* every layer is made: the wheels go before the layouts are written (the ldconfig layers
+     stage copies of the libraries under CACHE/tmp: not on top of the wheels) */
+  for (size_t j = 0; j < nj; j++)
+    if (initial[j] == JOB_PENDING)
+      written[nw++] = &c->p->tags[c->tag[j]];
+  if (nw && evict_wheels (&ev, lf, o->lock, written, nw, &err) < 0)
+    progress_note (&c->prog, stderr, "pcgen: warning: --lean: the wheels stay in the cache: %s", err.buf);
   for (int pass = 0; pass < 2; pass++) /* tags FROM the base, then those FROM a runtime */
     for (size_t j = 0; j < nj; j++)
       {
@@ -358,11 +365,7 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
           }
         ok[j] = 1;
         layouts[j] = xasprintf (OCI_DIR "/%s", t->name);
-        written[nw++] = t;
       }
-  strbuf_reset (&err);
-  if (nw && evict_wheels (&ev, lf, o->lock, written, nw, &err) < 0)
-    progress_note (&c->prog, stderr, "pcgen: warning: --lean: the wheels stay in the cache: %s", err.buf);
   for (int pass = 0; pass < 2; pass++)
     for (size_t j = 0; j < nj; j++)
       {

@@ -1,9 +1,10 @@
 /* evict.h: `pcgen build --lean`, a build that keeps on disk only what the next step needs, for
    CI runners with little disk (docs/building.md, "Lean builds (CI)"). cmd_build.c calls it:
-     1. every tag's wheels and layers are made as usual (stage.h), every tag's layout written
-        (build/oci/<tag>: its layer blobs are hard links to the cache's tars)
-     2. evict_wheels: the files of the built tags' lock sets (wheels, nvcc archives) leave the cache (each was
-        verified by its sha256 when it was fetched, and every layer made from it is made)
+     1. every tag's wheels and layers are made as usual (stage.h)
+     2. evict_wheels: the files of the built tags' lock sets (wheels, nvcc archives) leave the
+        cache (each was verified by its sha256 when fetched, every layer made from it is made);
+        then every tag's layout is written (build/oci/<tag>: its layer blobs are hard links to
+        the cache's tars)
      3. evict_load, per tag, runtime before devel: the layers the engine lacks are loaded one at a
         time, each as an untagged image of the layers up to it (the engine then needs a
         temporary copy of one layer, not of the whole image: engine 20.10's docker load unpacks
