@@ -7,9 +7,10 @@
 #             Debian's docker-registry on 127.0.0.1 (as tests/registry/run.sh starts it)
 #   cache     PCGEN_CACHE=$JOB_DIR/cache (default JOB_DIR=/tmp/cidisk-job), made empty first;
 #             never the shared ~/.cache/pytorch-cuda
-#   engine    a private dockerd (its own --data-root, exec-root and socket under JOB_DIR, no
-#             bridge), so the job starts from an empty engine as a runner does, and every image
-#             it makes goes away with it; the machine's engine and its images are not touched
+#   engine    a private dockerd (its own --data-root, exec-root and socket under JOB_DIR, its own
+#             bridge pcgenjob0, no iptables), so the job starts from an empty engine as a runner
+#             does, and every image it makes goes away with it; the machine's engine, its images
+#             and its docker0 are not touched
 #   sampled   every 2 s: `df` of the file system holding the cache and the private data root
 #             (other processes on the same disk move it: noise), and the undisturbed per-path
 #             sizes: du of the cache, of build/oci + build/context (hard links counted once),
@@ -59,13 +60,18 @@ cleanup() {
   # the private engine's overlay mounts, if any survived it
   grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   [ -n "${JOB_KEEP:-}" ] || rm -rf "$work"
+  ip link del pcgenjob0 2>/dev/null || true
   rm -rf build/oci build/context
 }
 trap cleanup EXIT
 
 # --- the private engine
+# Its own bridge: with --bridge=none dockerd deletes docker0 (moby daemon_unix.go,
+# removeDefaultBridgeInterface), the machine engine's bridge, and every `docker run` there fails.
+bridge=pcgenjob0
+ip link show "$bridge" >/dev/null 2>&1 || { ip link add "$bridge" type bridge && ip addr add 10.213.0.1/24 dev "$bridge" && ip link set "$bridge" up; }
 dockerd --data-root "$work/docker" --exec-root "$work/exec" --pidfile "$work/dockerd.pid" \
-  -H "$DOCKER_HOST" --bridge=none --iptables=false --ip-masq=false \
+  -H "$DOCKER_HOST" --bridge="$bridge" --iptables=false --ip-masq=false \
   --containerd-namespace cidisk-job --containerd-plugins-namespace cidisk-job-plugins \
   >"$work/dockerd.log" 2>&1 &
 dockerd_pid=$!
