@@ -461,10 +461,10 @@ docker_image (const struct ptag *t, const char *base_ref, const char *ctx, unsig
   return rc != 0 ? -1 : 0;
 }
 
-/* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */
+/* build/oci/<tag>, written from the context ctx (image_writer.h). */
 static int
-write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl,
-             const struct build_watch *w, struct strbuf *err)
+write_layout (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl, struct writer_result *r,
+              struct strbuf *err)
 {
   cleanup_free char *tar = NULL;
   char sha[SHA256_HEX_LEN + 1] = "";
@@ -474,13 +474,22 @@ write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l
   cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   cleanup_free char *parent = t->runtime ? xasprintf (OCI_DIR "/%s", t->runtime->name) : NULL;
   struct writer_input in = { t->ref, recipe, ctx, tar, sha, parent, l, nl, out };
+  return image_write (&in, r, err);
+}
+
+/* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */
+static int
+write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl,
+             const struct build_watch *w, struct strbuf *err)
+{
   struct writer_result r;
   if (w && w->phase)
     w->phase (w->ctx, "writing", NULL);
-  if (image_write (&in, &r, err) < 0)
+  if (write_layout (t, ctx, l, nl, &r, err) < 0)
     return -1;
   if (w && w->phase)
     w->phase (w->ctx, "loading", NULL);
+  cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   return image_load (out, &r, t->ref, err);
 }
 
@@ -529,15 +538,10 @@ build_image (enum build_engine engine, const struct ptag *t, const char *base_re
 int
 build_write (const struct ptag *t, const struct staged_layer *l, size_t nl, struct writer_result *wr, struct strbuf *err)
 {
-  cleanup_free char *ctx = NULL, *tar = NULL;
-  char sha[SHA256_HEX_LEN + 1] = "";
-  if (build_context (t, l, nl, &ctx, NULL, err) < 0 || (!t->runtime && base_rootfs (t->base, 1, &tar, sha, err) < 0))
+  cleanup_free char *ctx = NULL;
+  if (build_context (t, l, nl, &ctx, NULL, err) < 0)
     return -1;
-  cleanup_free char *recipe = xasprintf ("images/%s/Dockerfile", t->name);
-  cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
-  cleanup_free char *parent = t->runtime ? xasprintf (OCI_DIR "/%s", t->runtime->name) : NULL;
-  struct writer_input in = { t->ref, recipe, ctx, tar, sha, parent, l, nl, out };
-  return image_write (&in, wr, err);
+  return write_layout (t, ctx, l, nl, wr, err);
 }
 
 int

@@ -321,8 +321,8 @@ lean_fail (struct build_ctx *c, size_t j, struct strbuf *err)
 /* --lean (evict.h), in this thread, one tag at a time, a runtime before the tags built on it:
    the wheels leave the cache (every layer is made), every layout is written (a devel layout
    links its runtime's tars, and its ldconfig layer reads them), then each tag goes into the
-   engine a layer at a time, each tar leaving once the engine holds it. Returns 0: no signal handler is installed, Ctrl-C
-   ends pcgen as it ends any program. */
+   engine a layer at a time, each tar leaving once the engine holds it. Returns 0: no signal
+   handler is installed, Ctrl-C ends pcgen as it ends any program. */
 static int
 lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_state *initial, const struct lockfile *lf,
             const struct build_opts *o)
