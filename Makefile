@@ -32,7 +32,7 @@ help:
 	@echo "make check-tsan  the build -j scheduler, unit and suite (tests/jobs), under ThreadSanitizer"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j; bench/results.txt"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, one CI job's disk; bench/results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
@@ -156,6 +156,7 @@ bench: bin/pcgen bin/pytorch-cuda-verify
 	bench/images.sh
 	bench/publish.sh
 	bench/jobs.sh
+	bench/job.sh 2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel
 
 clean:
 	rm -rf build bin

@@ -461,10 +461,10 @@ docker_image (const struct ptag *t, const char *base_ref, const char *ctx, unsig
   return rc != 0 ? -1 : 0;
 }
 
-/* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */
+/* build/oci/<tag>, written from the context ctx (image_writer.h). */
 static int
-write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl,
-             const struct build_watch *w, struct strbuf *err)
+write_layout (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl, struct writer_result *r,
+              struct strbuf *err)
 {
   cleanup_free char *tar = NULL;
   char sha[SHA256_HEX_LEN + 1] = "";
@@ -474,14 +474,47 @@ write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l
   cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   cleanup_free char *parent = t->runtime ? xasprintf (OCI_DIR "/%s", t->runtime->name) : NULL;
   struct writer_input in = { t->ref, recipe, ctx, tar, sha, parent, l, nl, out };
+  return image_write (&in, r, err);
+}
+
+/* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */
+static int
+write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l, size_t nl,
+             const struct build_watch *w, struct strbuf *err)
+{
   struct writer_result r;
   if (w && w->phase)
     w->phase (w->ctx, "writing", NULL);
-  if (image_write (&in, &r, err) < 0)
+  if (write_layout (t, ctx, l, nl, &r, err) < 0)
     return -1;
   if (w && w->phase)
     w->phase (w->ctx, "loading", NULL);
+  cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   return image_load (out, &r, t->ref, err);
+}
+
+/* The image is in the engine: its ID and size, the aliases, the record. */
+static int
+finish (const struct ptag *t, const char *base_ref, const struct staged_layer *l, size_t nl, const char *inputs,
+        const struct build_watch *w, const struct timespec *t0, struct build_result *r, struct strbuf *err)
+{
+  struct strbuf id = STRBUF_INIT;
+  docker_image_id (t->ref, &id);
+  r->image_id = strbuf_detach (&id, NULL);
+  r->size = docker_image_size (t->ref);
+  const char *repo_end = strrchr (t->ref, ':');
+  if (t->naliases && w && w->phase)
+    w->phase (w->ctx, "tagging", NULL);
+  for (size_t i = 0; i < t->naliases; i++)
+    {
+      cleanup_free char *alias = xasprintf ("%.*s:%s", (int) (repo_end - t->ref), t->ref, t->aliases[i]);
+      const char *tag_argv[] = { "docker", "tag", t->ref, alias, NULL };
+      if (docker_run (tag_argv, NULL, err) < 0)
+        return -1;
+    }
+  r->seconds = since (t0);
+  r->status = "built";
+  return write_record (t, r, inputs, base_ref, l, nl, err);
 }
 
 int
@@ -499,23 +532,28 @@ build_image (enum build_engine engine, const struct ptag *t, const char *base_re
     return -1;
   if (engine == ENGINE_DOCKER && docker_image (t, base_ref, ctx, ctx_bytes, w, err) < 0)
     return -1;
-  struct strbuf id = STRBUF_INIT;
-  docker_image_id (t->ref, &id);
-  r->image_id = strbuf_detach (&id, NULL);
-  r->size = docker_image_size (t->ref);
-  const char *repo_end = strrchr (t->ref, ':');
-  if (t->naliases && w && w->phase)
-    w->phase (w->ctx, "tagging", NULL);
-  for (size_t i = 0; i < t->naliases; i++)
-    {
-      cleanup_free char *alias = xasprintf ("%.*s:%s", (int) (repo_end - t->ref), t->ref, t->aliases[i]);
-      const char *tag_argv[] = { "docker", "tag", t->ref, alias, NULL };
-      if (docker_run (tag_argv, NULL, err) < 0)
-        return -1;
-    }
-  r->seconds = since (&t0);
-  r->status = "built";
-  return write_record (t, r, inputs, base_ref, l, nl, err);
+  return finish (t, base_ref, l, nl, inputs, w, &t0, r, err);
+}
+
+int
+build_write (const struct ptag *t, const struct staged_layer *l, size_t nl, struct writer_result *wr, struct strbuf *err)
+{
+  cleanup_free char *ctx = NULL;
+  if (build_context (t, l, nl, &ctx, NULL, err) < 0)
+    return -1;
+  return write_layout (t, ctx, l, nl, wr, err);
+}
+
+int
+build_finish (const struct ptag *t, const char *base_ref, const struct staged_layer *l, size_t nl,
+              const struct writer_result *wr, const char *inputs, struct build_result *r, struct strbuf *err)
+{
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
+  if (image_load (out, wr, t->ref, err) < 0)
+    return -1;
+  return finish (t, base_ref, l, nl, inputs, NULL, &t0, r, err);
 }
 
 void

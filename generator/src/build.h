@@ -79,6 +79,16 @@ int build_image (enum build_engine engine, const struct ptag *t, const char *bas
                  const struct staged_layer *l, size_t nl, const char *inputs_digest,
                  const struct build_watch *w, struct build_result *r, struct strbuf *err);
 
+/* build_image's two halves with the image writer, for `pcgen build --lean` (evict.h), which
+   writes every tag's layout before it loads any: build/context/<tag> and build/oci/<tag>, then
+   (after evict_load has put the layers in the engine) the image itself, the aliases and the
+   record. Return 0, or -1 with err. */
+struct writer_result;
+int build_write (const struct ptag *t, const struct staged_layer *l, size_t nl, struct writer_result *wr,
+                 struct strbuf *err);
+int build_finish (const struct ptag *t, const char *base_ref, const struct staged_layer *l, size_t nl,
+                  const struct writer_result *wr, const char *inputs, struct build_result *r, struct strbuf *err);
+
 void build_result_release (struct build_result *r);
 
 #define VERIFIER_BINARY "bin/pytorch-cuda-verify"

@@ -5,7 +5,9 @@
 #include "build.h"
 #include "cmd.h"
 #include "docker.h"
+#include "evict.h"
 #include "exitcode.h"
+#include "image_writer.h"
 #include "jobs.h"
 #include "lock.h"
 #include "nvcc_source.h"
@@ -24,7 +26,7 @@
 #include <unistd.h>
 
 static const char build_usage[]
-    = "usage: pcgen build [-j N] [--offline] [--engine writer|docker] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen build [-j N] [--offline] [--lean] [--engine writer|docker] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
       "Build the images of the tags (default: every tag whose torch wheel has a source): fetch and\n"
       "verify the pinned wheels, make the deterministic layers (cached, shared by tags), write the\n"
       "image that images/<tag>/Dockerfile describes (OCI layout in build/oci/<tag>, docker load;\n"
@@ -37,6 +39,11 @@ static const char build_usage[]
       "and tags nothing more.\n"
       "  -j, --jobs N  run up to N docker builds at once (1 to 64, default 1)\n"
       "  --offline     use only the cache\n"
+      "  --lean        for a CI runner with little disk (docs/building.md, \"Lean builds (CI)\"): once\n"
+      "                every layer is made the tags' wheels leave the cache, and each layer's tar\n"
+      "                leaves the cache and build/ once the engine holds it (layers are loaded one at\n"
+      "                a time); tags are built one after another. The images stay in the engine; a\n"
+      "                next build fetches and stages again. Not with --engine docker\n"
       "  --engine E    writer (default: pcgen writes the image, same ID on every machine) or docker\n"
       "                (docker build of images/<tag>/Dockerfile, as bake and BuildKit users build it)\n"
       "exit: 0 every selected tag built or up to date, 1 invalid input, 2 usage, 3 a build failed,\n"
@@ -45,6 +52,7 @@ static const char build_usage[]
 struct build_opts
 {
   int offline;
+  int lean;
   int jobs;
   enum build_engine engine;
   const char *matrix, *lock;
@@ -69,6 +77,7 @@ parse (int argc, char **argv, struct build_opts *o)
 {
   static const struct option opts[] = { { "offline", no_argument, NULL, 'o' }, { "matrix", required_argument, NULL, 'm' },
                                         { "lock", required_argument, NULL, 'l' }, { "jobs", required_argument, NULL, 'j' }, { "engine", required_argument, NULL, 'e' },
+                                        { "lean", no_argument, NULL, 'L' },
                                         { "help", no_argument, NULL, 'h' }, { 0 } };
   int c;
   optind = 1;
@@ -100,6 +109,9 @@ parse (int argc, char **argv, struct build_opts *o)
           }
         o->engine = strcmp (optarg, "docker") == 0 ? ENGINE_DOCKER : ENGINE_WRITER;
         break;
+      case 'L':
+        o->lean = 1;
+        break;
       case 'h':
         fputs (build_usage, stdout);
         return 1;
@@ -107,6 +119,12 @@ parse (int argc, char **argv, struct build_opts *o)
         fputs (build_usage, stderr);
         return -1;
       }
+  if (o->lean && o->engine == ENGINE_DOCKER)
+    {
+      error ("--lean needs the image writer: docker build keeps its own copies (--engine docker)");
+      fputs (build_usage, stderr);
+      return -1;
+    }
   o->patterns = argv + optind;
   o->npatterns = (size_t) (argc - optind);
   return 0;
@@ -292,6 +310,118 @@ run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_stat
 }
 
 static void
+lean_fail (struct build_ctx *c, size_t j, struct strbuf *err)
+{
+  c->res[j].status = "failed";
+  c->res[j].why = strbuf_detach (err, NULL);
+  progress_phase (&c->prog, j, "failed", NULL);
+  progress_note (&c->prog, stderr, "pcgen: error: %s: %s", c->p->tags[c->tag[j]].name, c->res[j].why);
+}
+
+/* --lean (evict.h), in this thread, one tag at a time, a runtime before the tags built on it:
+   the wheels leave the cache (every layer is made), every layout is written (a devel layout
+   links its runtime's tars, and its ldconfig layer reads them), then each tag goes into the
+   engine a layer at a time, each tar leaving once the engine holds it. Returns 0: no signal
+   handler is installed, Ctrl-C ends pcgen as it ends any program. */
+static int
+lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_state *initial, const struct lockfile *lf,
+            const struct build_opts *o)
+{
+  struct writer_result *wr = xcalloc (nj + 1, sizeof *wr);
+  int *ok = xcalloc (nj + 1, sizeof *ok);
+  const struct ptag **written = xcalloc (nj + 1, sizeof *written);
+  char **layouts = xcalloc (nj + 1, sizeof *layouts);
+  const char **later = xcalloc (nj + 1, sizeof *later);
+  size_t nw = 0;
+  struct strbuf err = STRBUF_INIT;
+  struct evict ev = EVICT_INIT;
+  progress_live (&c->prog);
+  /* every layer is made: the wheels go before the layouts are written (the ldconfig layers
+     stage copies of the libraries under CACHE/tmp: not on top of the wheels) */
+  for (size_t j = 0; j < nj; j++)
+    if (initial[j] == JOB_PENDING)
+      written[nw++] = &c->p->tags[c->tag[j]];
+  if (nw && evict_wheels (&ev, lf, o->lock, written, nw, &err) < 0)
+    progress_note (&c->prog, stderr, "pcgen: warning: --lean: the wheels stay in the cache: %s", err.buf);
+  for (int pass = 0; pass < 2; pass++) /* tags FROM the base, then those FROM a runtime */
+    for (size_t j = 0; j < nj; j++)
+      {
+        const struct ptag *t = &c->p->tags[c->tag[j]];
+        if (initial[j] != JOB_PENDING || (dep[j] == JOBS_NO_DEP) != (pass == 0))
+          continue;
+        if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
+          {
+            c->res[j].status = "skipped: runtime failed";
+            progress_phase (&c->prog, j, "skipped", "runtime failed");
+            continue;
+          }
+        progress_phase (&c->prog, j, "writing", NULL);
+        progress_draw (&c->prog);
+        strbuf_reset (&err);
+        if (build_write (t, c->layers[j], c->nlayers[j], &wr[j], &err) < 0)
+          {
+            lean_fail (c, j, &err);
+            continue;
+          }
+        ok[j] = 1;
+        layouts[j] = xasprintf (OCI_DIR "/%s", t->name);
+      }
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t j = 0; j < nj; j++)
+      {
+        const struct ptag *t = &c->p->tags[c->tag[j]];
+        if (!ok[j] || (dep[j] == JOBS_NO_DEP) != (pass == 0))
+          continue;
+        if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
+          {
+            c->res[j].status = "skipped: runtime failed";
+            progress_phase (&c->prog, j, "skipped", "runtime failed");
+            ok[j] = 0;
+            continue;
+          }
+        size_t nlater = 0;
+        for (size_t q = 0; q < nj; q++)
+          if (ok[q] && q != j && c->res[q].status == NULL && (pass == 0 || dep[q] != JOBS_NO_DEP))
+            later[nlater++] = layouts[q];
+        progress_phase (&c->prog, j, "loading", "a layer at a time");
+        progress_draw (&c->prog);
+        strbuf_reset (&err);
+        cleanup_free char *ctx = xasprintf ("build/context/%s", t->name);
+        cleanup_free char *inputs = build_inputs_digest (ENGINE_WRITER, t, c->base_ref, c->layers[j], c->nlayers[j], &err);
+        int rc = inputs ? 0 : -1;
+        int fresh = inputs && build_up_to_date (t, inputs, &c->res[j]);
+        if (rc == 0)
+          rc = evict_load (&ev, layouts[j], later, nlater, ctx, &err);
+        if (rc == 0 && !fresh)
+          rc = build_finish (t, c->base_ref, c->layers[j], c->nlayers[j], &wr[j], inputs, &c->res[j], &err);
+        if (rc < 0)
+          {
+            ok[j] = 0;
+            lean_fail (c, j, &err);
+            continue;
+          }
+        if (fresh)
+          progress_phase (&c->prog, j, "up to date", NULL);
+        else
+          progress_phase (&c->prog, j, "done", "image %.12s", c->res[j].image_id && strlen (c->res[j].image_id) > 7 ? c->res[j].image_id + 7 : "-");
+      }
+  evict_finish (&ev);
+  progress_end (&c->prog);
+  char freed[32];
+  progress_format_bytes (ev.freed, freed, sizeof freed);
+  printf ("build --lean: %s left the cache and build/; %u layers loaded one at a time\n", freed, ev.loaded);
+  for (size_t j = 0; j < nj; j++)
+    free (layouts[j]);
+  free (layouts);
+  free (later);
+  free (written);
+  free (ok);
+  free (wr);
+  strbuf_release (&err);
+  return 0;
+}
+
+static void
 summary (const struct build_ctx *c, size_t nj)
 {
   printf ("%-36s %-19s %9s %8s  %s\n", "TAG", "IMAGE ID", "SIZE", "TIME", "STATUS");
@@ -311,7 +441,7 @@ summary (const struct build_ctx *c, size_t nj)
 int
 cmd_build (int argc, char **argv)
 {
-  struct build_opts o = { 0, 1, ENGINE_WRITER, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
+  struct build_opts o = { 0, 0, 1, ENGINE_WRITER, DEFAULT_MATRIX, DEFAULT_LOCK, NULL, 0 };
   int r = parse (argc, argv, &o);
   if (r)
     return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -414,7 +544,7 @@ cmd_build (int argc, char **argv)
       progress_phase (&c.prog, j, "queued", NULL);
     }
 
-  int signals = run_jobs (&c, nj, dep, initial, o.jobs);
+  int signals = o.lean ? lean_build (&c, nj, dep, initial, &lf, &o) : run_jobs (&c, nj, dep, initial, o.jobs);
   summary (&c, nj);
   size_t failed = 0;
   for (size_t j = 0; j < nj; j++)

@@ -696,3 +696,9 @@ image_load (const char *layout, const struct writer_result *w, const char *ref, 
   strbuf_release (&got);
   return rc;
 }
+
+size_t
+image_present_prefix (const struct oci_image *img)
+{
+  return present_prefix (img);
+}

@@ -53,4 +53,8 @@ int image_write (const struct writer_input *in, struct writer_result *r, struct 
    with err (docker's own message). */
 int image_load (const char *layout, const struct writer_result *w, const char *ref, struct strbuf *err);
 
+/* How many of img's bottom layers the engine holds already (as chains: see image_writer.c). */
+struct oci_image;
+size_t image_present_prefix (const struct oci_image *img);
+
 #endif

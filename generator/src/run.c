@@ -228,3 +228,55 @@ run_describe (const char *const *argv, struct strbuf *out)
         strbuf_addf (out, "'%s'", argv[i]);
     }
 }
+
+int
+run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, int *fed, struct strbuf *said)
+{
+  int in[2];
+  int out = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (out < 0 || pipe2 (in, O_CLOEXEC) < 0)
+    {
+      int e = errno;
+      if (out >= 0)
+        close (out);
+      errno = e;
+      return -1;
+    }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2 (&fa, out, 1);
+  posix_spawn_file_actions_adddup2 (&fa, out, 2);
+  pid_t pid;
+  int e = posix_spawnp (&pid, argv[0], &fa, NULL, (char *const *) argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (in[0]);
+  if (e != 0)
+    {
+      close (in[1]);
+      close (out);
+      errno = e;
+      return -1;
+    }
+  /* the program ending early must be an error of feed, not a SIGPIPE that ends pcgen: SIGPIPE
+     goes to the thread that wrote, so this thread blocks it and takes a pending one back */
+  sigset_t pipe_set, old_mask;
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
+  *fed = feed (in[1], ctx);
+  close (in[1]);
+  struct timespec zero = { 0, 0 };
+  while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE)
+    ;
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  int rc = wait_exit (pid);
+  char buf[4096];
+  lseek (out, 0, SEEK_SET);
+  for (ssize_t n; (n = read (out, buf, sizeof buf)) > 0;)
+    strbuf_add (said, buf, (size_t) n);
+  close (out);
+  while (said->len && said->buf[said->len - 1] == '\n')
+    said->buf[--said->len] = '\0';
+  return rc;
+}

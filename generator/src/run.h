@@ -39,6 +39,11 @@ int run_stream (const struct run_stream_opts *o);
    signal handler. Returns how many were signalled. */
 int run_stop_all (int sig);
 
+/* Run argv with feed (ctx) writing its standard input to fd (`docker load`); feed's return goes
+   to *fed. Its stdout and stderr together into said (trailing newlines dropped). Returns the
+   exit status as run_command does, or -1 with errno when it could not be started. */
+int run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, int *fed, struct strbuf *said);
+
 /* "a b 'c d'": the command for messages (never for a shell). */
 void run_describe (const char *const *argv, struct strbuf *out);
 

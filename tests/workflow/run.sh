@@ -6,8 +6,10 @@
 #     `outputs:` expose, and build's strategy.matrix is fromJSON(needs.plan.outputs.<that key>)
 #   - what `pcgen plan --github` prints on the repository's matrix.yaml is one line of JSON
 #     {"include": [...]} whose entries have every matrix.<field> the build job uses
-#   - build runs on vars.GPU_RUNNER (default ubuntu-latest), fail-fast false, caches
-#     ~/.cache/pytorch-cuda keyed on matrix.lock, uploads artifacts, publishes with --to
+#   - build runs on vars.GPU_RUNNER (default ubuntu-latest), fail-fast false, uploads artifacts,
+#     publishes with --to; it fetches, then runs `bin/pcgen build --lean` (flags pcgen build --help
+#     documents), does not actions/cache ~/.cache/pytorch-cuda (the pinned wheels, 10.6 GB, are
+#     over GitHub's 10 GB), and its timeout-minutes is 30 to 120 (one job measured, with margin)
 #   - secrets appear only as values in env: blocks, never in run: scripts or elsewhere
 #   - every `bin/pcgen SUB` the workflow runs exists: `pcgen SUB --help` exits 0
 # .github/workflows/kb.yml: a weekly cron (and workflow_dispatch), read-only permissions, pcgen
@@ -76,6 +78,10 @@ def pcgen_subcommands(doc):
             subs.update(re.findall(r"bin/pcgen\s+([a-z-]+)", s))
     return subs
 
+# One job's measured time with margin (bench/job.sh, BENCHMARKS.md "One CI job"): a timeout below
+# TIMEOUT_MIN would stop a normal job, one above TIMEOUT_MAX leaves a stuck one running for hours.
+TIMEOUT_MIN, TIMEOUT_MAX = 30, 120
+
 def structure(doc):
     """The structural checks; returns a list of what is wrong (empty: all good)."""
     wrong = []
@@ -112,10 +118,19 @@ def structure(doc):
          "build runs on ${{ vars.GPU_RUNNER || 'ubuntu-latest' }}")
     steps = [s for s in build.get("steps", []) if isinstance(s, dict)]
     uses = lambda a: [s for s in steps if str(s.get("uses", "")).startswith(a)]
-    caches = uses("actions/cache@")
-    need(caches and "~/.cache/pytorch-cuda" in str(caches[0].get("with", {}).get("path", ""))
-         and "hashFiles('matrix.lock')" in str(caches[0].get("with", {}).get("key", "")),
-         "build caches ~/.cache/pytorch-cuda keyed on hashFiles('matrix.lock')")
+    # The wheels matrix.lock pins (10.6 GB) do not fit GitHub's 10 GB cache, and build --lean
+    # empties the pcgen cache: no job caches it (docs/publishing.md, "CI: .github/workflows/images.yml").
+    need(not [c for c in uses("actions/cache@") if "pytorch-cuda" in str(c.get("with", {}).get("path", ""))],
+         "build does not cache ~/.cache/pytorch-cuda (over GitHub's 10 GB; --lean empties it)")
+    builds = [s for s in steps if re.search(r"bin/pcgen build\b", str(s.get("run", "")))]
+    need(builds and all(re.search(r"bin/pcgen build\s+(\S+\s+)*--lean\b", str(s["run"])) for s in builds),
+         "build runs bin/pcgen build --lean (a standard runner's 14 GB)")
+    fetch_at = [i for i, s in enumerate(steps) if re.search(r"bin/pcgen fetch\b", str(s.get("run", "")))]
+    build_at = [i for i, s in enumerate(steps) if s in builds]
+    need(fetch_at and build_at and fetch_at[0] < build_at[0], "build fetches before it builds (one download)")
+    tm = build.get("timeout-minutes")
+    need(isinstance(tm, int) and TIMEOUT_MIN <= tm <= TIMEOUT_MAX,
+         "build's timeout-minutes is %d to %d (BENCHMARKS.md, \"One CI job\"), not %r" % (TIMEOUT_MIN, TIMEOUT_MAX, tm))
     need(len(uses("actions/upload-artifact@")) >= 2, "build uploads results and the publish report")
     text = "\n".join(runs(build))
     for sub in ("lock", "fetch", "build", "certify"):
@@ -195,10 +210,26 @@ def other_output(d):
     d["jobs"]["build"]["strategy"]["matrix"] = "${{ fromJSON(needs.plan.outputs.tags) }}"
 def no_needs(d):
     d["jobs"]["publish"]["needs"] = "plan"
+def not_lean(d):
+    for st in d["jobs"]["build"]["steps"]:
+        if "bin/pcgen build" in str(st.get("run", "")):
+            st["run"] = st["run"].replace("--lean ", "")
+def cached(d):
+    d["jobs"]["build"]["steps"].insert(3, {"uses": "actions/cache@v4", "with": {
+        "path": "~/.cache/pytorch-cuda", "key": "pcgen-${{ hashFiles('matrix.lock') }}"}})
+def hours(d):
+    d["jobs"]["build"]["timeout-minutes"] = 240
 broken(inline_secret, "a secret inlined in run:")
 broken(secret_in_with, "a secret in with:")
 broken(other_output, "a matrix from an output plan does not expose")
 broken(no_needs, "publish not needing build")
+broken(not_lean, "a build without --lean")
+broken(cached, "an actions/cache of the pcgen cache")
+broken(hours, "a 240-minute timeout")
+# The flags the build step passes are pcgen build's (its --help names each).
+flags = set(re.findall(r"bin/pcgen build((?:\s+--[a-z-]+)*)", "\n".join(runs(build)))[0].split()) if re.search(r"bin/pcgen build", "\n".join(runs(build))) else set()
+h = subprocess.run([PCGEN, "build", "--help"], capture_output=True, text=True).stdout
+check(flags and all(f in h for f in flags), "pcgen build --help documents the build step's flags %s" % sorted(flags))
 d = copy.deepcopy(doc)
 d["jobs"]["build"]["steps"].append({"run": "bin/pcgen frobnicate"})
 r = subprocess.run([PCGEN, "frobnicate", "--help"], capture_output=True, text=True)
