@@ -311,10 +311,13 @@ static json_t *
 package_json (const struct sbom_package *p, const char *id)
 {
   const char *lic = p->license && sbom_license_valid (p->license) ? p->license : NULL;
-  json_t *j = json_pack ("{s:s, s:o, s:o, s:o, s:b, s:o, s:o}", "SPDXID", id, "name", string_or_none (p->name),
+  /* Concluded: pcgen analyses no file, so NOASSERTION; declared: what the package says. */
+  json_t *j = json_pack ("{s:s, s:o, s:o, s:o, s:b, s:s, s:o}", "SPDXID", id, "name", string_or_none (p->name),
                          "versionInfo", string_or_none (p->version), "downloadLocation", string_or_none (p->download),
-                         "filesAnalyzed", 0, "licenseConcluded", string_or_none (lic), "licenseDeclared",
+                         "filesAnalyzed", 0, "licenseConcluded", "NOASSERTION", "licenseDeclared",
                          string_or_none (lic));
+  if (p->file)
+    json_object_set_new (j, "packageFileName", string_or_none (p->file));
   json_object_set_new (j, "copyrightText", json_string ("NOASSERTION"));
   if (p->sha256)
     json_object_set_new (j, "checksums", json_pack ("[{s:s, s:s}]", "algorithm", "SHA256", "checksumValue", p->sha256));
@@ -477,7 +480,8 @@ add_kb_debs (struct pkgs *ps, const struct kb_deb *d, size_t n)
       const char *mirror = d[i].archive && strcmp (d[i].archive, "debian-security") == 0 ? DEFAULT_DEBIAN_SECURITY_MIRROR
                                                                                          : DEFAULT_DEBIAN_MIRROR;
       push (ps, (struct sbom_package) { SBOM_DEB, d[i].name, d[i].version, own (ps, deb_arch (d[i].path)), d[i].sha256,
-                                        own (ps, xasprintf ("%s/%s", mirror, d[i].path)), NULL });
+                                        own (ps, xasprintf ("%s/%s", mirror, d[i].path)), NULL,
+                                        own (ps, xstrdup (strrchr (d[i].path, '/') ? strrchr (d[i].path, '/') + 1 : d[i].path)) });
     }
 }
 
@@ -562,16 +566,16 @@ add_set (struct pkgs *ps, const struct lockset *s, struct strbuf *err)
           if (wheel_license (path, &lic, err) < 0)
             return -1;
           push (ps, (struct sbom_package) { SBOM_WHEEL, w->name, w->version, NULL, w->sha256,
-                                            own (ps, wheel_url (s, w)), lic ? own (ps, lic) : NULL });
+                                            own (ps, wheel_url (s, w)), lic ? own (ps, lic) : NULL, w->file });
         }
       else if (ends_with (w->file, ".deb"))
         push (ps, (struct sbom_package) { SBOM_DEB, w->name, w->version, own (ps, deb_arch (w->file)), w->sha256,
                                           w->path ? own (ps, xasprintf ("%s/%s", DEFAULT_DEBIAN_MIRROR, w->path)) : NULL,
-                                          NULL });
+                                          NULL, w->file });
       else
         push (ps, (struct sbom_package) { SBOM_NVIDIA, w->name, w->version, NULL, w->sha256,
                                           w->path ? own (ps, xasprintf ("%s/%s", DEFAULT_CUDA_REDIST, w->path)) : NULL,
-                                          NULL });
+                                          NULL, w->file });
     }
   return 0;
 }
@@ -598,9 +602,9 @@ sbom_write_for_tag (const struct ptag *t, const struct lockset *ts, const struct
 
   struct pkgs ps = { 0 };
   push (&ps, (struct sbom_package) { SBOM_BASE, t->base->name, own (&ps, xasprintf ("%.12s", sha)), NULL, sha, NULL,
-                                     NULL });
+                                     NULL, NULL });
   for (size_t i = 0; i < ndp; i++)
-    push (&ps, (struct sbom_package) { SBOM_DPKG, dp[i].name, dp[i].version, dp[i].arch, NULL, NULL, NULL });
+    push (&ps, (struct sbom_package) { SBOM_DPKG, dp[i].name, dp[i].version, dp[i].arch, NULL, NULL, NULL, NULL });
   add_kb_debs (&ps, t->base->toolchain, t->base->ntoolchain);
   if (strcmp (t->flavor, "devel") == 0)
     add_kb_debs (&ps, t->base->buildtools, t->base->nbuildtools);

@@ -39,7 +39,8 @@ struct sbom_package
   const char *arch;     /* SBOM_DEB/SBOM_DPKG: "amd64", "all"; NULL: amd64 */
   const char *sha256;   /* NULL: none known (dpkg status has none) */
   const char *download; /* a URL, or NULL: NOASSERTION */
-  const char *license;  /* a valid SPDX expression (sbom_license_valid), or NULL: NOASSERTION */
+  const char *license;  /* declared: a valid SPDX expression (sbom_license_valid), or NULL: NOASSERTION */
+  const char *file;     /* the file pcgen took (packageFileName), or NULL */
 };
 
 struct sbom_input
