@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "fsutil.h"
 #include "http.h"
+#include "layer.h"
 #include "lazywheel.h"
 #include "nvcc_source.h"
 #include "oci.h"
@@ -161,38 +162,13 @@ sbom_license_valid (const char *s)
   return *l.p == '\0';
 }
 
-/* The value of the header field `name` (first occurrence, header only: up to the first empty
-   line), trimmed; NULL when absent. Continuation lines (RFC 822) end the value. */
-static char *
-header_field (const char *meta, const char *name)
-{
-  size_t nl = strlen (name);
-  for (const char *p = meta; p && *p && *p != '\n' && !(p[0] == '\r' && p[1] == '\n');)
-    {
-      const char *eol = strchr (p, '\n');
-      size_t len = eol ? (size_t) (eol - p) : strlen (p);
-      if (len > nl && strncasecmp (p, name, nl) == 0 && p[nl] == ':')
-        {
-          const char *v = p + nl + 1;
-          const char *end = p + len;
-          while (v < end && (*v == ' ' || *v == '\t'))
-            v++;
-          while (end > v && isspace ((unsigned char) end[-1]))
-            end--;
-          return xstrndup (v, (size_t) (end - v));
-        }
-      p = eol ? eol + 1 : NULL;
-    }
-  return NULL;
-}
-
 char *
 sbom_metadata_license (const char *metadata)
 {
   static const char *const fields[] = { "License-Expression", "License" };
   for (size_t i = 0; i < ARRAY_SIZE (fields); i++)
     {
-      char *v = header_field (metadata, fields[i]);
+      char *v = metadata_field (metadata, fields[i]);
       if (v && sbom_license_valid (v))
         return v;
       free (v);
@@ -241,8 +217,8 @@ sbom_dpkg_parse (const char *status, struct sbom_dpkg **out, size_t *n)
       const char *end = strstr (p, "\n\n");
       size_t len = end ? (size_t) (end - p) + 1 : strlen (p);
       cleanup_free char *para = xstrndup (p, len);
-      char *name = header_field (para, "Package"), *version = header_field (para, "Version"),
-           *arch = header_field (para, "Architecture"), *st = header_field (para, "Status");
+      char *name = metadata_field (para, "Package"), *version = metadata_field (para, "Version"),
+           *arch = metadata_field (para, "Architecture"), *st = metadata_field (para, "Status");
       if (name && version && st && strcmp (st, "install ok installed") == 0)
         {
           ARRAY_GROW (d, nd + 1, alloc);
