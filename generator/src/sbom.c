@@ -513,10 +513,16 @@ wheel_license (const char *path, char **license, struct strbuf *err)
         close (fd);
       return strbuf_addf (err, "cannot read '%s': %s", path, strerror (e)), -1;
     }
-  void *m = st.st_size > 0 ? mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+  if (st.st_size == 0)
+    {
+      close (fd);
+      return strbuf_addf (err, "'%s' is empty, not a wheel", path), -1;
+    }
+  void *m = mmap (NULL, (size_t) st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int map_errno = errno;
   close (fd);
   if (m == MAP_FAILED)
-    return strbuf_addf (err, "cannot map '%s': %s", path, strerror (errno)), -1;
+    return strbuf_addf (err, "cannot map '%s': %s", path, strerror (map_errno)), -1;
   struct strbuf meta = STRBUF_INIT, e = STRBUF_INIT;
   int rc = lazy_wheel_metadata_memory (m, (size_t) st.st_size, &meta, &e);
   munmap (m, (size_t) st.st_size);
