@@ -73,11 +73,18 @@ struct lexer
   int depth;
 };
 
+/* ASCII letters and digits, whatever the locale says of other bytes. */
+static int
+ascii_alnum (char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 static size_t
 word (const char *p)
 {
   size_t n = 0;
-  while (isalnum ((unsigned char) p[n]) || p[n] == '.' || p[n] == '-')
+  while (ascii_alnum (p[n]) || p[n] == '.' || p[n] == '-')
     n++;
   return n;
 }
@@ -243,7 +250,7 @@ static void
 add_idstring (struct strbuf *sb, const char *s)
 {
   for (; *s; s++)
-    strbuf_addch (sb, isalnum ((unsigned char) *s) || *s == '.' || *s == '-' ? *s : '-');
+    strbuf_addch (sb, ascii_alnum (*s) || *s == '.' || *s == '-' ? *s : '-');
 }
 
 /* purl's percent-encoding: unreserved characters as they are, the rest %XX. */
@@ -251,7 +258,7 @@ static void
 add_purl_part (struct strbuf *sb, const char *s)
 {
   for (; *s; s++)
-    if (isalnum ((unsigned char) *s) || strchr ("-._~", *s))
+    if (ascii_alnum (*s) || (*s && strchr ("-._~", *s)))
       strbuf_addch (sb, *s);
     else
       strbuf_addf (sb, "%%%02X", (unsigned char) *s);
