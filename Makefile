@@ -18,6 +18,7 @@ OBJ      := $(SRC:generator/src/%.c=build/obj/%.o)
 TOBJ     := $(SRC:generator/src/%.c=build/test/%.o)
 UNITBIN  := $(UNIT:generator/tests/unit/%.c=build/test/%)
 FUZZBIN  := $(FUZZ:generator/tests/fuzz/%.c=build/fuzz/%) build/fuzz/fuzz_image
+SPDX_TOOLS := build/spdx-venv/bin/pyspdxtools
 
 .PHONY: all help deps pcgen images check check-tsan test unit fuzz bench clean
 .DELETE_ON_ERROR:
@@ -37,7 +38,7 @@ help:
 
 # Debian packages the build and tests need; quick when everything is present.
 DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
-            jq python3-pip python3-yaml chromium openssh-client python3-websocket
+            jq python3-pip python3-venv python3-yaml chromium openssh-client python3-websocket
 deps: build/.deps
 build/.deps: Makefile
 	@mkdir -p build
@@ -119,9 +120,16 @@ check: build/test/pcgen build/test/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(F
 	@PCGEN=build/test/pcgen VERIFY=build/test/pytorch-cuda-verify FUZZ_BINS="$(FUZZBIN)" \
 	  UNIT_BINS="$(UNITBIN)" tests/run-tests
 
-test: build/test/pcgen build/test/pytorch-cuda-verify bin/pcgen bin/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(FAKES)
+test: build/test/pcgen build/test/pytorch-cuda-verify bin/pcgen bin/pytorch-cuda-verify $(UNITBIN) $(FUZZBIN) $(FAKES) $(SPDX_TOOLS)
 	@PCGEN=build/test/pcgen VERIFY=build/test/pytorch-cuda-verify FUZZ_BINS="$(FUZZBIN)" \
-	  UNIT_BINS="$(UNITBIN)" E2E=1 tests/run-tests
+	  UNIT_BINS="$(UNITBIN)" PYSPDXTOOLS=$(SPDX_TOOLS) E2E=1 tests/run-tests
+
+# The SPDX validator tests/writer runs on the images' SBOMs (docs/sbom.md): PyPI's spdx-tools,
+# pinned, in a virtual environment of its own.
+$(SPDX_TOOLS): | build/.deps
+	rm -rf build/spdx-venv
+	python3 -m venv build/spdx-venv
+	build/spdx-venv/bin/pip install --quiet spdx-tools==0.8.5
 
 # The threads of pcgen build -j under ThreadSanitizer (clang): the scheduler's unit test and
 # tests/jobs/run.sh (fake docker, no engine). A report fails the run (halt_on_error).

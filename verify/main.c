@@ -25,6 +25,8 @@ static const struct check_def defs[] = {
   { "python-gpu", check_python_gpu }, { "user", check_user },
   /* Notebook images only: sshd's effective configuration (sshd.c). */
   { "sshd", check_sshd },
+  /* The image's SPDX bill of materials is there and is this tag's (sbom.c, docs/sbom.md). */
+  { "sbom", check_sbom },
 };
 
 static void
@@ -44,7 +46,7 @@ usage (FILE *out)
            "  --only LIST      run only these checks (comma-separated); the rest are skipped\n"
            "  --help, --version\n\n"
            "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python, python-train,\n"
-           "        python-numpy, python-compile, python-archs, python-gpu, user, sshd\n\n"
+           "        python-numpy, python-compile, python-archs, python-gpu, user, sshd, sbom\n\n"
            "exit codes (when several apply, the highest listed here wins over 1):\n"
            "  0  certified: every check passed or was skipped for a stated reason\n"
            "  1  a check failed (its row names the remedy)\n"
@@ -53,7 +55,8 @@ usage (FILE *out)
            "  4  the driver is too old for this image's CUDA\n\n"
            "environment:\n"
            "  PYTORCH_CUDA_IMAGE_ENV  the image metadata (default " DEFAULT_IMAGE_ENV ")\n"
-           "  PYTORCH_CUDA_IMAGE_ID   the image ID to record in the certificate\n");
+           "  PYTORCH_CUDA_IMAGE_ID   the image ID to record in the certificate\n"
+           "  PYTORCH_CUDA_SBOM       the image's SPDX document (default /usr/share/doc/pytorch-cuda/sbom.spdx.json)\n");
 }
 
 /* Mark the checks named in LIST (comma-separated) as selected; -1 on an unknown name. */
@@ -72,7 +75,7 @@ select_checks (struct check *checks, const char *list)
         {
           pcv_error ("unknown check '%.*s' in --only; checks: driver, runtime, kernel, cublas, "
                      "cudnn, libtorch, python, python-train, python-numpy, python-compile, "
-                     "python-archs, python-gpu, user, sshd",
+                     "python-archs, python-gpu, user, sshd, sbom",
                      (int) len, list);
           return -1;
         }

@@ -130,6 +130,7 @@ void check_python_archs (struct ctx *c, struct check *out);
 void check_python_gpu (struct ctx *c, struct check *out);
 void check_user (struct ctx *c, struct check *out);
 void check_sshd (struct ctx *c, struct check *out);
+void check_sbom (struct ctx *c, struct check *out);
 /* Start the python checks' interpreter early, to run beside the other checks; it runs the
    stages named (python-train, python-numpy, python-compile, python-archs, python-gpu) after
    `import torch`, each printing its own verdict. */

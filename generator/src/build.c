@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "image_writer.h"
 #include "run.h"
+#include "sbom.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -36,7 +37,8 @@ build_inputs_digest (enum build_engine engine, const struct ptag *t, const char 
   struct strbuf sb = STRBUF_INIT;
   cleanup_free char *df = xasprintf ("images/%s/Dockerfile", t->name);
   cleanup_free char *env = xasprintf ("images/%s/image.env", t->name);
-  const char *files[] = { df, env, VERIFIER_BINARY };
+  cleanup_free char *sbom = xasprintf (SBOM_BUILD_FMT, t->name);
+  const char *files[] = { df, env, VERIFIER_BINARY, sbom };
   strbuf_addf (&sb, "base %s\n", base_ref);
   if (engine == ENGINE_WRITER) /* absent for docker build: its records made before stay valid */
     strbuf_addstr (&sb, "engine writer\n");
@@ -135,7 +137,9 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
       || (devel && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0)
       || (notebook && debs_fetch (t->base->notebook, t->base->nnotebook, offline, err) < 0))
     return -1;
-  return stage_layers (p, t, ts, ds, l, nl, err);
+  if (stage_layers (p, t, ts, ds, l, nl, err) < 0)
+    return -1;
+  return sbom_write_for_tag (t, ts, ds, offline, err); /* the image's SBOM, COPY'd from the context */
 }
 
 /* rm -rf dir, then mkdir -p dir/sub. */
@@ -182,9 +186,12 @@ build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, ch
   cleanup_free char *df2 = xasprintf ("%s/Dockerfile", *ctx);
   cleanup_free char *env2 = xasprintf ("%s/image.env", *ctx);
   cleanup_free char *ver2 = xasprintf ("%s/pytorch-cuda-verify", *ctx);
-  if (place (df, df2, err) < 0 || place (env, env2, err) < 0 || place (VERIFIER_BINARY, ver2, err) < 0)
+  cleanup_free char *sbom = xasprintf (SBOM_BUILD_FMT, t->name);
+  cleanup_free char *sbom2 = xasprintf ("%s/" SBOM_FILE, *ctx);
+  if (place (df, df2, err) < 0 || place (env, env2, err) < 0 || place (VERIFIER_BINARY, ver2, err) < 0
+      || place (sbom, sbom2, err) < 0)
     return -1;
-  unsigned long long sum = file_size (df2) + file_size (env2) + file_size (ver2);
+  unsigned long long sum = file_size (df2) + file_size (env2) + file_size (ver2) + file_size (sbom2);
   for (size_t i = 0; i < nl; i++)
     {
       cleanup_free char *dst = xasprintf ("%s/%s.tar", layers, l[i].name);
@@ -474,7 +481,12 @@ write_layout (const struct ptag *t, const char *ctx, const struct staged_layer *
   cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   cleanup_free char *parent = t->runtime ? xasprintf (OCI_DIR "/%s", t->runtime->name) : NULL;
   struct writer_input in = { t->ref, recipe, ctx, tar, sha, parent, l, nl, out };
-  return image_write (&in, r, err);
+  if (image_write (&in, r, err) < 0)
+    return -1;
+  /* The SBOM beside the layout, the same bytes as in the image. */
+  cleanup_free char *sbom = xasprintf ("%s/" SBOM_FILE, ctx);
+  cleanup_free char *sbom2 = xasprintf ("%s/" SBOM_FILE, out);
+  return place (sbom, sbom2, err);
 }
 
 /* The image writer's path: the layout at build/oci/<tag>, then docker load (image_writer.h). */

@@ -32,13 +32,14 @@ struct build_result
 };
 
 /* Fetch t's pinned wheels (lock: the lock file's name, for messages; with offline, only the
-   cache) and make or reuse its layers (stage.h). Returns 0, -1 with err, or NVCC_UNREACHABLE
+   cache) and make or reuse its layers (stage.h), then write its SBOM (sbom.h: SBOM_BUILD_FMT,
+   read by build_context and build_inputs_digest). Returns 0, -1 with err, or NVCC_UNREACHABLE
    with err when nvcc's source does not answer (the tag is unavailable here). */
 int build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock,
                   int offline, struct staged_layer **l, size_t *nl, struct strbuf *err);
 
-/* Assemble build/context/<tag>/ (emptied first): Dockerfile, image.env, the verifier and
-   layers/<name>.tar, hard-linked where the file system allows. *ctx receives the folder
+/* Assemble build/context/<tag>/ (emptied first): Dockerfile, image.env, the verifier,
+   sbom.spdx.json and layers/<name>.tar, hard-linked where the file system allows. *ctx receives the folder
    (the caller frees it, also on failure); *bytes, unless NULL, the size of what it holds.
    Returns 0, or -1 with err. */
 int build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, char **ctx,

@@ -172,30 +172,6 @@ is_missing (const struct kb *kb, const char *v)
   return oldest == NULL || version_cmp (v, oldest) > 0;
 }
 
-/* The value of METADATA's first `key:` header (RFC 822 style, before the blank line). */
-static char *
-metadata_field (const char *meta, const char *key)
-{
-  size_t kl = strlen (key);
-  for (const char *line = meta; line && *line && *line != '\n' && *line != '\r';)
-    {
-      const char *end = strchr (line, '\n');
-      size_t len = end ? (size_t) (end - line) : strlen (line);
-      if (len > kl && strncasecmp (line, key, kl) == 0 && line[kl] == ':')
-        {
-          const char *v = line + kl + 1;
-          while (*v == ' ' || *v == '\t')
-            v++;
-          size_t vl = len - (size_t) (v - line);
-          while (vl && isspace ((unsigned char) v[vl - 1]))
-            vl--;
-          return xstrndup (v, vl);
-        }
-      line = end ? end + 1 : NULL;
-    }
-  return NULL;
-}
-
 /* ">=3.11" (possibly among other clauses) -> "3.11"; NULL when it has no lower bound. */
 static char *
 requires_python_floor (const char *spec)

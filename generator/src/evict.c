@@ -43,7 +43,7 @@ evict_wheels (struct evict *ev, const struct lockfile *lf, const char *lock, con
   for (size_t i = 0; i < n; i++)
     {
       const struct ptag *t = tags[i];
-      int devel = streq (t->flavor, "devel"), notebook = streq (t->flavor, "notebook");
+      int devel = t->flavor == FLAVOR_DEVEL, notebook = t->flavor == FLAVOR_NOTEBOOK;
       const struct lockset *sets[2] = { lock_find_current (lf, t, SET_TORCH, lock, err), NULL };
       if (sets[0] && (devel || notebook))
         sets[1] = lock_find_current (lf, t, devel ? SET_DEVEL : SET_NOTEBOOK, lock, err);

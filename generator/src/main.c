@@ -5,13 +5,12 @@
 #include "http.h"
 #include "schema.h"
 #include "util.h"
+#include "version.h"
 
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
-
-#define PCGEN_VERSION "0.1.0"
 
 struct command
 {

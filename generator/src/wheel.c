@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CHUNK (1u << 20)
 
@@ -132,6 +133,29 @@ marker_has_extra (const char *m)
         return 1;
     }
   return 0;
+}
+
+char *
+metadata_field (const char *meta, const char *key)
+{
+  size_t kl = strlen (key);
+  for (const char *line = meta; line && *line && *line != '\n' && *line != '\r';)
+    {
+      const char *end = strchr (line, '\n');
+      size_t len = end ? (size_t) (end - line) : strlen (line);
+      if (len > kl && strncasecmp (line, key, kl) == 0 && line[kl] == ':')
+        {
+          const char *v = line + kl + 1;
+          while (*v == ' ' || *v == '\t')
+            v++;
+          size_t vl = len - (size_t) (v - line);
+          while (vl && isspace ((unsigned char) v[vl - 1]))
+            vl--;
+          return xstrndup (v, vl);
+        }
+      line = end ? end + 1 : NULL;
+    }
+  return NULL;
 }
 
 int

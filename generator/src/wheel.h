@@ -11,6 +11,10 @@ int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);
 /* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
 int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);
 
+/* The value of METADATA's first `key:` header (RFC 822 style: the key in any case, before the
+   blank line; a dpkg status paragraph reads the same), trimmed; NULL when absent. */
+char *metadata_field (const char *meta, const char *key);
+
 /* Requires-Dist lines of METADATA without an `extra ==` marker: name (normalized: lowercase,
    runs of '-', '_', '.' as '-') and the exact version when pinned with '==' (else NULL). */
 struct requirement

@@ -60,7 +60,10 @@ aliases:
 EOF
 python3 "$top/tests/jobs/fixture.py" "$tmp/cache" "$tmp/proj/matrix.lock" "$tmp/data/cuda.yaml" || { echo "jobs: 0 passed, 1 failed"; exit 1; }
 echo "not the verifier" >"$tmp/proj/bin/pytorch-cuda-verify"
-echo "a base root file system" >"$tmp/cache/base/debian-bookworm.tar"
+# The base: a tar with the one file pcgen reads from it here, dpkg's status (the SBOM, sbom.c).
+mkdir -p "$tmp/rootfs/var/lib/dpkg"
+printf 'Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.4\n' >"$tmp/rootfs/var/lib/dpkg/status"
+tar -C "$tmp/rootfs" -cf "$tmp/cache/base/debian-bookworm.tar" ./var
 cd "$tmp/proj"
 "$PCGEN" render >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; echo "jobs: 0 passed, 1 failed"; exit 1; }
 

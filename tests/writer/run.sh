@@ -10,6 +10,9 @@
 #     the layers pcgen writes (ld.so.cache, COPY) made again from nothing;
 #   - `docker load` put the image in the engine (the runtime image is removed first, so it is
 #     really sent), build/oci/<tag> is an OCI layout with Docker's manifest.json;
+#   - the SBOM (docs/sbom.md) is in the image and beside the layout, the same bytes; PyPI's
+#     spdx-tools validates it (and refuses a broken copy); its wheels are matrix.lock's, its dpkg
+#     packages the image's; a devel tag's lists all its runtime's does;
 #   - pcgen certify passes on the writer's images.
 # Left out of the comparison, with the reason:
 #   /var/cache/ldconfig/aux-cache  ldconfig's speed-up cache records inode numbers and ctimes of
@@ -69,6 +72,35 @@ for t in "${tags[@]}"; do
   conf "pcgen-writer-test:$t-docker" >"$tmp/$t.docker.conf"; conf "pcgen-writer-test:$t-writer" >"$tmp/$t.writer.conf"
   step "$t: ENV, LABELs, CMD, ENTRYPOINT, USER, WORKDIR, ports equal" same "$tmp/$t.docker.conf" "$tmp/$t.writer.conf"
 done
+
+# --- the SBOM (docs/sbom.md): in both images (the trees above are equal), the same bytes beside
+# the layout, valid for PyPI's spdx-tools, and listing what the image holds
+spdx=${PYSPDXTOOLS:-build/spdx-venv/bin/pyspdxtools}
+[ -x "$spdx" ] || make -s "$spdx" >/dev/null || true
+sbom=/usr/share/doc/pytorch-cuda/sbom.spdx.json
+for t in "${tags[@]}"; do
+  doc=build/oci/$t/sbom.spdx.json
+  step "$t: $sbom in the image is $doc" \
+    grep -qx "$sbom f 0644 0 0 $(stat -c %s "$doc" 2>/dev/null) $(sha256sum "$doc" | cut -d' ' -f1)" "$tmp/$t.writer.tree"
+  step "$t: pyspdxtools validates the SBOM" "$spdx" -i "$doc"
+  jq '(.packages[] | select(.name == "torch") | .licenseDeclared) = "BSD 3-Clause License"' "$doc" >"$tmp/broken.spdx.json"
+  step "$t: pyspdxtools refuses it with a license that is not an SPDX expression" bash -c "! '$spdx' -i '$tmp/broken.spdx.json'"
+  step "$t: every wheel of the SBOM is matrix.lock's (name, version, sha256); torch among them" bash -c "
+    jq -r '.packages[] | select(.SPDXID | startswith(\"SPDXRef-pypi-\")) | \"\\(.name) \\(.versionInfo) \\(.checksums[0].checksumValue)\"' $doc | sort -u >$tmp/sbom.wheels &&
+    jq -r '.sets[].wheels[] | \"\\(.name) \\(.version) \\(.sha256)\"' matrix.lock | sort -u >$tmp/lock.wheels &&
+    grep -q '^torch ' $tmp/sbom.wheels && test -z \"\$(comm -23 $tmp/sbom.wheels $tmp/lock.wheels)\""
+  step "$t: the SBOM lists each package the image's dpkg status has installed" bash -c "
+    docker run --rm --network none --entrypoint cat '$(r "$t")' /var/lib/dpkg/status |
+      awk '/^Package:/{p=\$2} /^Status: install ok installed/{print p}' | sort >$tmp/dpkg.image &&
+    jq -r '.packages[] | select(.SPDXID | startswith(\"SPDXRef-dpkg-\")) | .name' $doc | sort >$tmp/dpkg.sbom &&
+    test \$(wc -l <$tmp/dpkg.image) -gt 50 && diff $tmp/dpkg.image $tmp/dpkg.sbom"
+done
+if [ "${#tags[@]}" -ge 2 ]; then
+  step "${tags[1]}: its SBOM lists everything ${tags[0]}'s does, and more" bash -c "
+    jq -r '.packages[].SPDXID' build/oci/${tags[0]}/sbom.spdx.json | grep -v '^SPDXRef-image\$' | sort >$tmp/ids0 &&
+    jq -r '.packages[].SPDXID' build/oci/${tags[1]}/sbom.spdx.json | sort >$tmp/ids1 &&
+    test -z \"\$(comm -23 $tmp/ids0 $tmp/ids1)\" && test \$(wc -l <$tmp/ids1) -gt \$(wc -l <$tmp/ids0)"
+fi
 
 # --- same inputs, same digests: write again, with pcgen's own step layers made from nothing
 for t in "${tags[@]}"; do

@@ -179,7 +179,12 @@ v() {
     shift
   done
   [ $# -gt 0 ] && shift
-  (cd "$DIR" && env PYTORCH_CUDA_IMAGE_ENV="$DIR/image.env" "${envs[@]}" "$BIN" "$@" \
+  # The image's SBOM (sbom.c): a small valid one naming image.env's tag, unless the case wrote one.
+  if [ ! -e "$DIR/sbom.spdx.json" ] && [ -e "$DIR/image.env" ]; then
+    printf '{\n  "SPDXID": "SPDXRef-DOCUMENT",\n  "name": "myrepo/pytorch-cuda:%s",\n  "packages": [{"SPDXID": "SPDXRef-image", "name": "x\\"y", "filesAnalyzed": false}],\n  "spdxVersion": "SPDX-2.3"\n}\n' \
+      "$(sed -n 's/^PC_TAG=//p' "$DIR/image.env" | tail -n 1)" >"$DIR/sbom.spdx.json"
+  fi
+  (cd "$DIR" && env PYTORCH_CUDA_IMAGE_ENV="$DIR/image.env" PYTORCH_CUDA_SBOM="$DIR/sbom.spdx.json" "${envs[@]}" "$BIN" "$@" \
     >"$DIR/out" 2>"$DIR/err")
   echo $? >"$DIR/rc"
 }
@@ -400,7 +405,7 @@ expect_json 'c["schema_version"] == 1 and c["tool"]["name"] == "pytorch-cuda-ver
 expect_json 'c["level"] == "gpu" and c["device"] == {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}'
 expect_json 'c["driver"] == {"version": "535.104.05", "cuda": "12.2", "minor_version_compatibility": True}'
 expect_json 'c["image"]["tag"] == "2.6.0-cuda12.4-cudnn9-runtime" and c["image"]["id"] == "sha256:0123abcd"'
-expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user", "sshd"]'
+expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user", "sshd", "sbom"]'
 expect_json 'c["checks"][0]["status"] == "pass" and c["checks"][1]["detail"] == "not selected (--only)"'
 expect_json 'c["result"] == "certified" and c["exit_code"] == 0 and c["started"].endswith("Z")'
 end
@@ -756,6 +761,29 @@ if [ ! -e /usr/sbin/sshd ]; then
   expect_rc 1
   expect_row sshd FAIL '/usr/sbin/sshd cannot be run'
 fi
+end
+
+# The image's SBOM (sbom.c, docs/sbom.md): there, JSON, SPDX-2.3, this tag's.
+begin sbom
+write_env "$DIR"
+v -- --only sbom
+expect_rc 0
+expect_row sbom PASS 'SPDX-2.3, 1 packages'
+v PYTORCH_CUDA_SBOM="$DIR/nowhere.json" -- --only sbom
+expect_rc 1
+expect_row sbom FAIL 'no SBOM: cannot open .*nowhere.json: No such file or directory'
+head -c 100 "$DIR/sbom.spdx.json" >"$DIR/cut.json"
+v PYTORCH_CUDA_SBOM="$DIR/cut.json" -- --only sbom
+expect_rc 1
+expect_row sbom FAIL 'is not a JSON object \(truncated or broken\)'
+sed 's/SPDX-2.3/SPDX-2.2/' "$DIR/sbom.spdx.json" >"$DIR/old.json"
+v PYTORCH_CUDA_SBOM="$DIR/old.json" -- --only sbom
+expect_rc 1
+expect_row sbom FAIL 'has no "spdxVersion": "SPDX-2.3"'
+write_env "$DIR" PC_TAG=2.6.0-cuda12.4-cudnn9-devel PC_FLAVOR=devel
+v -- --only sbom
+expect_rc 1
+expect_row sbom FAIL 'does not name this tag \(2.6.0-cuda12.4-cudnn9-devel\)'
 end
 
 echo "verify: $SKIP skipped"
