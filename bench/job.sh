@@ -59,6 +59,7 @@ cleanup() {
   fi
   # the private engine's overlay mounts, if any survived it
   grep -o " $work/[^ ]*" /proc/mounts 2>/dev/null | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  cp "$work/samples" "${JOB_SAMPLES:-/tmp/job-samples.$$}" 2>/dev/null || true  # kept: a failed run's too
   [ -n "${JOB_KEEP:-}" ] || rm -rf "$work"
   ip link del pcgenjob0 2>/dev/null || true
   rm -rf build/oci build/context

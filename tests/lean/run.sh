@@ -93,7 +93,7 @@ for t in "${tags[@]}"; do
   check "$t: the engine's image ($id) is the layout's config and the build record's" \
     test -n "$cfg" -a "$id" = "$cfg" -a "$rec" = "$cfg"
   check "$t: pcgen certify" "$PCGEN" certify --matrix "$tmp/matrix.yaml" "$t"
-  check "$t: its certificate passes" jq -e '.result == "certified"' "results/certificates/$id.json"
+  check "$t: its certificate passes" jq -e '.result == "certified"' "results/certificates/${id#sha256:}.json"
 done
 check "the untagged images of the one-layer loads are gone" \
   test "$(docker images -q --no-trunc -f dangling=true | sort | comm -13 <(echo "$dangling_before") - | wc -l)" -eq 0
