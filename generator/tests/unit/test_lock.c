@@ -137,6 +137,29 @@ read_hostile (const char *sha256, const char *file)
   return msg;
 }
 
+/* A role matrix.lock does not know (kinds.h) is refused when read, naming it: it would go into
+   no layer. */
+static void
+test_unknown_role (void)
+{
+  cleanup_free char *path = xasprintf ("%s/role.lock", tmp);
+  char sha[SHA256_HEX_LEN + 1];
+  sha256_hex ("x", 1, sha);
+  cleanup_free char *text = xasprintf (
+      "{ \"schema\": 1, \"sets\": [ { \"id\": \"torch-2.6.0-cu124-py3.11\", \"source\": { \"kind\": \"pypi\" },\n"
+      "  \"wheels\": [ { \"name\": \"torch\", \"version\": \"2.6.0\", \"role\": \"tourch\", \"size\": 1,\n"
+      "                \"file\": \"torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl\", \"sha256\": \"%s\" } ] } ] }\n",
+      sha);
+  CHECK_INT (write_file_atomic (path, text, strlen (text), 0644), 0);
+  struct lockfile lf;
+  struct error err = ERROR_INIT;
+  CHECK_INT (lockfile_read (path, &lf, &err), -1);
+  CHECK_INT (err.kind, ERR_INVALID);
+  CHECK_CONTAINS (err.msg.buf, "wheel 1 (torch): role 'tourch' is not torch, cuda, cudnn, devel, nvcc or notebook");
+  lockfile_release (&lf);
+  err_release (&err);
+}
+
 /* A hand-edited lock whose digest is 64 characters of path, or whose file name leaves its
    folder, is refused when read, the error naming the file, set, wheel and value; and the cache
    itself refuses such an entry rather than remove a file outside it. */
@@ -434,6 +457,7 @@ main (void)
   test_empty_lock ();
   test_round_trip ();
   test_hostile_lock ();
+  test_unknown_role ();
   test_cache_verify ();
   test_pip_explain ();
   test_pip_explain_resolver ();
