@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/writer.sh: the default tags built from cached layers by `docker build` (pcgen build
 # --engine docker) and by pcgen's image writer (pcgen build: OCI layout + docker load), side by
-# side in one run (BENCHMARKS.md, "The image writer (issue 16)"; issue 16's goal: the writer in at most a
-# fifth of docker build's time).
+# side in one run (BENCHMARKS.md, "The image writer (issue 16)"; issue 16's goal: the writer
+# in at most a fifth of docker build's time).
 #
 # Fairness on an engine other builds share: the run gets its own pcgen cache (hard links of the
 # shared cache's wheels and layers, so "from cached layers" holds) whose base OS tar carries one
