@@ -33,7 +33,7 @@ help:
 	@echo "make check-tsan  the build -j scheduler, unit and suite (tests/jobs), under ThreadSanitizer"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, one CI job's disk; bench/results.txt"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, writer vs docker build, one CI job's disk; bench/results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
@@ -158,12 +158,14 @@ fuzz: $(FUZZBIN)
 	done; exit $$fail
 
 # Speed and size, measured (BENCHMARKS.md quotes bench/results.txt): cold and no-op make images,
-# image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish.
+# image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish; build
+# -j; the image writer against docker build.
 # Slow: it empties the pcgen cache.
 bench: bin/pcgen bin/pytorch-cuda-verify
 	bench/images.sh
 	bench/publish.sh
 	bench/jobs.sh
+	bench/writer.sh
 	bench/job.sh 2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel
 
 clean:

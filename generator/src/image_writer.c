@@ -535,8 +535,10 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, size_t
     }
   for (size_t i = skip; i < img.nlayers && rc == 0; i++)
     {
+      /* sent already in this stream; a skipped layer's blob is not (a devel image's last COPY
+         layer is its runtime's 8th: the same blob, but another chain the engine lacks) */
       int dup = 0;
-      for (size_t k = 0; k < i; k++)
+      for (size_t k = skip; k < i; k++)
         dup |= strcmp (img.layers[k].digest, img.layers[i].digest) == 0;
       if (dup)
         continue;

@@ -116,12 +116,41 @@ done
 step "step layers moved aside ($(ls "$tmp/steps" | wc -l))" test "$(ls "$tmp/steps" | wc -l)" -ge 3
 rm -rf build/oci/"${tags[0]}" build/oci/"${tags[1]:-none}"
 for t in "${tags[@]}"; do rm -f "results/builds/$t.json"; done
-step "pcgen build (the writer, again)" "$PCGEN" build "${tags[@]}"
+# ... into an engine without them: the images the writer made are removed (by ID), so both are
+# loaded again; docker is wrapped to record what each `docker load` is sent
+for t in "${tags[@]}"; do read -r id1 m1 <"$tmp/$t.ids"; docker rmi -f "sha256:${id1##*/}" >/dev/null 2>&1; done
+mkdir -p "$tmp/loads"
+real_docker=$(command -v docker)
+cat >"$tmp/docker" <<EOF
+#!/usr/bin/env bash
+# docker, but each load's stream is listed in $tmp/loads/N (tests/writer/run.sh)
+if [ "\${1:-}" = load ]; then
+  n=\$(ls "$tmp/loads" | wc -l)
+  tee >(tar -t >"$tmp/loads/\$((n + 1))") | "$real_docker" "\$@"
+  rc=\${PIPESTATUS[1]}
+  wait \$!
+  exit \$rc
+fi
+exec "$real_docker" "\$@"
+EOF
+chmod +x "$tmp/docker"
+step "pcgen build (the writer, again, its images removed)" env PCGEN_DOCKER="$tmp/docker" "$PCGEN" build "${tags[@]}"
 for t in "${tags[@]}"; do
   read -r id1 m1 <"$tmp/$t.ids"
   step "$t: same image ID twice (${id1##*/})" test "$(jq -r '.[0].Config' "build/oci/$t/manifest.json")" = "$id1"
   step "$t: same manifest digest twice (${m1#sha256:})" test "$(jq -r '.manifests[0].digest' "build/oci/$t/index.json")" = "$m1"
+  step "$t: the engine's image, loaded again, is that ID" test "$(docker image inspect -f '{{.Id}}' "$(r "$t")")" = "sha256:${id1##*/}"
 done
+# one docker load per image; the devel one is sent its own layers only, every one of them (its
+# last layer, COPY of the verifier, is the same blob as a runtime layer below it, in another chain)
+step "one docker load per tag ($(ls "$tmp/loads" | wc -l) for ${#tags[@]})" test "$(ls "$tmp/loads" | wc -l)" -eq "${#tags[@]}"
+if [ ${#tags[@]} -eq 2 ] && [ -f "$tmp/loads/2" ]; then
+  m=build/oci/${tags[1]}/manifest.json
+  nrt=$(jq '.[0].Layers | length' "build/oci/${tags[0]}/manifest.json")
+  jq -r --argjson n "$nrt" '.[0].Layers[$n:][]' "$m" | sort -u >"$tmp/own"
+  jq -r '.[0].Layers[]' "$m" | sort -u | comm -12 - <(sort -u "$tmp/loads/2") >"$tmp/sent"
+  step "${tags[1]}: docker load got exactly the $(wc -l <"$tmp/own") layers above ${tags[0]}'s" same "$tmp/own" "$tmp/sent"
+fi
 rm -rf "$tmp/steps"
 
 step "pcgen certify (the writer's images)" "$PCGEN" certify "${tags[@]}"
