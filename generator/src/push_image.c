@@ -29,8 +29,7 @@ push_manifest_json (const struct push_blob *config, const struct push_blob *laye
   return s;
 }
 
-/* index.json's first manifest -> its config digest (oci_image_load checked the shapes). */
-static int
+int
 layout_config_sha (const char *layout, char out[SHA256_HEX_LEN + 1], struct strbuf *err)
 {
   cleanup_free char *ixp = xasprintf ("%s/index.json", layout);

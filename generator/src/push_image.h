@@ -31,6 +31,10 @@ struct push_image
   char manifest_sha[SHA256_HEX_LEN + 1];
 };
 
+/* The image ID of the layout at dir, without its "sha256:": the config digest its index.json's
+   manifest names. Returns 0, or -1 with err. */
+int layout_config_sha (const char *dir, char out[SHA256_HEX_LEN + 1], struct strbuf *err);
+
 /* The push manifest for the image in layout (the layers compressed on jobs threads, 0: every
    CPU). Returns 0, or -1 with err. */
 int push_image_prepare (const char *layout, int jobs, struct push_image *p, struct strbuf *err);

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -408,6 +409,11 @@ send_once (struct registry *r, const struct request *q, struct response *p, stru
       curl_easy_setopt (c, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt (c, CURLOPT_READDATA, f);
       curl_easy_setopt (c, CURLOPT_INFILESIZE_LARGE, (curl_off_t) q->file_size);
+      /* PCGEN_PUSH_RATE_LIMIT: bytes per second per upload (curl --limit-rate), for a shared
+         uplink; tests/registry/push.sh uses it to kill the registry mid-upload. */
+      const char *rate = getenv ("PCGEN_PUSH_RATE_LIMIT");
+      if (rate && *rate)
+        curl_easy_setopt (c, CURLOPT_MAX_SEND_SPEED_LARGE, (curl_off_t) strtoll (rate, NULL, 10));
       if (q->content_type == NULL)
         h = curl_slist_append (h, "Content-Type: application/octet-stream");
     }
@@ -561,7 +567,7 @@ authenticate (struct registry *r, const struct response *p, struct strbuf *err)
   if (strcasecmp (a.scheme, "Basic") == 0)
     {
       if (r->creds.user == NULL)
-        strbuf_addf (err, "%s needs a user and password (Basic realm \"%s\"): set PCGEN_REGISTRY_USER and "
+        strbuf_addf (err, "%s answered 401 unauthorized: it needs a user and password (Basic realm \"%s\"): set PCGEN_REGISTRY_USER and "
                           "PCGEN_REGISTRY_PASSWORD, or docker login %s",
                      r->host, a.realm ? a.realm : "", r->host);
       else if (r->sent_basic)
