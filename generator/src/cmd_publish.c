@@ -355,9 +355,31 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
   json_object_set_new (entry, "certificate_level", json_string (level));
   if (dry_run)
     {
+      /* The writer's image: the push manifest too (compressing what is not yet cached), so that
+         the digest the registry would hold is known without contacting it. */
+      struct strbuf mdig = STRBUF_INIT;
+      if (!x->engine_docker)
+        {
+          cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
+          struct push_image img;
+          struct strbuf perr = STRBUF_INIT;
+          if (push_image_prepare (layout, 0, &img, &perr) < 0)
+            {
+              error ("%s: %s", t->name, perr.buf);
+              json_object_set_new (entry, "status", json_string ("failed"));
+              json_object_set_new (entry, "why", json_string (perr.buf));
+              strbuf_release (&perr);
+              n->failed++;
+              goto out;
+            }
+          strbuf_addf (&mdig, "sha256:%s", img.manifest_sha);
+          json_object_set_new (entry, "manifest_digest", json_string (mdig.buf));
+          push_image_release (&img);
+        }
       alias_list (t, &names);
-      printf ("would push %-33s %s/%s:%s (image %.19s, certified %s)%s%s\n", t->name, d->host, d->repo, t->name,
-              id.buf, level, names.len ? " with " : "", names.buf);
+      printf ("would push %-33s %s/%s:%s (image %.19s, certified %s%s%.19s)%s%s\n", t->name, d->host, d->repo, t->name,
+              id.buf, level, mdig.len ? ", manifest " : "", mdig.buf, names.len ? " with " : "", names.buf);
+      strbuf_release (&mdig);
       json_object_set_new (entry, "status", json_string ("would push"));
       n->pushed++;
       goto out;

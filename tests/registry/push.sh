@@ -4,6 +4,8 @@
 # (distribution 2.8) on 127.0.0.1 with htpasswd basic auth and a temporary storage folder. No
 # Docker engine: the image is a small layout as the writer makes one (tests/registry/mklayout.py:
 # 3 incompressible layers, a certificate for its ID), published with an isolated PCGEN_CACHE.
+#   dry run   compresses, writes build/oci/<tag>/push-manifest.json, prints its digest, pushes
+#             nothing
 #   auth      no credentials (exit 3, "401 unauthorized"), a wrong password (exit 3, "refused the
 #             credentials"), the docker config's auths entry works, a credential helper is
 #             refused by name; the password appears in no output, report or file left behind
@@ -78,6 +80,14 @@ with_creds() { PCGEN_REGISTRY_USER=$user PCGEN_REGISTRY_PASSWORD=$password "$@";
 reg() { REG_USER=$user REG_PASSWORD=$password "$regcheck" "$@"; }
 
 step "registry with htpasswd starts on 127.0.0.1:$port" start_registry
+dry_run() {
+  local o d; o=$(publish --dry-run) || return 1; echo "$o"
+  d=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
+  grep -q "^would push $rt .*(image ${image_id:0:19}, certified cpu, manifest ${d:0:19}) with v2.6-prod" <<<"$o" &&
+  jq -e --arg d "$d" '.tags[0].manifest_digest == $d' "$work/report.json" &&
+  [ -z "$(reg tags "$url" "$repo")" ]
+}
+step "dry run: the push manifest written and its digest printed, nothing pushed" dry_run
 no_creds() { publish; [ $? -eq 3 ] && grep -q "error: $rt: 127.0.0.1:$port answered 401 unauthorized: it needs a user and password" "$out"; }
 step "no credentials: exit 3, the registry's 401 named and what to set" no_creds
 wrong_password() {
