@@ -3,7 +3,7 @@
 # 2.6.0-cuda12.4-cudnn9-runtime) to empty local registries (Debian's docker-registry on
 # 127.0.0.1, temporary storage), side by side in one run:
 #   writer, cold   --engine writer with an empty gzip cache (PCGEN_CACHE in the work folder:
-#                  every layer compressed, then uploaded)
+#                  every layer compressed, two at a time on 2 CPUs, then uploaded)
 #   writer, warm   --engine writer to a second empty registry, the gzip blobs cached
 #   re-publish     --engine writer again to that registry (nothing to upload)
 #   docker         --engine docker (docker push: the engine compresses and uploads) to a third
@@ -45,8 +45,12 @@ run() { # run LABEL NAME PORT ARGS...: one publish, timed
 }
 log "push: $tag on $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)"
 a=$(start_registry a); b=$(start_registry b); c=$(start_registry c)
-PCGEN_CACHE=$work/cache run "writer, cold gzip cache" a "$a" --engine writer
+# The writer's runs share a gzip cache of their own, empty at first (the layer tars are read
+# through the layout's hard links, wherever the main cache is).
+export PCGEN_CACHE=$work/cache
+run "writer, cold gzip cache" a "$a" --engine writer
 run "writer, warm gzip cache" b "$b" --engine writer
 run "writer, re-publish" b "$b" --engine writer
+unset PCGEN_CACHE
 run "docker push" c "$c" --engine docker
 docker image ls --format '{{.Repository}}:{{.Tag}}' | grep "^127.0.0.1:$c/" | xargs -r docker rmi >/dev/null 2>&1 || true

@@ -305,6 +305,7 @@ response_release (struct response *p)
   free (p->digest);
   free (p->www_auth);
   memset (p, 0, sizeof *p);
+  strbuf_init (&p->body, 0);
 }
 
 static size_t
@@ -435,7 +436,7 @@ send_once (struct registry *r, const struct request *q, struct response *p, stru
   if (f)
     fclose (f);
   if (cc != CURLE_OK)
-    return strbuf_addf (err, "%s %s: %s", q->method, q->url, *cerr ? cerr : curl_easy_strerror (cc)), -1;
+    return strbuf_addf (err, "%s %.*s: %s", q->method, (int) strcspn (q->url, "?"), q->url, *cerr ? cerr : curl_easy_strerror (cc)), -1;
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &p->status);
   return 0;
 }
@@ -623,7 +624,7 @@ static int
 status_error (struct registry *r, const struct request *q, const struct response *p, struct strbuf *err)
 {
   (void) r;
-  strbuf_addf (err, "%s %s answered %ld", q->method, q->url, p->status);
+  strbuf_addf (err, "%s %.*s answered %ld", q->method, (int) strcspn (q->url, "?"), q->url, p->status);
   registry_reason (p, err);
   return -1;
 }
