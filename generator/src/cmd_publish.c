@@ -1,6 +1,7 @@
 /* cmd_publish.c: `pcgen publish --to REGISTRY[/REPO]`: push each selected tag and its aliases,
    only when the exact image the tag names has a passing certificate; a report of what
-   happened to every tag. */
+   happened to every tag. --engine writer (default) pushes build/oci/<tag> with the registry
+   API (push_image.h, registry.h); --engine docker tags and runs docker push (publish.h). */
 #include "certify.h"
 #include "cmd.h"
 #include "docker.h"
