@@ -1,16 +1,22 @@
 /* cmd_publish.c: `pcgen publish --to REGISTRY[/REPO]`: push each selected tag and its aliases,
    only when the exact image the tag names has a passing certificate; a report of what
-   happened to every tag. */
+   happened to every tag. --engine writer (default) pushes build/oci/<tag> with the registry
+   API (push_image.h, registry.h); --engine docker tags and runs docker push (publish.h). */
 #include "certify.h"
 #include "cmd.h"
 #include "docker.h"
 #include "exitcode.h"
 #include "fsutil.h"
+#include "image_writer.h"
+#include "oci.h"
 #include "project.h"
 #include "publish.h"
+#include "push_image.h"
+#include "registry.h"
 #include "util.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -20,18 +26,23 @@
 #define DEFAULT_REPORT "results/publish.json"
 
 static const char publish_usage[]
-    = "usage: pcgen publish --to REGISTRY[/REPO] [--dry-run] [--report FILE] [--matrix FILE] [TAG|GLOB...]\n"
+    = "usage: pcgen publish --to REGISTRY[/REPO] [--engine writer|docker] [--dry-run] [--report FILE]\n"
+      "                     [--matrix FILE] [TAG|GLOB...]\n"
       "Push each tag (default: every tag with a source) and its aliases to REGISTRY/REPO (REPO\n"
-      "defaults to the matrix's repository), but only when the image the tag names in the engine\n"
-      "has a passing certificate (pcgen certify); a tag without one is refused in one line and\n"
-      "none of its aliases is pushed. The engine pushes (docker push): blobs the registry has are\n"
-      "not uploaded again, and a tag is stored only after all its blobs are. Prints the manifest\n"
-      "digest per tag and writes a JSON report.\n"
+      "defaults to the matrix's repository), but only when the image has a passing certificate\n"
+      "(pcgen certify); a tag without one is refused in one line and none of its aliases is pushed.\n"
+      "Blobs the registry has are not uploaded again, and a tag is stored only after all its blobs\n"
+      "are. Prints the manifest digest per tag and writes a JSON report.\n"
       "  --to REGISTRY[/REPO]  e.g. localhost:5000, ghcr.io/org/pytorch-cuda\n"
+      "  --engine writer       (default) push the image pcgen wrote, build/oci/<tag>, with the\n"
+      "                        registry API: layers gzip-compressed once (cached), the manifest\n"
+      "                        digest the one pcgen computed (build/oci/<tag>/push-manifest.json)\n"
+      "  --engine docker       docker push of the engine's image (for images docker build made)\n"
       "  --dry-run             check tags and certificates, push nothing\n"
       "  --report FILE         the report (default " DEFAULT_REPORT ")\n"
-      "credentials: PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD when both are set (kept in a\n"
-      "private docker config for this run only), else docker's own config (docker login).\n"
+      "credentials: PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD when both are set (in memory\n"
+      "only; with --engine docker a private docker config for this run), else docker's own config\n"
+      "(docker login; --engine writer reads its auths entry, not credential helpers).\n"
       "exit: 0 every selected tag published (or would be), 1 a tag was refused (not built, not\n"
       "certified), 2 usage, 3 the engine or the registry failed (a re-run completes the push)\n";
 
@@ -39,6 +50,7 @@ struct publish_opts
 {
   const char *to, *report, *matrix;
   int dry_run;
+  int engine_docker;
 };
 
 static int
@@ -46,7 +58,8 @@ parse (int argc, char **argv, struct publish_opts *o)
 {
   static const struct option opts[] = { { "to", required_argument, NULL, 't' },     { "dry-run", no_argument, NULL, 'n' },
                                         { "report", required_argument, NULL, 'r' }, { "matrix", required_argument, NULL, 'm' },
-                                        { "help", no_argument, NULL, 'h' },         { 0 } };
+                                        { "engine", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+                                        { 0 } };
   int c;
   optind = 1;
   while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
@@ -63,6 +76,15 @@ parse (int argc, char **argv, struct publish_opts *o)
         break;
       case 'm':
         o->matrix = optarg;
+        break;
+      case 'e':
+        if (streq (optarg, "docker"))
+          o->engine_docker = 1;
+        else if (!streq (optarg, "writer"))
+          {
+            error ("--engine '%s': give writer (the image pcgen wrote) or docker (docker push)", optarg);
+            return -1;
+          }
         break;
       case 'h':
         fputs (publish_usage, stdout);
@@ -104,6 +126,37 @@ admissible (const struct ptag *t, struct strbuf *id, char **level, struct strbuf
       strbuf_addf (why, "not built: no image %s in the engine (run 'pcgen build %s')", t->ref, t->name);
       return 0;
     }
+  if (!certificate_check (id->buf, level, why))
+    {
+      strbuf_addf (why, " (run 'pcgen certify %s')", t->name);
+      return 0;
+    }
+  return 1;
+}
+
+/* The same for an image the writer made: its layout build/oci/<tag>, whose config digest is
+   the image ID the certificate names. */
+static int
+admissible_layout (const struct ptag *t, struct strbuf *id, char **level, struct strbuf *why)
+{
+  cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
+  cleanup_free char *ix = xasprintf ("%s/index.json", layout);
+  char sha[SHA256_HEX_LEN + 1];
+  struct strbuf err = STRBUF_INIT;
+  if (access (ix, F_OK) != 0)
+    {
+      strbuf_addf (why, "not built: no image layout %s (run 'pcgen build %s'; an image docker build made is "
+                        "published with --engine docker)",
+                   layout, t->name);
+      return 0;
+    }
+  if (layout_config_sha (layout, sha, &err) < 0)
+    {
+      strbuf_addf (why, "unreadable layout: %s", err.buf);
+      strbuf_release (&err);
+      return 0;
+    }
+  strbuf_addf (id, "sha256:%s", sha);
   if (!certificate_check (id->buf, level, why))
     {
       strbuf_addf (why, " (run 'pcgen certify %s')", t->name);
@@ -175,17 +228,122 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
   return rc;
 }
 
-static void
-publish_one (const struct ptag *t, const struct publish_dest *d, const char *cfg, int dry_run, json_t *entry,
-             struct counts *n)
+/* Push t's image from its layout with the registry API (registry.h): the blobs, then the
+   manifest as the tag and each alias; the digest the registry answers must be pcgen's. */
+static int
+push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registry *reg, json_t *entry)
 {
+  cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
+  cleanup_free char *ref = xasprintf ("%s/%s:%s", d->host, d->repo, t->name);
+  struct strbuf err = STRBUF_INIT;
+  struct push_image img;
+  char *digest = NULL;
+  cleanup_free char *want = NULL;
+  int up = 0, had = 0, mounted = 0, rc = -1;
+  unsigned long long bytes = 0;
+  double t0 = now ();
+  fprintf (stderr, "publish: %s: compressing its layers (once per machine, cached) and pushing %s\n", t->name, ref);
+  if (push_image_prepare (layout, 0, &img, &err) < 0)
+    goto fail;
+  want = xasprintf ("sha256:%s", img.manifest_sha);
+  json_object_set_new (entry, "manifest_digest", json_string (want));
+  /* The config, then the layers bottom to top. */
+  for (size_t i = 0; i <= img.nlayers; i++)
+    {
+      const struct push_blob *b = i == 0 ? &img.config : &img.layers[i - 1];
+      enum blob_how how;
+      if (registry_push_blob (reg, b->sha, b->size, b->path, &how, &err) < 0)
+        goto fail_img;
+      if (i == 0)
+        continue;
+      if (how == BLOB_UPLOADED)
+        up++, bytes += b->size;
+      else if (how == BLOB_MOUNTED)
+        mounted++;
+      else
+        had++;
+      fprintf (stderr, "publish: %s: layer %zu/%zu sha256:%.12s %.1f MB %s\n", t->name, i, img.nlayers, b->sha,
+               (double) b->size / 1e6, how == BLOB_UPLOADED ? "uploaded" : how == BLOB_MOUNTED ? "mounted" : "already there");
+    }
+  if (registry_put_manifest (reg, t->name, OCI_MT_MANIFEST, img.manifest, &digest, &err) < 0)
+    goto fail_img;
+  if (!streq (digest, want))
+    {
+      strbuf_addf (&err, "the registry stored the manifest of %s as %s, but pcgen computed %s", ref, digest, want);
+      goto fail_img;
+    }
+  printf ("pushed  %-36s %s  %d layer%s uploaded, %d already there, %.0fs\n", t->name, digest, up, up == 1 ? "" : "s",
+          had + mounted, now () - t0);
+  fflush (stdout);
+  json_object_set_new (entry, "status", json_string ("pushed"));
+  json_object_set_new (entry, "ref", json_string (ref));
+  json_object_set_new (entry, "digest", json_string (digest));
+  json_object_set_new (entry, "layers_uploaded", json_integer (up));
+  json_object_set_new (entry, "layers_present", json_integer (had));
+  json_object_set_new (entry, "layers_mounted", json_integer (mounted));
+  json_object_set_new (entry, "bytes_uploaded", json_integer ((json_int_t) bytes));
+  rc = 0;
+  json_t *aliases = json_object_get (entry, "aliases");
+  for (size_t i = 0; i < t->naliases && rc == 0; i++)
+    {
+      char *adigest = NULL;
+      json_t *a = json_array_get (aliases, i);
+      strbuf_reset (&err);
+      if (registry_put_manifest (reg, t->aliases[i], OCI_MT_MANIFEST, img.manifest, &adigest, &err) < 0
+          || !streq (adigest, want))
+        {
+          if (adigest && !err.len)
+            strbuf_addf (&err, "the registry stored it as %s, but pcgen computed %s", adigest, want);
+          error ("%s: alias %s: %s", t->name, t->aliases[i], err.buf);
+          json_object_set_new (a, "status", json_string ("failed"));
+          json_object_set_new (a, "why", json_string (err.buf));
+          json_object_set_new (entry, "status", json_string ("failed"));
+          rc = -1;
+        }
+      else
+        {
+          printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], adigest, t->name);
+          fflush (stdout);
+          json_object_set_new (a, "status", json_string ("pushed"));
+          json_object_set_new (a, "digest", json_string (adigest));
+        }
+      free (adigest);
+    }
+  push_image_release (&img);
+  free (digest);
+  strbuf_release (&err);
+  return rc;
+fail_img:
+  push_image_release (&img);
+fail:
+  error ("%s: %s", t->name, err.buf);
+  json_object_set_new (entry, "status", json_string ("failed"));
+  json_object_set_new (entry, "why", json_string (err.buf));
+  free (digest);
+  strbuf_release (&err);
+  return -1;
+}
+
+struct publish_ctx
+{
+  const struct publish_dest *d;
+  const char *cfg;      /* --engine docker: the private docker config, or NULL */
+  struct registry *reg; /* --engine writer */
+  int dry_run, engine_docker;
+};
+
+static void
+publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, struct counts *n)
+{
+  const struct publish_dest *d = x->d;
+  int dry_run = x->dry_run;
   struct strbuf id = STRBUF_INIT, why = STRBUF_INIT, names = STRBUF_INIT;
   char *level = NULL;
   json_t *aliases = json_array ();
   for (size_t i = 0; i < t->naliases; i++)
     json_array_append_new (aliases, json_pack ("{s:s,s:s}", "name", t->aliases[i], "status", "not pushed"));
   json_object_set_new (entry, "aliases", aliases);
-  if (!admissible (t, &id, &level, &why))
+  if (!(x->engine_docker ? admissible (t, &id, &level, &why) : admissible_layout (t, &id, &level, &why)))
     {
       alias_list (t, &names);
       printf ("refused %-36s %s%s%s\n", t->name, why.buf, names.len ? "; aliases not pushed: " : "", names.buf);
@@ -198,14 +356,36 @@ publish_one (const struct ptag *t, const struct publish_dest *d, const char *cfg
   json_object_set_new (entry, "certificate_level", json_string (level));
   if (dry_run)
     {
+      /* The writer's image: the push manifest too (compressing what is not yet cached), so that
+         the digest the registry would hold is known without contacting it. */
+      struct strbuf mdig = STRBUF_INIT;
+      if (!x->engine_docker)
+        {
+          cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
+          struct push_image img;
+          struct strbuf perr = STRBUF_INIT;
+          if (push_image_prepare (layout, 0, &img, &perr) < 0)
+            {
+              error ("%s: %s", t->name, perr.buf);
+              json_object_set_new (entry, "status", json_string ("failed"));
+              json_object_set_new (entry, "why", json_string (perr.buf));
+              strbuf_release (&perr);
+              n->failed++;
+              goto out;
+            }
+          strbuf_addf (&mdig, "sha256:%s", img.manifest_sha);
+          json_object_set_new (entry, "manifest_digest", json_string (mdig.buf));
+          push_image_release (&img);
+        }
       alias_list (t, &names);
-      printf ("would push %-33s %s/%s:%s (image %.19s, certified %s)%s%s\n", t->name, d->host, d->repo, t->name,
-              id.buf, level, names.len ? " with " : "", names.buf);
+      printf ("would push %-33s %s/%s:%s (image %.19s, certified %s%s%.19s)%s%s\n", t->name, d->host, d->repo, t->name,
+              id.buf, level, mdig.len ? ", manifest " : "", mdig.buf, names.len ? " with " : "", names.buf);
+      strbuf_release (&mdig);
       json_object_set_new (entry, "status", json_string ("would push"));
       n->pushed++;
       goto out;
     }
-  if (push_tag (t, d, cfg, id.buf, entry) < 0)
+  if ((x->engine_docker ? push_tag (t, d, x->cfg, id.buf, entry) : push_tag_api (t, d, x->reg, entry)) < 0)
     n->failed++;
   else
     n->pushed++;
@@ -234,7 +414,7 @@ write_report (const char *path, json_t *report)
 int
 cmd_publish (int argc, char **argv)
 {
-  struct publish_opts o = { NULL, DEFAULT_REPORT, DEFAULT_MATRIX, 0 };
+  struct publish_opts o = { NULL, DEFAULT_REPORT, DEFAULT_MATRIX, 0, 0 };
   int r = parse (argc, argv, &o);
   if (r)
     return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -242,6 +422,7 @@ cmd_publish (int argc, char **argv)
   struct publish_dest d = { 0 };
   struct strbuf err = STRBUF_INIT;
   char *cfg = NULL;
+  struct registry *reg = NULL;
   int *sel = NULL;
   json_t *report = NULL;
   int rc = project_open (&p, o.matrix);
@@ -256,14 +437,33 @@ cmd_publish (int argc, char **argv)
       rc = EXIT_USAGE;
       goto out;
     }
-  if (docker_ping (&err) < 0 || (!o.dry_run && publish_credentials (d.host, &cfg, &err) < 0))
+  if (o.engine_docker && (docker_ping (&err) < 0 || (!o.dry_run && publish_credentials (d.host, &cfg, &err) < 0)))
     {
       error ("%s", err.buf);
       rc = EXIT_ENV;
       goto out;
     }
+  if (!o.engine_docker && !o.dry_run)
+    {
+      struct registry_creds creds;
+      if (registry_creds_find (d.host, &creds, &err) < 0)
+        {
+          error ("%s", err.buf);
+          rc = EXIT_ENV;
+          goto out;
+        }
+      if ((reg = registry_open (d.host, d.repo, &creds)) == NULL)
+        {
+          registry_creds_release (&creds);
+          error ("cannot initialize libcurl");
+          rc = EXIT_ENV;
+          goto out;
+        }
+    }
+  struct publish_ctx x = { &d, cfg, reg, o.dry_run, o.engine_docker };
   int named = argc > optind;
-  report = json_pack ("{s:s,s:s,s:b,s:[]}", "registry", d.host, "repository", d.repo, "dry_run", o.dry_run, "tags");
+  report = json_pack ("{s:s,s:s,s:s,s:b,s:[]}", "registry", d.host, "repository", d.repo, "engine",
+                      o.engine_docker ? "docker" : "writer", "dry_run", o.dry_run, "tags");
   struct counts n = { 0 };
   for (size_t i = 0; i < p.plan.ntags; i++)
     {
@@ -279,7 +479,7 @@ cmd_publish (int argc, char **argv)
           n.skipped++;
           continue;
         }
-      publish_one (t, &d, cfg, o.dry_run, entry, &n);
+      publish_one (t, &x, entry, &n);
     }
   printf ("publish: %zu %s, %zu refused, %zu failed, %zu without a source; %s/%s; report %s\n", n.pushed,
           o.dry_run ? "would be pushed" : "pushed", n.refused, n.failed, n.skipped, d.host, d.repo, o.report);
@@ -289,6 +489,7 @@ cmd_publish (int argc, char **argv)
     rc = n.failed ? EXIT_ENV : n.refused ? EXIT_INVALID : EXIT_OK;
 out:
   json_decref (report);
+  registry_close (reg);
   if (cfg)
     publish_credentials_remove ();
   free (cfg);

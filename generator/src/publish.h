@@ -1,7 +1,8 @@
-/* publish.h: where certified images go and how they get there. The engine does the pushing
-   (`docker push` uploads every blob before it puts the manifest, and a registry refuses a
-   manifest whose blobs it lacks, so a tag never points at content that was not fully uploaded);
-   pcgen decides what may be pushed, names the destination and keeps credentials out of sight. */
+/* publish.h: where certified images go and how they get there: the destination, and for
+   `--engine docker` the engine's push (`docker push` uploads every blob before it puts the
+   manifest, and a registry refuses a manifest whose blobs it lacks, so a tag never points at
+   content that was not fully uploaded) with credentials kept out of sight. The default engine
+   pushes the writer's layout itself, in the same order: push_image.h and registry.h. */
 #ifndef PCGEN_PUBLISH_H
 #define PCGEN_PUBLISH_H
 

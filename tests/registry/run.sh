@@ -4,11 +4,14 @@
 # auth, then without, on the same storage. Needs the certified images the e2e suite builds
 # (torch 2.6.0 + CUDA 12.4, runtime and devel); they are published under a test repository
 # (pctest/pytorch-cuda) with an uncertified image and an unbuilt tag beside them.
+# publish's default engine (the writer: build/oci/<tag> pushed with the registry API); the image
+# docker build made is refused there (no layout) and by --engine docker (no certificate).
 #   auth:    no credentials and a wrong password fail (exit 3); the registry is killed mid-push
 #            (exit 3, no tag points at incomplete content), restarted, and the re-run completes;
 #            the password appears in no output, report or leftover file
 #   no auth: re-publish uploads no blob byte and moves no tag; the tags resolve to complete
-#            content whose layers uncompress to the image's diff IDs; the images, removed from
+#            content whose layers uncompress to the image's diff IDs, at the digests of pcgen's
+#            own push manifests (HEAD manifest); the images, removed from
 #            the engine and pulled back, have the IDs they had
 # Last line: "registry: N passed, N failed".
 set -u
@@ -106,10 +109,17 @@ dry_run() {
   local o rc; o=$(publish --dry-run); rc=$?; echo "$o"; [ $rc -eq 1 ] &&
   grep -q "^would push $rt .* with v2.6-prod" <<<"$o" &&
   grep -q "^would push $dv .* with v2.6-devel" <<<"$o" &&
-  grep -q "^refused $uncert .*has no certificate.*aliases not pushed: v2.4-prod" <<<"$o" &&
+  grep -q "^refused $uncert .*not built: no image layout build/oci/$uncert.*aliases not pushed: v2.4-prod" <<<"$o" &&
   grep -q "^refused $unbuilt .*not built" <<<"$o"
 }
-step "dry run: certified tags would be pushed, the uncertified and the unbuilt refused (exit 1)" dry_run
+step "dry run: certified tags would be pushed, docker build's image and the unbuilt refused (exit 1)" dry_run
+# docker build's image, through the engine's path (--engine docker): refused for its certificate.
+dry_run_docker() {
+  local o rc; o=$(publish --engine docker --dry-run $rt $uncert); rc=$?; echo "$o"; [ $rc -eq 1 ] &&
+  grep -q "^would push $rt .* with v2.6-prod" <<<"$o" &&
+  grep -q "^refused $uncert .*has no certificate.*aliases not pushed: v2.4-prod" <<<"$o"
+}
+step "dry run --engine docker: the uncertified image docker build made is refused (exit 1)" dry_run_docker
 step "the dry run pushed nothing" bash -c '! REG_USER=$1 REG_PASSWORD=$2 "$3" tags "$4" "$5" | grep -q .' \
   _ "$user" "$password" "$regcheck" "$url" "$repo"
 no_creds() { publish $rt; [ $? -eq 3 ] && grep -qiE "unauthorized|no basic auth|authentication required" "$out"; }
@@ -133,7 +143,7 @@ midpush() {
   stop_registry
   wait $pub; local rc=$?
   cat "$work/midpush.out"; echo "publish exit $rc"
-  [ $rc -eq 3 ] && grep -q "error: $rt: docker push .* failed" "$work/midpush.out"
+  [ $rc -eq 3 ] && grep -q "error: $rt: " "$work/midpush.out"
 }
 step "registry killed mid-push: publish fails (exit 3) naming the tag" midpush
 step "registry restarts on the same storage" start_registry auth
@@ -185,6 +195,18 @@ runtime_digest() {
   jq -e --arg d "$d" --arg rt $rt '[.tags[] | select(.tag == $rt) | .digest] == [$d]' "$work/report.json"
 }
 step "the runtime tag's digest is the one publish reported" runtime_digest
+# The registry's digest is pcgen's: HEAD manifest's Docker-Content-Digest against the sha256 of
+# build/oci/<tag>/push-manifest.json, for both tags.
+local_digest() {
+  local t a l
+  for t in $rt $dv; do
+    a=$(curl -sf -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$url/v2/$repo/manifests/$t" |
+        tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+    l=sha256:$(sha256sum "build/oci/$t/push-manifest.json" | cut -d' ' -f1)
+    echo "$t: registry $a, local $l"; [ -n "$a" ] && [ "$a" = "$l" ] || return 1
+  done
+}
+step "the registry's digests (HEAD manifest) are pcgen's local push manifests'" local_digest
 step "the devel tag's layers uncompress to the image's diff IDs" bash -c \
   '"$1" verify "$2" "$3" "$4" "$(docker image inspect --format "{{json .RootFS.Layers}}" "$5")"' \
   _ "$regcheck" "$url" "$repo" $dv "$dv_id"

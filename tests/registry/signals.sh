@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/registry/signals.sh PCGEN: no signal that can end `pcgen publish` leaves the private
+# tests/registry/signals.sh PCGEN: no signal that can end `pcgen publish --engine docker` leaves the private
 # docker config (base64 of user:password) on disk. No Docker engine and no registry: a fake
 # docker (PCGEN_DOCKER) answers `version` and then takes FAKE_SLEEP seconds over `image inspect`,
 # the first engine call after publish has written /tmp/pcgen-docker-config.*/config.json, so the
@@ -54,7 +54,7 @@ end_fake() { [ -s "$tmp/inspect.pid" ] && kill "$(cat "$tmp/inspect.pid")" 2>/de
 for sig in HUP INT QUIT ALRM TERM USR1 USR2; do
   before=$(configs)
   rm -f "$tmp/inspect.pid"
-  FAKE_SLEEP=30 "$PCGEN" publish --to localhost:5000 --report "$tmp/report.json" "$tag" >"$tmp/out.$sig" 2>&1 &
+  FAKE_SLEEP=30 "$PCGEN" publish --engine docker --to localhost:5000 --report "$tmp/report.json" "$tag" >"$tmp/out.$sig" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ -s "$tmp/inspect.pid" ] && break; sleep 0.1; done
   mine=$(new_configs)
@@ -71,7 +71,7 @@ done
 
 # SIGPIPE: stdout is a pipe whose reader has gone; publish's summary line gets EPIPE.
 before=$(configs)
-FAKE_SLEEP=1 "$PCGEN" publish --to localhost:5000 --report "$tmp/report.json" "$tag" 2>"$tmp/err.PIPE" | true
+FAKE_SLEEP=1 "$PCGEN" publish --engine docker --to localhost:5000 --report "$tmp/report.json" "$tag" 2>"$tmp/err.PIPE" | true
 rc=${PIPESTATUS[0]}
 end_fake
 mine=$(new_configs)

@@ -139,6 +139,8 @@ def structure(doc):
     if need(pub, "build publishes with bin/pcgen publish"):
         s = pub[0]
         need("--to" in s["run"], "publish gives --to")
+        # build --lean leaves the layouts without layer files: only the engine's image can go.
+        need("--engine docker" in s["run"], "publish after build --lean pushes the engine's image (--engine docker)")
         env = s.get("env") or {}
         need("secrets." in str(env.get("PCGEN_REGISTRY_USER", "")) and "secrets." in str(env.get("PCGEN_REGISTRY_PASSWORD", "")),
              "publish gets PCGEN_REGISTRY_USER/PASSWORD from secrets in env")

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# tests/registry/push.sh PCGEN: `pcgen publish` (--engine writer, the default) pushing with the
+# registry API (docs/publishing.md) against a real registry, Debian's docker-registry
+# (distribution 2.8) on 127.0.0.1 with htpasswd basic auth and a temporary storage folder. No
+# Docker engine: the image is a small layout as the writer makes one (tests/registry/mklayout.py:
+# 3 incompressible layers, a certificate for its ID), published with an isolated PCGEN_CACHE.
+#   dry run   compresses, writes build/oci/<tag>/push-manifest.json, prints its digest, pushes
+#             nothing
+#   auth      no credentials (exit 3, "401 unauthorized"), a wrong password (exit 3, "refused the
+#             credentials"), the docker config's auths entry works, a credential helper is
+#             refused by name; the password appears in no output, report or file left behind
+#   resume    the registry killed mid-upload (uploads slowed by PCGEN_PUSH_RATE_LIMIT): exit 3
+#             naming the tag, no tag stored; restarted, the re-run completes and skips what the
+#             first run had finished
+#   digests   the registry's Docker-Content-Digest (HEAD manifest) for the tag and its alias is
+#             the sha256 of build/oci/<tag>/push-manifest.json, the digest publish reported;
+#             every layer blob gunzips to the config's diff_id
+#   re-push   uploads no blob byte; to another repository, the layers are mounted, not sent
+# Skipped (exit 0, one line) without docker-registry or htpasswd.
+# Last line: "push: N passed, N failed".
+set -u
+PCGEN=$(realpath "${1:?usage: tests/registry/push.sh PCGEN}")
+top=$(cd "$(dirname "$0")/../.." && pwd)
+if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+  echo "push: skipped (needs docker-registry and htpasswd: apt-get install docker-registry apache2-utils)"
+  echo "push: 0 passed, 0 failed"; exit 0
+fi
+regcheck=$top/tests/registry/regcheck.py
+work=$(mktemp -d /tmp/pcgen-push.XXXXXX)
+configs_before=$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)
+passed=0 failed=0 reg_pid=""
+out=$work/out
+step() { local what=$1; shift; local t0=$SECONDS
+  if "$@" >"$out" 2>&1; then passed=$((passed + 1)); echo "  ok   $what ($((SECONDS - t0))s)"
+  else failed=$((failed + 1)); echo "  FAIL $what ($((SECONDS - t0))s)"; tail -n 30 "$out" | sed 's/^/       /'; fi
+  cat "$out" >>"$work/all-output"; }
+stop_registry() { if [ -n "$reg_pid" ]; then kill -9 "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; reg_pid=""; fi; }
+cleanup() { stop_registry; if [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "push: kept $work"; fi; }
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+url=http://127.0.0.1:$port
+repo=pctest/pytorch-cuda rt=2.6.0-cuda12.4-cudnn9-runtime
+user=pctest password="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mkdir -p "$work/storage" "$work/proj"
+htpasswd -Bbn "$user" "$password" >"$work/htpasswd" 2>/dev/null
+start_registry() {
+  { echo "version: 0.1"
+    echo "log: { level: info }"
+    echo "storage: { filesystem: { rootdirectory: $work/storage }, delete: { enabled: true } }"
+    echo "http: { addr: 127.0.0.1:$port }"
+    echo "auth: { htpasswd: { realm: pctest, path: $work/htpasswd } }"
+  } >"$work/registry.yml"
+  docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
+  reg_pid=$!
+  for _ in $(seq 50); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
+    sleep 0.2
+  done
+  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+}
+blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" 2>/dev/null | cut -f1; }
+
+cat >"$work/proj/matrix.yaml" <<EOF2
+repository: $repo
+base: debian-bookworm
+python: "3.11"
+torch: ["2.6.0"]
+cuda: ["12.4"]
+flavors: [runtime]
+aliases:
+  - { name: "v{major}.{minor}-prod", cuda: pypi, flavor: runtime }
+EOF2
+cd "$work/proj"
+export PCGEN_DATA=$top/generator/data PCGEN_CACHE=$work/cache DOCKER_CONFIG=$work/docker-config
+mkdir -p "$DOCKER_CONFIG"
+image_id=$(python3 "$top/tests/registry/mklayout.py" "$work/proj" $rt 3 3000000)
+publish() { "$PCGEN" publish --to "127.0.0.1:$port" --report "$work/report.json" "$@"; }
+with_creds() { PCGEN_REGISTRY_USER=$user PCGEN_REGISTRY_PASSWORD=$password "$@"; }
+reg() { REG_USER=$user REG_PASSWORD=$password "$regcheck" "$@"; }
+
+step "registry with htpasswd starts on 127.0.0.1:$port" start_registry
+dry_run() {
+  local o d; o=$(publish --dry-run) || return 1; echo "$o"
+  d=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
+  grep -q "^would push $rt .*(image ${image_id:0:19}, certified cpu, manifest ${d:0:19}) with v2.6-prod" <<<"$o" &&
+  jq -e --arg d "$d" '.tags[0].manifest_digest == $d' "$work/report.json" &&
+  [ -z "$(reg tags "$url" "$repo")" ]
+}
+step "dry run: the push manifest written and its digest printed, nothing pushed" dry_run
+no_creds() { publish; [ $? -eq 3 ] && grep -q "error: $rt: 127.0.0.1:$port answered 401 unauthorized: it needs a user and password" "$out"; }
+step "no credentials: exit 3, the registry's 401 named and what to set" no_creds
+wrong_password() {
+  PCGEN_REGISTRY_USER=$user PCGEN_REGISTRY_PASSWORD=wrong-$password publish; [ $? -eq 3 ] &&
+  grep -q "error: $rt: 127.0.0.1:$port refused the credentials from PCGEN_REGISTRY_USER/PCGEN_REGISTRY_PASSWORD (user '$user')" "$out"
+}
+step "a wrong password: exit 3, 'refused the credentials' naming where they came from" wrong_password
+helper() {
+  echo '{"credsStore":"pass"}' >"$DOCKER_CONFIG/config.json"
+  publish; local rc=$?; rm -f "$DOCKER_CONFIG/config.json"
+  [ $rc -eq 3 ] && grep -q "credential helper docker-credential-pass, which pcgen does not run" "$out"
+}
+step "a docker credential helper: exit 3 naming it and the variables to set" helper
+
+# Kill the registry once the first layer is stored, while the second one is uploading.
+midpush() {
+  PCGEN_PUSH_RATE_LIMIT=1500000 with_creds publish >"$work/midpush.out" 2>&1 &
+  local pub=$! size=0
+  for _ in $(seq 200); do
+    size=$(blob_bytes); size=${size:-0}
+    [ "$size" -gt 3500000 ] && break
+    kill -0 $pub 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "killing the registry with $size blob bytes stored"
+  stop_registry
+  wait $pub; local rc=$?
+  cat "$work/midpush.out"; echo "publish exit $rc"
+  [ $rc -eq 3 ] && grep -q "error: $rt: " "$work/midpush.out" && grep -q "layer 1/3 .* uploaded" "$work/midpush.out"
+}
+step "registry killed mid-push: publish fails (exit 3) naming the tag" midpush
+step "registry restarts on the same storage" start_registry
+no_tags() { local t; t=$(reg tags "$url" "$repo"); echo "tags: $t"; [ -z "$t" ]; }
+step "after the kill, no tag points at incomplete content (none stored)" no_tags
+rerun() {
+  with_creds publish || return 1
+  jq -e '.tags[0].status == "pushed" and .tags[0].layers_present >= 1 and .tags[0].layers_uploaded < 3
+         and .tags[0].aliases[0].status == "pushed"' "$work/report.json"
+}
+step "re-run completes, skipping the layers stored before the kill" rerun
+local_digest=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
+head_digest() {
+  curl -sf -I -u "$user:$password" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "$url/v2/$repo/manifests/$1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+same_digest() {
+  local a b r; a=$(head_digest $rt); b=$(head_digest v2.6-prod)
+  r=$(jq -r '.tags[0].digest' "$work/report.json")
+  echo "registry $a (alias $b), reported $r, local $local_digest"
+  [ "$a" = "$local_digest" ] && [ "$b" = "$local_digest" ] && [ "$r" = "$local_digest" ]
+}
+step "HEAD manifest: the registry's Docker-Content-Digest is pcgen's push-manifest.json digest" same_digest
+diff_ids=$(jq -c '.rootfs.diff_ids' "$work/proj/build/oci/$rt/blobs/sha256/${image_id#sha256:}")
+step "every layer blob is complete and gunzips to the config's diff_id" reg verify "$url" "$repo" $rt "$diff_ids"
+before=$(blob_bytes)
+republish() {
+  with_creds publish || return 1
+  local after; after=$(blob_bytes); echo "blob bytes before $before, after $after"
+  [ "$before" = "$after" ] &&
+  jq -e --arg d "$local_digest" '.tags[0] | .digest == $d and .layers_uploaded == 0 and .bytes_uploaded == 0 and .layers_present == 3' \
+    "$work/report.json"
+}
+step "re-publish uploads no blob byte and stores the same digest" republish
+mount() {
+  with_creds "$PCGEN" publish --to "127.0.0.1:$port/pctest/mounted" --report "$work/report.json" || return 1
+  local after; after=$(blob_bytes); echo "blob bytes before $before, after $after"
+  [ "$before" = "$after" ] && jq -e '.tags[0].layers_mounted == 3 and .tags[0].bytes_uploaded == 0' "$work/report.json"
+}
+step "to another repository of the registry: the layers are mounted, not uploaded" mount
+docker_login_auths() {
+  local auth; auth=$(printf '%s:%s' "$user" "$password" | base64 -w0)
+  printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}' "$port" "$auth" >"$DOCKER_CONFIG/config.json"
+  publish; local rc=$?; rm -f "$DOCKER_CONFIG/config.json"; [ $rc -eq 0 ]
+}
+step "credentials from the docker config's auths entry (docker login)" docker_login_auths
+no_secret() {
+  ! grep -rqF -- "$password" "$work/all-output" "$work/midpush.out" "$work/report.json" "$work/registry.log" \
+      "$work/proj" "$work/cache" &&
+  [ "$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)" = "$configs_before" ]
+}
+step "the password appears in no output, report, cache or project file, and no docker config is made" no_secret
+stop_registry
+echo "push: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
