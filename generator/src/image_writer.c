@@ -182,8 +182,16 @@ add_step (struct writer *w, const struct df_instr *d)
         const struct staged_layer *l = &w->in->layers[i];
         if (strlen (src) == strlen (l->name) + 11 && strncmp (src + 7, l->name, strlen (l->name)) == 0)
           {
+            /* The descriptor's size is the tar's own (OCI descriptor.md), not the content bytes
+               staging counted, and a layer reused from the cache has no count at all. */
+            struct stat st;
+            if (stat (l->path, &st) != 0)
+              {
+                cleanup_free char *why = xasprintf ("'%s': %s", l->path, strerror (errno));
+                return at (w, d, "ADD: cannot read the staged layer %s", why);
+              }
             cleanup_free char *by = xasprintf ("ADD %s # pcgen image writer", d->args);
-            oci_add_layer (&w->img, l->sha256, l->bytes, l->path, by);
+            oci_add_layer (&w->img, l->sha256, (unsigned long long) st.st_size, l->path, by);
             return 0;
           }
       }
