@@ -5,7 +5,7 @@ CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson -lcrypto -larchive -lcurl -ldl -pthread
+LIBS     := -lyaml -ljansson -lcrypto -larchive -ldeflate -lcurl -ldl -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
@@ -36,7 +36,7 @@ help:
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
-DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
+DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libdeflate-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
             jq python3-pip python3-yaml chromium openssh-client python3-websocket
 deps: build/.deps
 build/.deps: Makefile
