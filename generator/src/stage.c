@@ -749,9 +749,7 @@ stage_workers (void)
   long n = e && *e ? strtol (e, NULL, 10) : cores;
   if (n < 1)
     n = 1;
-  if (cores >= 1 && n > cores)
-    n = cores; /* one layer per core: more only share the cores and the disk */
-  return (size_t) n;
+  return (size_t) (n > 64 ? 64 : n);
 }
 
 static void

@@ -57,8 +57,8 @@ size_t stager_count (const struct stager *s);
 const char *stager_role (const struct stager *s, size_t i);
 int stager_submit (struct stager *s, size_t i, struct strbuf *err);
 int stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct strbuf *err);
-/* PCGEN_STAGE_JOBS when set (1: one layer after the other), else the number of cores; never
-   more than the cores. */
+/* PCGEN_STAGE_JOBS when set (1: one layer after the other; at most 64), else the number of
+   cores: one layer per core. */
 size_t stage_workers (void);
 
 /* Remove <tar>.tmp.<pid> files whose writer has exited (an interrupted build's); a temporary
