@@ -32,11 +32,11 @@ help:
 	@echo "make check-tsan  the build -j scheduler, unit and suite (tests/jobs), under ThreadSanitizer"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j; bench/results.txt"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, cold build vs naive; bench/*results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
-DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libdeflate-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
+DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libdeflate-dev zlib1g-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
             jq python3-pip python3-yaml chromium openssh-client python3-websocket
 deps: build/.deps
 build/.deps: Makefile
@@ -152,10 +152,16 @@ fuzz: $(FUZZBIN)
 # Speed and size, measured (BENCHMARKS.md quotes bench/results.txt): cold and no-op make images,
 # image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish.
 # Slow: it empties the pcgen cache.
-bench: bin/pcgen bin/pytorch-cuda-verify
+bench: bin/pcgen bin/pytorch-cuda-verify build/bench/inflate
 	bench/images.sh
 	bench/publish.sh
 	bench/jobs.sh
+	bench/cold.sh
+
+# zlib against libdeflate on a wheel's members (BENCHMARKS.md, "Cold build"): build/bench/inflate WHEEL
+build/bench/inflate: bench/inflate.c | build/.deps
+	@mkdir -p build/bench
+	$(CC) $(WARN) -O2 -o $@ $< -lz -ldeflate
 
 clean:
 	rm -rf build bin
