@@ -584,6 +584,42 @@ read_wheel_direct (struct job *j, const struct layer_input *in)
   return rc < 0 ? -1 : 1;
 }
 
+int
+wheel_members_direct (const void *data, size_t size, struct strbuf *out, struct strbuf *err)
+{
+  struct zmember *m;
+  size_t n;
+  if (zip_directory (data, size, &m, &n) < 0)
+    return strbuf_addstr (err, "not a plain zip: libarchive reads it"), 1;
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor ();
+  unsigned char *buf = NULL;
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0 && d; i++)
+    {
+      strbuf_addf (out, "%s %o %llu\n", m[i].name, (unsigned) m[i].perm, (unsigned long long) m[i].usize);
+      if (m[i].filetype != AE_IFREG || m[i].usize > (64u << 20))
+        continue;
+      const unsigned char *bytes = m[i].data;
+      size_t got = (size_t) m[i].usize;
+      if (m[i].method == 8)
+        {
+          buf = xrealloc (buf, (size_t) m[i].usize + 1);
+          if (libdeflate_deflate_decompress (d, m[i].data, (size_t) m[i].csize, buf, (size_t) m[i].usize, &got)
+                  != LIBDEFLATE_SUCCESS
+              || got != m[i].usize)
+            rc = -1, strbuf_addf (err, "'%s' does not inflate to %llu bytes", m[i].name, (unsigned long long) m[i].usize);
+          bytes = buf;
+        }
+      if (rc == 0 && (uint32_t) libdeflate_crc32 (0, bytes, got) != m[i].crc)
+        rc = -1, strbuf_addf (err, "'%s' fails its CRC-32", m[i].name);
+    }
+  free (buf);
+  if (d)
+    libdeflate_free_decompressor (d);
+  zmembers_free (m, n);
+  return rc;
+}
+
 /* Pass two: the member's bytes, inflated once and checked against its CRC. */
 static int
 write_direct (struct job *j, struct archive *w, const struct entry *e)

@@ -104,6 +104,11 @@ int wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err);
 /* The member paths of a .deb's data.tar (without "./"), one per line, reading every member's
    data (the fuzz target's entry). Returns 0, or -1 with err. */
 int deb_members_memory (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
+/* The in-place wheel reader (layer.c) over a zip in memory: each member's name, mode and size as
+   a line of out, every file of up to 64 MiB inflated and checked against its CRC-32. Returns 0,
+   1 when it is not a zip that reader takes (libarchive reads those), -1 with err. For
+   fuzz_wheel. */
+int wheel_members_direct (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
 
 /* A wheel's .dist-info/METADATA, into out. Returns 0, or -1 with a message in err. */
 int wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err);
