@@ -4,6 +4,7 @@
    members through the rules and streams their data into one staging file; pass two writes the
    sorted entries, copying each member's bytes back from the staging file. */
 #include "layer.h"
+#include "lazywheel.h"
 #include "pip.h"
 #include "util.h"
 
@@ -437,6 +438,10 @@ within (uint64_t off, uint64_t len, uint64_t n)
   return off <= n && len <= n - off;
 }
 
+/* The end of central directory record (22 bytes), its comment (up to 64 KiB) and ZIP64's
+   locator and record before it. */
+#define TAIL_BYTES (22 + 65535 + 20 + 56)
+
 struct zmember
 {
   char *name;
@@ -461,22 +466,15 @@ static int
 zip_directory (const unsigned char *z, uint64_t n, struct zmember **out, size_t *count)
 {
   *out = NULL, *count = 0;
-  if (n < 22)
+  /* The end records, as lazywheel.c finds them in a wheel's last 64 KiB. */
+  struct zip_dir zd;
+  struct strbuf why = STRBUF_INIT;
+  uint64_t tail = n < TAIL_BYTES ? n : TAIL_BYTES;
+  int found = zip_find_dir (z + n - tail, (size_t) tail, n - tail, n, &zd, &why);
+  strbuf_release (&why);
+  if (found < 0)
     return -1;
-  uint64_t e = n - 22, stop = n - 22 > 65535 ? n - 22 - 65535 : 0;
-  while (le32 (z + e) != 0x06054b50 || (uint64_t) le16 (z + e + 20) != n - 22 - e)
-    if (e-- == stop)
-      return -1;
-  if (le16 (z + e + 4) != 0 || le16 (z + e + 6) != 0)
-    return -1; /* split over disks */
-  uint64_t entries = le16 (z + e + 10), cd_size = le32 (z + e + 12), cd = le32 (z + e + 16);
-  if (e >= 20 && le32 (z + e - 20) == 0x07064b50)
-    {
-      uint64_t z64 = le64 (z + e - 20 + 8);
-      if (!within (z64, 56, n) || le32 (z + z64) != 0x06064b50)
-        return -1;
-      entries = le64 (z + z64 + 32), cd_size = le64 (z + z64 + 40), cd = le64 (z + z64 + 48);
-    }
+  uint64_t entries = zd.entries, cd_size = zd.size, cd = zd.offset;
   if (!within (cd, cd_size, n) || entries > cd_size / 46)
     return -1;
   struct zmember *m = xcalloc (entries + 1, sizeof *m);
