@@ -45,6 +45,7 @@ mkdir -p "$PCGEN_CACHE"
 shared=${XDG_CACHE_HOME:-$HOME/.cache}/pytorch-cuda
 for d in base sha256; do [ -z "$(ls "$shared/$d" 2>/dev/null)" ] || cp -al "$shared/$d" "$PCGEN_CACHE/$d"; done
 pcgen build "$tag" >"$work/seed.log" 2>&1 || { tail -20 "$work/seed.log"; exit 1; }
+rm -rf "$PCGEN_CACHE/layers" # GBs; only the base is needed from here
 base=$(bin/pcgen plan --json "$work/matrix.yaml" | jq -r --arg t "$tag" '.tags[] | select(.tag == $t) | .base')
 base_ref=pytorch-cuda/base:$base-$(sha256sum "$PCGEN_CACHE/base/$base.tar" | cut -c1-12)
 docker image inspect "$base_ref" >/dev/null
@@ -75,7 +76,7 @@ run_pcgen() {
   t0=$(now)
   pcgen build "$tag" 2>&1 | stamp "$t0" >"$work/pcgen.log" || true
   t1=$(now)
-  grep -q "  built" "$work/pcgen.log" || { tail -20 "$work/pcgen.log"; exit 1; }
+  grep -q "  built" "$work/pcgen.log" || { cp "$work/pcgen.log" /tmp/pcgen-cold-failed.log; tail -20 "$work/pcgen.log"; exit 1; }
   fast=$(secs "$t0" "$t1")
   log "  pcgen: $fast s (fetch+stage $(phase queued) s, writing from $(phase writing), loading from $(phase loading), tagging from $(phase tagging))"
   grep -E '^[0-9.]+ layer: .*(entries|\.\.\.)' "$work/pcgen.log" | sed 's/^/    /' | tee -a "$out" >/dev/null
