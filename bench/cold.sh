@@ -28,12 +28,13 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 scripts/ensure-docker >/dev/null
 make -s bin/pcgen bin/pytorch-cuda-verify >/dev/null
 work=$(mktemp -d /tmp/pcgen-cold.XXXXXX)
-trap 'rm -rf "$work"; docker rmi -f "coldbench/pytorch-cuda:$tag" "coldbench/naive:$tag" >/dev/null 2>&1 || true' EXIT
 sed 's#^repository: .*#repository: coldbench/pytorch-cuda#' matrix.yaml > "$work/matrix.yaml"
 pcgen() { PIP_NO_CACHE_DIR=1 bin/pcgen "$@" --matrix "$work/matrix.yaml" --lock matrix.lock; }
 rm_images() {
   docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^coldbench/' | xargs -r docker rmi -f >/dev/null 2>&1 || true
 }
+# At the end: this benchmark's folder and images (the tag and its aliases), nothing else.
+trap 'rm -rf "$work"; rm_images' EXIT
 
 log "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(docker version --format '{{.Server.Version}}') engine, load $(cut -d' ' -f1-3 /proc/loadavg)"
 log "tag: $tag, $rounds rounds; stage workers: ${PCGEN_STAGE_JOBS:-$(nproc)}"
