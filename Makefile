@@ -5,7 +5,7 @@ CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-LIBS     := -lyaml -ljansson -lcrypto -larchive -lcurl -lz -ldl -pthread
+LIBS     := -lyaml -ljansson -lcrypto -larchive -ldeflate -lcurl -lz -ldl -pthread
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
@@ -33,11 +33,11 @@ help:
 	@echo "make check-tsan  the build -j scheduler, unit and suite (tests/jobs), under ThreadSanitizer"
 	@echo "make test      make check, then the real pipeline on real images (Docker engine)"
 	@echo "make fuzz      run each libFuzzer target FUZZ_SECONDS seconds (default $(FUZZ_SECONDS))"
-	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, writer vs docker build, one CI job's disk; bench/results.txt"
+	@echo "make bench     measure make images (cold, no-op), sizes, storage, publish bytes, build -j, writer vs docker build, one CI job's disk, cold build vs naive; bench/*results.txt"
 	@echo "make clean     remove build/ and bin/"
 
 # Debian packages the build and tests need; quick when everything is present.
-DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libcurl4-openssl-dev zlib1g-dev clang libclang-rt-14-dev \
+DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libdeflate-dev zlib1g-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
             jq python3-pip python3-venv python3-yaml chromium openssh-client python3-websocket
 deps: build/.deps
 build/.deps: Makefile
@@ -161,12 +161,18 @@ fuzz: $(FUZZBIN)
 # image sizes, bytes stored, the naive baseline; bytes uploaded by publish and re-publish; build
 # -j; the image writer against docker build.
 # Slow: it empties the pcgen cache.
-bench: bin/pcgen bin/pytorch-cuda-verify
+bench: bin/pcgen bin/pytorch-cuda-verify build/bench/inflate
 	bench/images.sh
 	bench/publish.sh
 	bench/jobs.sh
 	bench/writer.sh
 	bench/job.sh 2.6.0-cuda12.4-cudnn9-runtime 2.6.0-cuda12.4-cudnn9-devel
+	bench/cold.sh
+
+# zlib against libdeflate on a wheel's members (BENCHMARKS.md, "Cold build"): build/bench/inflate WHEEL
+build/bench/inflate: bench/inflate.c | build/.deps
+	@mkdir -p build/bench
+	$(CC) $(WARN) -O2 -o $@ $< -lz -ldeflate
 
 clean:
 	rm -rf build bin

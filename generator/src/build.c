@@ -5,6 +5,7 @@
 #include "docker.h"
 #include "fsutil.h"
 #include "image_writer.h"
+#include "kinds.h"
 #include "run.h"
 #include "sbom.h"
 #include "util.h"
@@ -117,6 +118,65 @@ place (const char *src, const char *dst, struct strbuf *err)
   return 0;
 }
 
+/* The torch set's wheels of one role (cuda, cudnn, torch): a set of its own, for lock_fetch. */
+static int
+fetch_role (const struct lockset *ts, const char *role, const char *python, int offline, struct strbuf *err)
+{
+  struct lockset sub = *ts;
+  sub.w = xcalloc (ts->n + 1, sizeof *sub.w);
+  sub.n = 0;
+  for (size_t i = 0; i < ts->n; i++)
+    if ((int) ts->w[i].role == role_parse (role))
+      sub.w[sub.n++] = ts->w[i];
+  int rc = lock_fetch (&sub, python, offline, err);
+  free (sub.w);
+  return rc;
+}
+
+static unsigned long long
+role_bytes (const struct lockset *ts, const char *role)
+{
+  unsigned long long sum = 0;
+  for (size_t i = 0; i < ts->n; i++)
+    if ((int) ts->w[i].role == role_parse (role))
+      sum += ts->w[i].size;
+  return sum;
+}
+
+static int
+wheel_role (const char *role)
+{
+  return strcmp (role, "cuda") == 0 || strcmp (role, "cudnn") == 0 || strcmp (role, "torch") == 0;
+}
+
+static int
+debs_role (const char *role)
+{
+  return strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0 || strcmp (role, "notebook-debs") == 0;
+}
+
+/* What layer `role` reads, into the cache: a base's packages, the torch set's wheels of that
+   role, or (devel, nvcc, jupyter) both sets whole, as before staging began. */
+static int
+fetch_layer (const char *role, const struct ptag *t, const struct lockset *ts, const struct lockset *ds, int offline,
+             struct strbuf *err)
+{
+  if (strcmp (role, "toolchain") == 0)
+    return debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err);
+  if (strcmp (role, "buildtools") == 0)
+    return debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err);
+  if (strcmp (role, "notebook-debs") == 0)
+    return debs_fetch (t->base->notebook, t->base->nnotebook, offline, err);
+  if (strcmp (role, "notebook") == 0)
+    return 0;
+  if (wheel_role (role))
+    return fetch_role (ts, role, t->python, offline, err);
+  int rc = lock_fetch (ts, t->python, offline, err);
+  if (rc == 0 && ds)
+    rc = lock_fetch (ds, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
+  return rc;
+}
+
 int
 build_layers (const struct plan *p, const struct ptag *t, const struct lockfile *lf, const char *lock, int offline,
               struct staged_layer **l, size_t *nl, struct strbuf *err)
@@ -128,17 +188,52 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
       = ts && (devel || notebook) ? lock_find_current (lf, t, devel ? SET_DEVEL : SET_NOTEBOOK, lock, err) : NULL;
   if (ts == NULL || ((devel || notebook) && ds == NULL))
     return -1;
-  int rc = lock_fetch (ts, t->python, offline, err);
+  /* Fetch and stage at once: each layer goes to a staging thread as soon as what it reads is in
+     the cache. The base's packages first (small; their layer stages while the wheels download),
+     then the torch set's roles by their locked bytes, most first, so that the layer staged
+     after the last download is the smallest, then the rest in plan order. */
+  struct stager *s = stager_new (p, t, ts, ds);
+  size_t n = stager_count (s);
+  size_t *order = xcalloc (n + 1, sizeof *order);
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  for (size_t i = 1; i < n; i++)
+    for (size_t k = i; k > 0; k--)
+      {
+        const char *a = stager_role (s, order[k - 1]), *b = stager_role (s, order[k]);
+        int ra = wheel_role (a) ? 1 : debs_role (a) ? 0 : 2, rb = wheel_role (b) ? 1 : debs_role (b) ? 0 : 2;
+        if (ra < rb || (ra == rb && (ra != 1 || role_bytes (ts, a) >= role_bytes (ts, b))))
+          break;
+        size_t x = order[k - 1];
+        order[k - 1] = order[k];
+        order[k] = x;
+      }
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    {
+      rc = fetch_layer (stager_role (s, order[i]), t, ts, ds, offline, err);
+      if (rc == 0)
+        rc = stager_submit (s, order[i], err) < 0 ? -1 : 0;
+    }
+  free (order);
+  /* Whatever the layers did not need, as before: every set and package list of the tag (quick
+     when cached). */
+  if (rc == 0)
+    rc = lock_fetch (ts, t->python, offline, err);
   if (rc == 0 && ds)
     rc = lock_fetch (ds, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
+  if (rc == 0
+      && (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
+          || (devel && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0)
+          || (notebook && debs_fetch (t->base->notebook, t->base->nnotebook, offline, err) < 0)))
+    rc = -1;
+  /* The layers already handed over are finished either way: a complete tar is reused later. */
+  struct strbuf later = STRBUF_INIT;
+  if (stager_finish (s, l, nl, rc == 0 ? err : &later) < 0 && rc == 0)
+    rc = -1;
+  strbuf_release (&later);
   if (rc < 0)
     return rc;
-  if (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
-      || (devel && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0)
-      || (notebook && debs_fetch (t->base->notebook, t->base->nnotebook, offline, err) < 0))
-    return -1;
-  if (stage_layers (p, t, ts, ds, l, nl, err) < 0)
-    return -1;
   return sbom_write_for_tag (t, ts, ds, offline, err); /* the image's SBOM, COPY'd from the context */
 }
 

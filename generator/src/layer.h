@@ -101,5 +101,10 @@ int layer_write_sized (const struct layer_spec *spec, const size_t *file_sizes, 
 /* The member paths of a .deb's data.tar (without "./"), one per line, reading every member's
    data (the fuzz target's entry). Returns 0, or -1 with err. */
 int deb_members_memory (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
+/* The in-place wheel reader (layer.c) over a zip in memory: each member's name, mode and size as
+   a line of out, every file of up to 64 MiB inflated and checked against its CRC-32. Returns 0,
+   1 when it is not a zip that reader takes (libarchive reads those), -1 with err. For
+   fuzz_wheel. */
+int wheel_members_direct (const void *data, size_t size, struct strbuf *out, struct strbuf *err);
 
 #endif

@@ -11,11 +11,13 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -704,14 +706,191 @@ stage_remove_stale_temporaries (const char *tar)
   globfree (&g);
 }
 
-static int
-make_layer_keyed (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
-                  const struct lockset *ds, const struct notebook_files *nf, struct staged_layer *out, struct strbuf *err)
+/* ---- The stager: layers described in the calling thread, written by a pool of workers -------
+
+   Each layer is its own layer_write (its own staging file, libarchive objects and buffers), and
+   the bytes of a layer depend only on its spec: the same tars in any order, on any number of
+   threads. Workers take the waiting layer with the most input bytes first, so that the longest
+   job does not start last. */
+
+struct stage_task
 {
-  cleanup_free char *key = layer_key (name, role, t, ts, ds, nf);
-  cleanup_free char *dir = xasprintf ("%s/layers", cache_dir ());
+  struct staged_layer *out;
+  const char *role;
+  struct builder *b;
+  struct notebook_files nf;
+  int notebook;
+  char *home, *site, *dir;
+  struct layer_spec spec;
+  unsigned long long cost; /* bytes of its inputs */
+  int taken, rc;
+  struct strbuf err;
+};
+
+struct stager
+{
+  const struct plan *p;
+  const struct ptag *t;
+  const struct lockset *ts, *ds;
+  json_t *tag, *layers;
+  struct staged_layer *out;
+  size_t n;
+  struct stage_task **task; /* per layer: NULL when reused or not submitted */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  pthread_t *threads;
+  size_t nthreads, maxthreads, submitted;
+  int closed;
+};
+
+size_t
+stage_workers (void)
+{
+  const char *e = getenv ("PCGEN_STAGE_JOBS");
+  long cores = sysconf (_SC_NPROCESSORS_ONLN);
+  long n = e && *e ? strtol (e, NULL, 10) : cores;
+  if (n < 1)
+    n = 1;
+  return (size_t) (n > 64 ? 64 : n);
+}
+
+static void
+task_run (struct stage_task *k)
+{
+  struct layer_stats stats;
+  struct timespec t0, t1;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  const char *name = k->out->name;
+  if (k->notebook)
+    fprintf (stderr, "layer: %s (%zu files, %zu folders) ...\n", name, k->b->nfiles, k->b->ndirs);
+  else
+    fprintf (stderr, "layer: %s (%zu %s) ...\n", name, k->b->nin,
+             strcmp (k->role, "nvcc") == 0 ? "files" : base_debs_role (k->role) ? "packages" : "wheels");
+  k->rc = layer_write (&k->spec, k->out->path, k->out->sha256, &stats, &k->err);
+  if (k->rc < 0)
+    return;
+  k->out->bytes = stats.bytes;
+  k->out->built = 1;
+  cleanup_free char *sidecar = xasprintf ("%s.sha256", k->out->path);
+  cleanup_free char *line = xasprintf ("%s\n", k->out->sha256);
+  write_file_atomic (sidecar, line, strlen (line), 0644);
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  double secs = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  fprintf (stderr, "layer: %s: %llu entries, %.1f MB, %.1fs\n", name, (unsigned long long) stats.entries,
+           (double) stats.bytes / 1e6, secs);
+}
+
+static void *
+worker (void *arg)
+{
+  struct stager *s = arg;
+  pthread_mutex_lock (&s->mu);
+  for (;;)
+    {
+      struct stage_task *best = NULL;
+      for (size_t i = 0; i < s->n; i++)
+        if (s->task[i] && !s->task[i]->taken && (best == NULL || s->task[i]->cost > best->cost))
+          best = s->task[i];
+      if (best)
+        {
+          best->taken = 1;
+          pthread_mutex_unlock (&s->mu);
+          task_run (best);
+          pthread_mutex_lock (&s->mu);
+          continue;
+        }
+      if (s->closed)
+        break;
+      pthread_cond_wait (&s->cv, &s->mu);
+    }
+  pthread_mutex_unlock (&s->mu);
+  return NULL;
+}
+
+static void
+task_free (struct stage_task *k)
+{
+  if (k == NULL)
+    return;
+  if (k->b)
+    pool_free (&k->b->pool);
+  free (k->b);
+  if (k->notebook)
+    notebook_files_release (&k->nf);
+  free (k->home);
+  free (k->site);
+  free (k->dir);
+  strbuf_release (&k->err);
+  free (k);
+}
+
+struct stager *
+stager_new (const struct plan *p, const struct ptag *t, const struct lockset *ts, const struct lockset *ds)
+{
+  struct stager *s = xcalloc (1, sizeof *s);
+  s->p = p, s->t = t, s->ts = ts, s->ds = ds;
+  s->tag = plan_tag_json (p, t);
+  const char *which = t->flavor == FLAVOR_DEVEL      ? "devel_layers"
+                      : t->flavor == FLAVOR_NOTEBOOK ? "notebook_layers"
+                                                            : "layers";
+  s->layers = json_object_get (s->tag, which);
+  s->n = json_array_size (s->layers);
+  s->out = xcalloc (s->n + 1, sizeof *s->out);
+  s->task = xcalloc (s->n + 1, sizeof *s->task);
+  s->maxthreads = stage_workers ();
+  s->threads = xcalloc (s->maxthreads, sizeof *s->threads);
+  pthread_mutex_init (&s->mu, NULL);
+  pthread_cond_init (&s->cv, NULL);
+  return s;
+}
+
+size_t
+stager_count (const struct stager *s)
+{
+  return s->n;
+}
+
+const char *
+stager_role (const struct stager *s, size_t i)
+{
+  return json_string_value (json_object_get (json_array_get (s->layers, i), "role"));
+}
+
+/* The bytes of the layer's inputs, for the order workers take it in. */
+static unsigned long long
+inputs_bytes (const struct builder *b)
+{
+  unsigned long long sum = 0;
+  for (size_t i = 0; i < b->nin; i++)
+    {
+      struct stat st;
+      if (stat (b->in[i].wheel, &st) == 0)
+        sum += (unsigned long long) st.st_size;
+    }
+  return sum;
+}
+
+int
+stager_submit (struct stager *s, size_t i, struct strbuf *err)
+{
+  const struct ptag *t = s->t;
+  const char *name = json_string_value (json_object_get (json_array_get (s->layers, i), "name"));
+  const char *role = stager_role (s, i);
+  struct staged_layer *out = &s->out[i];
+  struct stage_task *k = xcalloc (1, sizeof *k);
+  strbuf_init (&k->err, 0);
+  k->out = out;
+  k->role = role;
+  k->notebook = strcmp (role, "notebook") == 0;
+  if (k->notebook && notebook_files_read (t, s->p->kb->dir, &k->nf, err) < 0)
+    {
+      task_free (k);
+      return -1;
+    }
+  cleanup_free char *key = layer_key (name, role, t, s->ts, s->ds, k->notebook ? &k->nf : NULL);
+  k->dir = xasprintf ("%s/layers", cache_dir ());
   out->name = xstrdup (name);
-  out->path = xasprintf ("%s/%s-%s.tar", dir, name, key);
+  out->path = xasprintf ("%s/%s-%s.tar", k->dir, name, key);
   cleanup_free char *sidecar = xasprintf ("%s.sha256", out->path);
   struct strbuf known = STRBUF_INIT;
   if (access (out->path, F_OK) == 0 && strbuf_read_file (&known, sidecar, 128) == 0 && known.len >= 64)
@@ -720,60 +899,74 @@ make_layer_keyed (const char *name, const char *role, const struct ptag *t, cons
       memcpy (out->sha256, known.buf, 64);
       out->sha256[64] = '\0';
       strbuf_release (&known);
+      task_free (k);
       return 0;
     }
   strbuf_release (&known);
-  if (mkdir_p (dir, 0755) < 0)
-    return strbuf_addf (err, "cannot create '%s': %s", dir, strerror (errno)), -1;
-  stage_remove_stale_temporaries (out->path);
-  struct builder *b = xcalloc (1, sizeof *b);
-  cleanup_free char *home = xasprintf ("usr/local/cuda-%s", t->cuda->version);
-  b->cuda_home = home;
-  cleanup_free char *sp = xasprintf ("usr/local/lib/python%s/dist-packages", t->python);
-  b->site = sp;
-  int rc = nf ? (add_notebook_files (b, nf), 0) : describe_layer (b, role, t, ts, ds, err);
-  if (rc == 0)
+  if (mkdir_p (k->dir, 0755) < 0)
     {
-      struct layer_spec spec = { b->in, b->nin, b->links, b->nlinks, b->files, b->nfiles, layer_mtime (), dir,
-                                 b->dirs, b->ndirs };
-      struct layer_stats stats;
-      time_t t0 = time (NULL);
-      int debs = base_debs_role (role);
-      if (nf)
-        fprintf (stderr, "layer: %s (%zu files, %zu folders) ...\n", name, b->nfiles, b->ndirs);
-      else
-        fprintf (stderr, "layer: %s (%zu %s) ...\n", name, b->nin,
-                 strcmp (role, "nvcc") == 0 ? "files" : debs ? "packages" : "wheels");
-      rc = layer_write (&spec, out->path, out->sha256, &stats, err);
-      if (rc == 0)
-        {
-          out->bytes = stats.bytes;
-          out->built = 1;
-          cleanup_free char *line = xasprintf ("%s\n", out->sha256);
-          write_file_atomic (sidecar, line, strlen (line), 0644);
-          fprintf (stderr, "layer: %s: %llu entries, %.1f MB, %lds\n", name, (unsigned long long) stats.entries,
-                   (double) stats.bytes / 1e6, (long) (time (NULL) - t0));
-        }
-    }
-  pool_free (&b->pool);
-  free (b);
-  return rc;
-}
-
-static int
-make_layer (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
-            const struct lockset *ds, const char *kb_dir, struct staged_layer *out, struct strbuf *err)
-{
-  struct notebook_files nf;
-  int notebook = strcmp (role, "notebook") == 0;
-  if (notebook && notebook_files_read (t, kb_dir, &nf, err) < 0)
-    {
-      notebook_files_release (&nf);
+      strbuf_addf (err, "cannot create '%s': %s", k->dir, strerror (errno));
+      task_free (k);
       return -1;
     }
-  int rc = make_layer_keyed (name, role, t, ts, ds, notebook ? &nf : NULL, out, err);
-  if (notebook)
-    notebook_files_release (&nf);
+  stage_remove_stale_temporaries (out->path);
+  struct builder *b = k->b = xcalloc (1, sizeof *b);
+  b->cuda_home = k->home = xasprintf ("usr/local/cuda-%s", t->cuda->version);
+  b->site = k->site = xasprintf ("usr/local/lib/python%s/dist-packages", t->python);
+  if ((k->notebook ? (add_notebook_files (b, &k->nf), 0) : describe_layer (b, role, t, s->ts, s->ds, err)) < 0)
+    {
+      task_free (k);
+      return -1;
+    }
+  k->spec = (struct layer_spec) { b->in,    b->nin,   b->links, b->nlinks, b->files, b->nfiles, layer_mtime (),
+                                  k->dir, b->dirs, b->ndirs };
+  k->cost = inputs_bytes (b);
+  pthread_mutex_lock (&s->mu);
+  s->task[i] = k;
+  s->submitted++;
+  /* A worker per layer waiting, up to one per core. */
+  if (s->nthreads < s->maxthreads && s->nthreads < s->submitted
+      && pthread_create (&s->threads[s->nthreads], NULL, worker, s) == 0)
+    s->nthreads++;
+  int alone = s->nthreads == 0; /* no thread could start: this one stages it */
+  pthread_cond_signal (&s->cv);
+  pthread_mutex_unlock (&s->mu);
+  if (alone)
+    {
+      k->taken = 1;
+      task_run (k);
+    }
+  return 0;
+}
+
+int
+stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct strbuf *err)
+{
+  pthread_mutex_lock (&s->mu);
+  s->closed = 1;
+  pthread_cond_broadcast (&s->cv);
+  pthread_mutex_unlock (&s->mu);
+  for (size_t i = 0; i < s->nthreads; i++)
+    pthread_join (s->threads[i], NULL);
+  /* The first failure in layer order: the same message however the workers were scheduled. */
+  int rc = 0;
+  for (size_t i = 0; i < s->n; i++)
+    {
+      if (s->task[i] && s->task[i]->rc < 0 && rc == 0)
+        {
+          strbuf_addstr (err, s->task[i]->err.buf);
+          rc = -1;
+        }
+      task_free (s->task[i]);
+    }
+  *out = s->out;
+  *n = s->n;
+  pthread_mutex_destroy (&s->mu);
+  pthread_cond_destroy (&s->cv);
+  json_decref (s->tag);
+  free (s->task);
+  free (s->threads);
+  free (s);
   return rc;
 }
 
@@ -781,21 +974,14 @@ int
 stage_layers (const struct plan *p, const struct ptag *t, const struct lockset *ts,
               const struct lockset *ds, struct staged_layer **out, size_t *n, struct strbuf *err)
 {
-  json_t *j = plan_tag_json (p, t);
-  const char *which = t->flavor == FLAVOR_DEVEL      ? "devel_layers"
-                      : t->flavor == FLAVOR_NOTEBOOK ? "notebook_layers"
-                                                            : "layers";
-  json_t *layers = json_object_get (j, which);
-  *n = json_array_size (layers);
-  *out = xcalloc (*n + 1, sizeof **out);
+  struct stager *s = stager_new (p, t, ts, ds);
   int rc = 0;
-  for (size_t i = 0; i < *n && rc == 0; i++)
-    {
-      json_t *l = json_array_get (layers, i);
-      rc = make_layer (json_string_value (json_object_get (l, "name")), json_string_value (json_object_get (l, "role")),
-                       t, ts, ds, p->kb->dir, &(*out)[i], err);
-    }
-  json_decref (j);
+  for (size_t i = 0; i < stager_count (s) && rc == 0; i++)
+    rc = stager_submit (s, i, err);
+  struct strbuf later = STRBUF_INIT;
+  if (stager_finish (s, out, n, rc == 0 ? err : &later) < 0)
+    rc = -1;
+  strbuf_release (&later);
   return rc;
 }
 

@@ -43,6 +43,24 @@ int stage_layers (const struct plan *p, const struct ptag *t, const struct locks
                   struct strbuf *err);
 void staged_layers_free (struct staged_layer *l, size_t n);
 
+/* The same in steps, so that a caller can fetch a layer's inputs while others are staged
+   (build_layers): stager_submit(i) reuses layer i's cached tar or describes the layer (reading
+   its wheels' member lists, in this thread) and hands it to a worker thread; stager_finish waits
+   for every worker and hands the layers over as stage_layers does (its err: the first failed
+   layer in layer order; call it whatever stager_submit returned). Up to stage_workers() layers
+   are written at once, the one with the most input bytes first; each layer's bytes are the same
+   on any number of workers (docs/building.md, "Layers"). */
+struct stager;
+struct stager *stager_new (const struct plan *p, const struct ptag *t, const struct lockset *torch_set,
+                           const struct lockset *devel_set);
+size_t stager_count (const struct stager *s);
+const char *stager_role (const struct stager *s, size_t i);
+int stager_submit (struct stager *s, size_t i, struct strbuf *err);
+int stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct strbuf *err);
+/* PCGEN_STAGE_JOBS when set (1: one layer after the other; at most 64), else the number of
+   cores: one layer per core. */
+size_t stage_workers (void);
+
 /* Remove <tar>.tmp.<pid> files whose writer has exited (an interrupted build's); a temporary
    of a live process is another pcgen's work in progress and stays. */
 void stage_remove_stale_temporaries (const char *tar);

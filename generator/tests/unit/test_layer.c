@@ -953,6 +953,135 @@ test_owned_dirs (void)
   strbuf_release (&err);
 }
 
+/* ---- Layers staged in parallel: the same bytes as one after the other --------------------- */
+
+static const char *const par_cudart[]
+    = { "nvidia/__init__.py", "",
+        "nvidia/cuda_runtime/lib/libcudart.so.12", "ELF-cudart",
+        "nvidia/cuda_runtime/include/cuda_runtime.h", "/* h */",
+        "nvidia_cuda_runtime_cu12-12.4.127.dist-info/METADATA", "Name: nvidia-cuda-runtime-cu12\n",
+        NULL };
+static const char *const par_cudnn[]
+    = { "nvidia/__init__.py", "",
+        "nvidia/cudnn/lib/libcudnn.so.9", "ELF-cudnn",
+        "nvidia_cudnn_cu12-9.1.0.70.dist-info/METADATA", "Name: nvidia-cudnn-cu12\n",
+        NULL };
+
+/* The sha256 of each layer of t, made now from the cache's wheels (their tars removed first)
+   with PCGEN_STAGE_JOBS=jobs and PCGEN_WHEEL_READER=reader (NULL: the default); 0 when every
+   layer was made now, its digest that of its file. */
+static int
+stage_fresh (const struct plan *p, const struct ptag *t, const struct lockset *ts, const char *jobs, const char *reader,
+             char sha[][65], size_t *nl)
+{
+  cleanup_free char *cmd = xasprintf ("rm -f '%s'/layers/*", cache_dir ());
+  CHECK_INT (system (cmd), 0);
+  setenv ("PCGEN_STAGE_JOBS", jobs, 1);
+  if (reader)
+    setenv ("PCGEN_WHEEL_READER", reader, 1);
+  struct staged_layer *l = NULL;
+  struct strbuf err = STRBUF_INIT;
+  int rc = stage_layers (p, t, ts, NULL, &l, nl, &err);
+  CHECK_STR (err.buf, "");
+  for (size_t i = 0; rc == 0 && i < *nl && i < 8; i++)
+    {
+      char got[65];
+      memcpy (sha[i], l[i].sha256, 65);
+      if (!l[i].built || sha256_file (l[i].path, got, NULL) < 0 || strcmp (got, l[i].sha256) != 0)
+        rc = -1;
+    }
+  staged_layers_free (l, *nl);
+  strbuf_release (&err);
+  unsetenv ("PCGEN_STAGE_JOBS");
+  unsetenv ("PCGEN_WHEEL_READER");
+  return rc;
+}
+
+/* A runtime tag's cuda, cudnn and torch layers made by one worker, by four, and with
+   libarchive's zip reader instead of the in-place one: byte for byte the same tars. The torch
+   wheel is the largest, so the four workers start it first, out of layer order. */
+static void
+test_parallel_staging (void)
+{
+  CHECK_INT ((int) (setenv ("PCGEN_STAGE_JOBS", "3", 1), stage_workers ()), 3);
+  CHECK_INT ((int) (setenv ("PCGEN_STAGE_JOBS", "1", 1), stage_workers ()), 1);
+  unsetenv ("PCGEN_STAGE_JOBS");
+  CHECK ((long) stage_workers () == sysconf (_SC_NPROCESSORS_ONLN));
+  struct project p;
+  load_matrix (&p, "matrixpar.yaml", "2.6.0", "12.4");
+  const struct ptag *t = plan_find (&p.plan, "2.6.0-cuda12.4-cudnn9-runtime");
+  CHECK (t != NULL);
+  if (t == NULL)
+    return project_close (&p);
+  struct kb_base *base = (struct kb_base *) t->base;
+  size_t ntool = base->ntoolchain;
+  base->ntoolchain = 0; /* the base's packages are not in this test's cache (test_deb) */
+  /* 600 KB of text that deflate has work on, in torch's largest member. */
+  struct strbuf big = STRBUF_INIT;
+  for (unsigned i = 0, x = 1; i < 60000; i++, x = x * 1103515245u + 12345u)
+    strbuf_addf (&big, "%08x\n", x >> 3);
+  const char *const torch[] = { "torch/__init__.py", "import os\n",
+                                "torch/lib/libtorch_cuda.so", big.buf,
+                                "torch/bin/torch_shm_manager", "ELF",
+                                "torch-2.6.0.dist-info/METADATA", "Name: torch\nVersion: 2.6.0\n",
+                                NULL };
+  struct locked_wheel *w = xcalloc (5, sizeof *w); /* the lockset owns it */
+  cache_wheel ("nvidia-cuda-runtime-cu12", "12.4.127", "nvidia_cuda_runtime_cu12-12.4.127-py3-none-manylinux2014_x86_64.whl",
+               par_cudart, "cuda", &w[0]);
+  cache_wheel ("nvidia-cublas-cu12", "12.4.5.8", "nvidia_cublas_cu12-12.4.5.8-py3-none-manylinux2014_x86_64.whl", cublas,
+               "cuda", &w[1]);
+  cache_wheel ("nvidia-cudnn-cu12", "9.1.0.70", "nvidia_cudnn_cu12-9.1.0.70-py3-none-manylinux2014_x86_64.whl", par_cudnn,
+               "cudnn", &w[2]);
+  cache_wheel ("torch", "2.6.0", "torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl", torch, "torch", &w[3]);
+  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, w, 4, 5 };
+  char one[8][65], four[8][65], lib[8][65];
+  size_t n1 = 0, n4 = 0, nl = 0;
+  CHECK_INT (stage_fresh (&p.plan, t, &ts, "1", NULL, one, &n1), 0);
+  CHECK_INT (stage_fresh (&p.plan, t, &ts, "4", NULL, four, &n4), 0);
+  CHECK_INT (stage_fresh (&p.plan, t, &ts, "4", "libarchive", lib, &nl), 0);
+  CHECK_INT ((int) n1, 3);
+  CHECK_INT ((int) n4, 3);
+  CHECK_INT ((int) nl, 3);
+  for (size_t i = 0; i < n1 && i < n4 && i < nl && i < 8; i++)
+    {
+      CHECK_STR (four[i], one[i]);
+      CHECK_STR (lib[i], one[i]);
+    }
+  base->ntoolchain = ntool;
+  strbuf_release (&big);
+  lockset_release (&ts);
+  project_close (&p);
+}
+
+/* A wheel whose deflated bytes were changed after it was made: the in-place reader refuses it
+   by its CRC (or inflate), naming the wheel and the member; nothing is left behind. */
+static void
+test_corrupt_wheel (void)
+{
+  static const char *const m[] = { "pkg/a.py", "print('hello, hello, hello, hello')\n", NULL };
+  cleanup_free char *w = make_wheel ("corrupt-1.0-py3-none-any.whl", m);
+  struct strbuf b = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&b, w, 1 << 20), 0);
+  /* The member's data follows the local header (30 bytes), its name and its extra field. */
+  const unsigned char *u = (const unsigned char *) b.buf;
+  size_t data = 30 + (size_t) (u[26] | u[27] << 8) + (size_t) (u[28] | u[29] << 8);
+  CHECK (b.len > data + 4);
+  if (b.len > data + 4)
+    b.buf[data + 2] ^= 0x55;
+  CHECK_INT (write_file_atomic (w, b.buf, b.len, 0644), 0);
+  struct layer_input in[] = { { w, pkg_rules, 1 } };
+  struct layer_spec spec = { in, 1, NULL, 0, NULL, 0, 1700000000, dir, NULL, 0 };
+  cleanup_free char *out = xasprintf ("%s/corrupt.tar", dir);
+  char sha[65];
+  struct strbuf err = STRBUF_INIT;
+  CHECK_INT (layer_write (&spec, out, sha, NULL, &err), -1);
+  cleanup_free char *want = xasprintf ("cannot read a member of '%s': 'usr/lib/python3/dist-packages/pkg/a.py'", w);
+  CHECK_CONTAINS (err.buf, want);
+  CHECK (access (out, F_OK) != 0);
+  strbuf_release (&err);
+  strbuf_release (&b);
+}
+
 int
 main (void)
 {
@@ -969,6 +1098,8 @@ main (void)
   test_redist ();
   test_cuda13 ();
   test_owned_dirs ();
+  test_parallel_staging ();
+  test_corrupt_wheel ();
   int rc = check_summary ("layer");
   /* A failed test keeps its fixtures and layers to look at. */
   if (rc != 0)
