@@ -3,6 +3,7 @@
 #include "build.h"
 #include "debs.h"
 #include "docker.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "image_writer.h"
 #include "kinds.h"

@@ -35,7 +35,7 @@ int cache_valid_file (const char *s);
    size in *size). With want (not NULL), bytes whose sha256 is not want never enter the cache:
    src is removed and CACHE_MISMATCH returned, err naming both digests. src is gone afterwards.
    Returns 0, or -1 (CACHE_MISMATCH) with err set. */
-#define CACHE_MISMATCH (-16) /* unlike every enum pip_failure: callers see both (lock.c) */
+#define CACHE_MISMATCH (-16) /* unlike every enum pip_failure: callers see both (fetch.c) */
 int cache_put (const char *src, const char *file, const char *want, char sha256[SHA256_HEX_LEN + 1],
                unsigned long long *size, struct strbuf *err);
 

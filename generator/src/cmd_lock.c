@@ -1,15 +1,12 @@
-/* cmd_lock.c: `pcgen lock` and `pcgen fetch`: pin every input in matrix.lock, and make every
-   pinned wheel present and verified in the cache. */
-#include "cache.h"
+/* cmd_lock.c: `pcgen lock`: pin every input in matrix.lock (lock.h; `pcgen fetch`, which
+   downloads what it pins: cmd_fetch.c). */
 #include "cmd.h"
-#include "debs.h"
+#include "cmd_sets.h"
 #include "exitcode.h"
 #include "lock.h"
-#include "nvcc_source.h"
 #include "project.h"
 #include "util.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,85 +23,6 @@ static const char lock_usage[]
       "Sets already locked from the same source are kept unless --refresh (or a torch set lacks\n"
       "the NumPy the knowledge base names).\n"
       "exit: 0 locked, 1 invalid matrix or pin mismatch, 2 usage, 3 a download failed\n";
-
-static const char fetch_usage[]
-    = "usage: pcgen fetch [--offline] [--verify] [--matrix FILE] [--lock FILE] [TAG|GLOB...]\n"
-      "Download every wheel matrix.lock pins for the tags into the cache and verify its sha256.\n"
-      "nvcc's files come through libcurl: Debian packages from $PCGEN_DEBIAN_MIRROR (default\n"
-      "http://deb.debian.org/debian), NVIDIA's redist archives from $PCGEN_CUDA_REDIST (default\n"
-      "https://developer.download.nvidia.com/compute/cuda/redist); they enter the cache only when\n"
-      "their sha256 is the pinned one.\n"
-      "  --offline   download nothing: fail naming what the cache lacks\n"
-      "  --verify    hash every cached file again, even one whose size, mtime and inode are those it\n"
-      "              had when last hashed; one that differs is removed from the cache and fails\n"
-      "exit: 0 all present and verified, 1 invalid matrix or lock, 2 usage, 3 a download or check failed\n";
-
-struct lock_opts
-{
-  int refresh, offline, fetch, verify;
-  int failed_code; /* the exit code of the first set that failed (its error's kind); 0: none */
-  const struct lockset **verified; /* --verify: sets hashed already (a torch set serves two tags) */
-  size_t nverified;
-  const char *matrix, *lock;
-  char **patterns;
-  size_t npatterns;
-};
-
-static int
-parse (int argc, char **argv, struct lock_opts *o)
-{
-  static const struct option opts[] = { { "refresh", no_argument, NULL, 'r' }, { "offline", no_argument, NULL, 'o' },
-                                        { "verify", no_argument, NULL, 'v' },
-                                        { "matrix", required_argument, NULL, 'm' }, { "lock", required_argument, NULL, 'l' },
-                                        { "help", no_argument, NULL, 'h' }, { 0 } };
-  const char *usage = o->fetch ? fetch_usage : lock_usage;
-  int c;
-  optind = 1;
-  while ((c = getopt_long (argc, argv, "h", opts, NULL)) != -1)
-    switch (c)
-      {
-      case 'r':
-        o->refresh = 1;
-        break;
-      case 'o':
-        o->offline = 1;
-        break;
-      case 'v':
-        o->verify = 1;
-        break;
-      case 'm':
-        o->matrix = optarg;
-        break;
-      case 'l':
-        o->lock = optarg;
-        break;
-      case 'h':
-        fputs (usage, stdout);
-        return 1;
-      default:
-        fputs (usage, stderr);
-        return -1;
-      }
-  if ((o->fetch && o->refresh) || (!o->fetch && (o->offline || o->verify)))
-    {
-      error ("%s is not an option of pcgen %s", o->fetch ? "--refresh" : o->offline ? "--offline" : "--verify",
-             o->fetch ? "fetch" : "lock");
-      return -1;
-    }
-  o->patterns = argv + optind;
-  o->npatterns = (size_t) (argc - optind);
-  return 0;
-}
-
-/* The setting that decides where a set comes from, for an error's last words. */
-static char *
-source_setting (const struct ptag *t)
-{
-  if (t->source_kind == SOURCE_PYPI)
-    return xstrdup ("the source is pip's own index (PIP_INDEX_URL, pip.conf); matrix.yaml 'sources' can name another");
-  return xasprintf ("the setting: sources: {\"%s\": {%s: \"%s\"}} in matrix.yaml", t->cuda->version, source_kind_name (t->source_kind),
-                    t->source_where);
-}
 
 /* Why a torch set locked before must be locked again for the knowledge base, or NULL: every
    image ships NumPy, locked with torch at the release the knowledge base names (torch.yaml
@@ -208,139 +126,10 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
   return 0;
 }
 
-/* --verify: hash every cached file of s again, whatever its stamp says; a mismatch is removed
-   (inside the cache only: cache_verify) and fails. Absent files are lock_fetch's to download. */
-static int
-verify_set (const struct lockset *s, struct lock_opts *o, struct strbuf *err)
-{
-  for (size_t i = 0; i < o->nverified; i++)
-    if (o->verified[i] == s)
-      return 0;
-  o->verified = xrealloc (o->verified, (o->nverified + 1) * sizeof *o->verified);
-  o->verified[o->nverified++] = s;
-  for (size_t i = 0; i < s->n; i++)
-    if (cache_verify (s->w[i].sha256, s->w[i].file, err) < 0)
-      return -1;
-  return 0;
-}
-
-static int
-fetch_set (const struct lockfile *lf, const struct ptag *t, int devel, struct lock_opts *o)
-{
-  struct strbuf err = STRBUF_INIT;
-  const struct lockset *s = lock_find_current (lf, t, devel, o->lock, &err);
-  int rc = s && o->verify ? verify_set (s, o, &err) : 0;
-  if (rc < 0)
-    {
-      error ("%s: %s", t->name, err.buf);
-      strbuf_release (&err);
-      return rc;
-    }
-  rc = s ? lock_fetch (s, t->python, o->offline, &err) : -1;
-  /* The base's packages (bases.yaml pins them): the toolchain for every tag, buildtools for devel.
-     Their errors name their own mirror setting, not the torch source's. */
-  int base_debs = 0;
-  if (rc == 0)
-    {
-      base_debs = 1;
-      rc = devel == SET_DEVEL      ? debs_fetch (t->base->buildtools, t->base->nbuildtools, o->offline, &err)
-           : devel == SET_NOTEBOOK ? debs_fetch (t->base->notebook, t->base->nnotebook, o->offline, &err)
-                                   : debs_fetch (t->base->toolchain, t->base->ntoolchain, o->offline, &err);
-    }
-  if (rc == NVCC_UNREACHABLE) /* nvcc's own source and setting are in err: the tag is unavailable */
-    fprintf (stderr, "%s: unavailable: %s\n", t->name, err.buf);
-  else if (rc == NVCC_FAILED || (rc < 0 && base_debs)) /* their own mirror setting is in err */
-    error ("%s: %s", t->name, err.buf);
-  else if (rc < 0 && s && !o->offline)
-    {
-      cleanup_free char *setting = source_setting (t);
-      error ("%s: %s; %s", t->name, err.buf, setting);
-    }
-  else if (rc < 0)
-    error ("%s: %s", t->name, err.buf);
-  strbuf_release (&err);
-  return rc;
-}
-
-static int
-run (struct lock_opts *o)
-{
-  struct project p;
-  int rc = project_open (&p, o->matrix);
-  struct lockfile lf = { 0 };
-  struct error lerr = ERROR_INIT;
-  int *sel = NULL;
-  if (rc != EXIT_OK)
-    goto out;
-  sel = xcalloc (p.plan.ntags + 1, sizeof *sel);
-  if (select_tags (&p.plan, o->patterns, o->npatterns, sel) < 0)
-    {
-      rc = EXIT_USAGE;
-      goto out;
-    }
-  if (lockfile_read (o->lock, &lf, &lerr) < 0)
-    {
-      rc = cmd_error (&lerr);
-      goto out;
-    }
-  size_t done = 0, failed = 0, unavailable = 0, no_nvcc = 0;
-  for (size_t i = 0; i < p.plan.ntags; i++)
-    {
-      const struct ptag *t = &p.plan.tags[i];
-      if (!sel[i])
-        continue;
-      if (t->source_kind == SOURCE_UNAVAILABLE)
-        {
-          cleanup_free char *hint = plan_source_hint (t);
-          fprintf (stderr, "%s: skipped: %s\n", t->name, hint);
-          unavailable++;
-          continue;
-        }
-      /* The torch set first: a notebook set is resolved with it. */
-      int second = t->flavor == FLAVOR_DEVEL ? SET_DEVEL : t->flavor == FLAVOR_NOTEBOOK ? SET_NOTEBOOK : 0;
-      int r = o->fetch ? fetch_set (&lf, t, SET_TORCH, o) : ensure_set (&lf, t, SET_TORCH, o);
-      if (r == 0 && second)
-        r = o->fetch ? fetch_set (&lf, t, second, o) : ensure_set (&lf, t, second, o);
-      if (r == NVCC_UNREACHABLE)
-        no_nvcc++;
-      else
-        r < 0 ? failed++ : done++;
-      /* Write after every tag: a long lock interrupted keeps what it resolved. */
-      if (!o->fetch && lockfile_write (o->lock, &lf, &lerr) < 0)
-        {
-          rc = cmd_error (&lerr);
-          goto out;
-        }
-    }
-  printf ("%s: %zu tag%s %s, %zu failed, %zu skipped (no source)", o->fetch ? "fetch" : "lock", done,
-          done == 1 ? "" : "s", o->fetch ? "present and verified" : "locked", failed, unavailable);
-  if (no_nvcc)
-    printf (", %zu unavailable (nvcc's source unreachable)", no_nvcc);
-  printf ("\n");
-  /* The first failure's kind decides: a pin that disagrees with the knowledge base is invalid
-     input (1), a download that failed the environment (3). */
-  rc = failed ? (o->failed_code ? o->failed_code : EXIT_ENV) : EXIT_OK;
-out:
-  free (sel);
-  free (o->verified);
-  err_release (&lerr);
-  lockfile_release (&lf);
-  project_close (&p);
-  return rc;
-}
-
 int
 cmd_lock (int argc, char **argv)
 {
-  struct lock_opts o = { .matrix = DEFAULT_MATRIX, .lock = DEFAULT_LOCK };
-  int r = parse (argc, argv, &o);
-  return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
-}
-
-int
-cmd_fetch (int argc, char **argv)
-{
-  struct lock_opts o = { .fetch = 1, .matrix = DEFAULT_MATRIX, .lock = DEFAULT_LOCK };
-  int r = parse (argc, argv, &o);
-  return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : run (&o);
+  struct lock_opts o = { .usage = lock_usage, .each = ensure_set, .matrix = DEFAULT_MATRIX, .lock = DEFAULT_LOCK };
+  int r = sets_parse (argc, argv, &o);
+  return r ? (r > 0 ? EXIT_OK : EXIT_USAGE) : sets_run (&o);
 }

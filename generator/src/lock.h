@@ -1,5 +1,5 @@
 /* lock.h: the pinned inputs of every tag in matrix.lock (the file: lockfile.h): which sets a
-   tag needs, whether they are current, resolving them with pip and fetching their files.
+   tag needs, whether they are current, resolving them with pip (fetching their files: fetch.h).
    A tag needs its torch set (torch, its Python dependencies, the nvidia-* wheels it pins) and,
    for devel, the devel set of its CUDA (nvcc and headers). */
 #ifndef PCGEN_LOCK_H
@@ -48,15 +48,7 @@ int lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset,
    changed, else 0. */
 int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
 
-/* Make every wheel of the set present and verified in the cache; with offline, only check.
-   nvcc's files (role nvcc: Debian packages, NVIDIA's redist archives) are downloaded with
-   libcurl into a temporary file and enter the cache only when their sha256 is the pinned one
-   (nvcc_source.h). Returns 0, -1 with err naming the wheel and what to do, NVCC_UNREACHABLE when
-   nvcc's source did not answer (the tag is unavailable here), or NVCC_FAILED when one of nvcc's
-   files failed otherwise (err complete either way: its source and setting, or both digests). */
-int lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err);
-
-/* The cached path of a wheel of the set (verified by lock_fetch before). */
+/* The cached path of a wheel of the set (verified by lock_fetch before: fetch.h). */
 char *lock_wheel_path (const struct locked_wheel *w);
 
 #endif

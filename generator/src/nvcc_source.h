@@ -10,7 +10,7 @@
 #define PCGEN_NVCC_SOURCE_H
 
 #include "kb.h"
-#include "lock.h"
+#include "lockfile.h"
 #include "strbuf.h"
 
 #define DEFAULT_CUDA_REDIST "https://developer.download.nvidia.com/compute/cuda/redist"
