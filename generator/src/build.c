@@ -121,13 +121,13 @@ place (const char *src, const char *dst, struct strbuf *err)
 
 /* The torch set's wheels of one role (cuda, cudnn, torch): a set of its own, for lock_fetch. */
 static int
-fetch_role (const struct lockset *ts, const char *role, const char *python, int offline, struct strbuf *err)
+fetch_role (const struct lockset *ts, enum layer_role role, const char *python, int offline, struct strbuf *err)
 {
   struct lockset sub = *ts;
   sub.w = xcalloc (ts->n + 1, sizeof *sub.w);
   sub.n = 0;
   for (size_t i = 0; i < ts->n; i++)
-    if ((int) ts->w[i].role == role_parse (role))
+    if ((int) ts->w[i].role == layer_role_wheels (role))
       sub.w[sub.n++] = ts->w[i];
   int rc = lock_fetch (&sub, python, offline, err);
   free (sub.w);
@@ -135,42 +135,30 @@ fetch_role (const struct lockset *ts, const char *role, const char *python, int 
 }
 
 static unsigned long long
-role_bytes (const struct lockset *ts, const char *role)
+role_bytes (const struct lockset *ts, enum layer_role role)
 {
   unsigned long long sum = 0;
   for (size_t i = 0; i < ts->n; i++)
-    if ((int) ts->w[i].role == role_parse (role))
+    if ((int) ts->w[i].role == layer_role_wheels (role))
       sum += ts->w[i].size;
   return sum;
-}
-
-static int
-wheel_role (const char *role)
-{
-  return strcmp (role, "cuda") == 0 || strcmp (role, "cudnn") == 0 || strcmp (role, "torch") == 0;
-}
-
-static int
-debs_role (const char *role)
-{
-  return strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0 || strcmp (role, "notebook-debs") == 0;
 }
 
 /* What layer `role` reads, into the cache: a base's packages, the torch set's wheels of that
    role, or (devel, nvcc, jupyter) both sets whole, as before staging began. */
 static int
-fetch_layer (const char *role, const struct ptag *t, const struct lockset *ts, const struct lockset *ds, int offline,
+fetch_layer (enum layer_role role, const struct ptag *t, const struct lockset *ts, const struct lockset *ds, int offline,
              struct strbuf *err)
 {
-  if (strcmp (role, "toolchain") == 0)
+  if (role == LAYER_TOOLCHAIN)
     return debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err);
-  if (strcmp (role, "buildtools") == 0)
+  if (role == LAYER_BUILDTOOLS)
     return debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err);
-  if (strcmp (role, "notebook-debs") == 0)
+  if (role == LAYER_NOTEBOOK_DEBS)
     return debs_fetch (t->base->notebook, t->base->nnotebook, offline, err);
-  if (strcmp (role, "notebook") == 0)
+  if (role == LAYER_NOTEBOOK)
     return 0;
-  if (wheel_role (role))
+  if (layer_role_wheels (role) >= 0)
     return fetch_role (ts, role, t->python, offline, err);
   int rc = lock_fetch (ts, t->python, offline, err);
   if (rc == 0 && ds)
@@ -201,8 +189,9 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
   for (size_t i = 1; i < n; i++)
     for (size_t k = i; k > 0; k--)
       {
-        const char *a = stager_role (s, order[k - 1]), *b = stager_role (s, order[k]);
-        int ra = wheel_role (a) ? 1 : debs_role (a) ? 0 : 2, rb = wheel_role (b) ? 1 : debs_role (b) ? 0 : 2;
+        enum layer_role a = stager_role (s, order[k - 1]), b = stager_role (s, order[k]);
+        int ra = layer_role_wheels (a) >= 0 ? 1 : layer_role_debs (a) ? 0 : 2;
+        int rb = layer_role_wheels (b) >= 0 ? 1 : layer_role_debs (b) ? 0 : 2;
         if (ra < rb || (ra == rb && (ra != 1 || role_bytes (ts, a) >= role_bytes (ts, b))))
           break;
         size_t x = order[k - 1];

@@ -1,6 +1,7 @@
 /* kb.c: load and cross-check the knowledge base (see kb.h and generator/data/). */
 #include "kb.h"
 #include "cache.h"
+#include "kinds.h"
 #include "schema.h"
 #include "strbuf.h"
 #include "util.h"
@@ -202,10 +203,13 @@ floor_for_major (struct kfile *f, int major)
   return NULL;
 }
 
+static const char *const nvcc_kind_names[] = { [NVCC_DEBIAN] = "debian", [NVCC_PYPI] = "pypi",
+                                               [NVCC_REDIST] = "redist", NULL };
+
 const char *
 kb_nvcc_kind_name (enum kb_nvcc_kind k)
 {
-  return k == NVCC_DEBIAN ? "debian" : k == NVCC_PYPI ? "pypi" : "redist";
+  return nvcc_kind_names[k];
 }
 
 static void
@@ -340,12 +344,9 @@ read_nvcc (struct kfile *f, const struct ynode *list, struct kb_cuda *c, struct 
         continue;
       const struct ynode *kind = ymap_get (n, "kind");
       struct kb_nvcc *s = &c->nvcc_sources[c->nnvcc_sources];
-      if (strcmp (kind->str, "debian") == 0)
-        s->kind = NVCC_DEBIAN;
-      else if (strcmp (kind->str, "pypi") == 0)
-        s->kind = NVCC_PYPI;
-      else if (strcmp (kind->str, "redist") == 0)
-        s->kind = NVCC_REDIST;
+      int k = names_lookup (nvcc_kind_names, kind->str);
+      if (k >= 0)
+        s->kind = (enum kb_nvcc_kind) k;
       else
         {
           diag_add (d, f->path, kind->mark, "unknown nvcc source kind '%s' (debian, pypi or redist)", kind->str);

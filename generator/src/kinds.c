@@ -14,8 +14,14 @@ static const char *const role_names[] = { [ROLE_TORCH] = "torch", [ROLE_CUDA] = 
                                           [ROLE_DEVEL] = "devel", [ROLE_NVCC] = "nvcc",
                                           [ROLE_NOTEBOOK] = "notebook", NULL };
 
-static int
-lookup (const char *const *names, const char *word)
+static const char *const layer_role_names[]
+    = { [LAYER_TOOLCHAIN] = "toolchain", [LAYER_CUDA] = "cuda",     [LAYER_CUDNN] = "cudnn",
+        [LAYER_TORCH] = "torch",         [LAYER_BUILDTOOLS] = "buildtools", [LAYER_DEVEL] = "devel",
+        [LAYER_NVCC] = "nvcc",           [LAYER_NOTEBOOK_DEBS] = "notebook-debs", [LAYER_JUPYTER] = "jupyter",
+        [LAYER_NOTEBOOK] = "notebook",   NULL };
+
+int
+names_lookup (const char *const *names, const char *word)
 {
   for (int i = 0; word && names[i]; i++)
     if (strcmp (names[i], word) == 0)
@@ -25,8 +31,21 @@ lookup (const char *const *names, const char *word)
 
 #define KIND_NAMES(E) \
   const char *E##_name (enum E value) { return E##_names[value]; } \
-  int E##_parse (const char *word) { return lookup (E##_names, word); }
+  int E##_parse (const char *word) { return names_lookup (E##_names, word); }
 
 KIND_NAMES (flavor)
 KIND_NAMES (source_kind)
 KIND_NAMES (role)
+KIND_NAMES (layer_role)
+
+int
+layer_role_wheels (enum layer_role r)
+{
+  return r == LAYER_CUDA ? ROLE_CUDA : r == LAYER_CUDNN ? ROLE_CUDNN : r == LAYER_TORCH ? ROLE_TORCH : -1;
+}
+
+int
+layer_role_debs (enum layer_role r)
+{
+  return r == LAYER_TOOLCHAIN || r == LAYER_BUILDTOOLS || r == LAYER_NOTEBOOK_DEBS;
+}

@@ -1,8 +1,8 @@
 /* kinds.h: the plan's words as enums, each with one name table: a tag's flavor, where its torch
-   wheels come from, and the role of a pinned file (the layer it goes into). For each enum E,
-   E_name (flavor_name, source_kind_name, role_name) gives the word as matrix.yaml, matrix.lock,
-   the plan's JSON and messages spell it, and E_parse (flavor_parse, source_kind_parse,
-   role_parse) reads it back: the enum's value, -1 for a word it does not know. Nothing else
+   wheels come from, the role of a pinned file (the layer it goes into) and a layer's role. For each enum E,
+   E_name (flavor_name, source_kind_name, role_name, layer_role_name) gives the word as
+   matrix.yaml, matrix.lock, the plan's JSON and messages spell it, and E_parse (flavor_parse,
+   source_kind_parse, role_parse, layer_role_parse) reads it back: the enum's value, -1 for a word it does not know. Nothing else
    compares these words. */
 #ifndef PCGEN_KINDS_H
 #define PCGEN_KINDS_H
@@ -47,6 +47,31 @@ enum role
 };
 KIND_NAMES (role)
 
+/* A layer's role: what it is made of (the plan's layers, devel_layers and notebook_layers; stage.h
+   says what each holds). */
+enum layer_role
+{
+  LAYER_TOOLCHAIN,
+  LAYER_CUDA,
+  LAYER_CUDNN,
+  LAYER_TORCH,
+  LAYER_BUILDTOOLS,
+  LAYER_DEVEL,
+  LAYER_NVCC,
+  LAYER_NOTEBOOK_DEBS,
+  LAYER_JUPYTER,
+  LAYER_NOTEBOOK,
+};
+KIND_NAMES (layer_role)
+/* The role of the torch set's wheels a layer is made of (cuda, cudnn, torch), else -1. */
+int layer_role_wheels (enum layer_role r);
+/* Whether a layer is made of a base's Debian packages (toolchain, buildtools, notebook-debs). */
+int layer_role_debs (enum layer_role r);
+
 #undef KIND_NAMES
+
+/* The index of word in a NULL-terminated name table, or -1 (every E_parse; other modules' own
+   tables, such as kb.c's nvcc source kinds). */
+int names_lookup (const char *const *names, const char *word);
 
 #endif

@@ -386,15 +386,15 @@ add_nvcc_redist (struct builder *b, const struct locked_wheel *w, struct strbuf 
    Not installed: no maintainer scripts run and dpkg's status does not list them (docs/toolchain.md),
    so the links the scripts would make are made here: cc and c++ (gcc's and g++'s alternatives). */
 static int
-add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *role, struct strbuf *err)
+add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, enum layer_role role, struct strbuf *err)
 {
   static const char *const left_out[] = { "usr/share/man/", "usr/share/info/", "usr/share/locale/", "usr/share/lintian/" };
   static const char *const merged[][2] = { { "bin/", "usr/bin/" }, { "sbin/", "usr/sbin/" }, { "lib/", "usr/lib/" },
                                            { "lib64/", "usr/lib64/" } };
   if (n == 0)
-    return strbuf_addf (err, "bases.yaml names no %s packages for this base", role), -1;
+    return strbuf_addf (err, "bases.yaml names no %s packages for this base", layer_role_name (role)), -1;
   if (n > ARRAY_SIZE (b->in))
-    return strbuf_addf (err, "%s: more than %zu packages", role, ARRAY_SIZE (b->in)), -1;
+    return strbuf_addf (err, "%s: more than %zu packages", layer_role_name (role), ARRAY_SIZE (b->in)), -1;
   for (size_t i = 0; i < n; i++)
     {
       b->in[b->nin].wheel = keep (&b->pool, debs_path (&d[i]));
@@ -409,7 +409,7 @@ add_base_debs (struct builder *b, const struct kb_deb *d, size_t n, const char *
         rule (b, merged[k][0], merged[k][1]);
       rule (b, "", "");
     }
-  if (strcmp (role, "toolchain") == 0)
+  if (role == LAYER_TOOLCHAIN)
     {
       link_ (b, xstrdup ("usr/bin/cc"), xstrdup ("gcc"));
       link_ (b, xstrdup ("usr/bin/c++"), xstrdup ("g++"));
@@ -508,28 +508,28 @@ add_notebook_files (struct builder *b, const struct notebook_files *f)
 
 /* Fill b with the inputs of one layer role. */
 static int
-describe_layer (struct builder *b, const char *role, const struct ptag *t, const struct lockset *ts,
+describe_layer (struct builder *b, enum layer_role role, const struct ptag *t, const struct lockset *ts,
                 const struct lockset *ds, struct strbuf *err)
 {
   int first = 1;
-  if (strcmp (role, "toolchain") == 0)
+  if (role == LAYER_TOOLCHAIN)
     return add_base_debs (b, t->base->toolchain, t->base->ntoolchain, role, err);
-  if (strcmp (role, "buildtools") == 0)
+  if (role == LAYER_BUILDTOOLS)
     return add_base_debs (b, t->base->buildtools, t->base->nbuildtools, role, err);
-  if (strcmp (role, "notebook-debs") == 0)
+  if (role == LAYER_NOTEBOOK_DEBS)
     return add_base_debs (b, t->base->notebook, t->base->nnotebook, role, err);
-  if (strcmp (role, "jupyter") == 0)
+  if (role == LAYER_JUPYTER)
     {
       /* ds is the notebook set: only what the torch layer lacks (lock_resolve_notebook). */
       for (size_t i = 0; ds && i < ds->n; i++)
         {
           if (b->nin + 1 >= ARRAY_SIZE (b->in))
-            return strbuf_addf (err, "layer %s of %s: more than %zu wheels", role, t->name, ARRAY_SIZE (b->in)), -1;
+            return strbuf_addf (err, "layer %s of %s: more than %zu wheels", layer_role_name (role), t->name, ARRAY_SIZE (b->in)), -1;
           add_python_wheel (b, &ds->w[i]);
         }
       return 0;
     }
-  if (strcmp (role, "devel") == 0)
+  if (role == LAYER_DEVEL)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
         if (ds->w[i].role != ROLE_NVCC && add_devel_wheel (b, &ds->w[i], 0, err) < 0)
@@ -540,7 +540,7 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
           return -1;
       return 0;
     }
-  if (strcmp (role, "nvcc") == 0)
+  if (role == LAYER_NVCC)
     {
       size_t n = 0;
       for (size_t i = 0; ds && i < ds->n; i++)
@@ -566,19 +566,19 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   for (size_t i = 0; i < ts->n; i++)
     {
       const struct locked_wheel *w = &ts->w[i];
-      if ((int) w->role != role_parse (role))
+      if ((int) w->role != layer_role_wheels (role))
         continue;
       if (b->nin + 1 >= ARRAY_SIZE (b->in))
-        return strbuf_addf (err, "layer %s of %s: more than %zu wheels", role, t->name, ARRAY_SIZE (b->in)), -1;
-      if (strcmp (role, "torch") == 0)
+        return strbuf_addf (err, "layer %s of %s: more than %zu wheels", layer_role_name (role), t->name, ARRAY_SIZE (b->in)), -1;
+      if (role == LAYER_TORCH)
         add_python_wheel (b, w);
       else if (starts_with (w->name, "nvidia-"))
         {
-          if (add_nvidia_runtime (b, w, first && strcmp (role, "cuda") == 0, err) < 0)
+          if (add_nvidia_runtime (b, w, first && role == LAYER_CUDA, err) < 0)
             return -1;
           first = 0;
         }
-      else if (strcmp (role, "cuda") == 0 && starts_with (w->name, "cuda-"))
+      else if (role == LAYER_CUDA && starts_with (w->name, "cuda-"))
         /* CUDA 13's torch requires cuda-toolkit, a meta-package (dist-info only) whose extras
            name the nvidia-* wheels; NVIDIA's cuda-* Python packages install like any other. */
         add_python_wheel (b, w);
@@ -586,13 +586,13 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
         return strbuf_addf (err, "%s: building images from '%s' (CUDA %s) is not supported yet", t->name, w->name,
                             t->cuda->version), -1;
     }
-  if (strcmp (role, "cuda") == 0)
+  if (role == LAYER_CUDA)
     {
       link_ (b, xstrdup ("usr/local/cuda"), xasprintf ("cuda-%s", t->cuda->version));
       b->files[b->nfiles++] = (struct layer_file) { "etc/ld.so.conf.d/pytorch-cuda.conf",
                                                     keep (&b->pool, xasprintf ("/%s/lib\n", b->cuda_home)), 0644 };
     }
-  if (strcmp (role, "torch") == 0)
+  if (role == LAYER_TORCH)
     {
       static const char *const dirs[] = { "include", "lib", "share" };
       for (size_t i = 0; i < ARRAY_SIZE (dirs); i++)
@@ -601,18 +601,12 @@ describe_layer (struct builder *b, const char *role, const struct ptag *t, const
   return 0;
 }
 
-static int
-base_debs_role (const char *role)
-{
-  return strcmp (role, "toolchain") == 0 || strcmp (role, "buildtools") == 0 || strcmp (role, "notebook-debs") == 0;
-}
-
 static const struct kb_deb *
-base_debs_of (const struct ptag *t, const char *role, size_t *n)
+base_debs_of (const struct ptag *t, enum layer_role role, size_t *n)
 {
-  if (strcmp (role, "toolchain") == 0)
+  if (role == LAYER_TOOLCHAIN)
     return *n = t->base->ntoolchain, t->base->toolchain;
-  if (strcmp (role, "buildtools") == 0)
+  if (role == LAYER_BUILDTOOLS)
     return *n = t->base->nbuildtools, t->base->buildtools;
   return *n = t->base->nnotebook, t->base->notebook;
 }
@@ -630,7 +624,7 @@ key_of (struct strbuf *sb)
 /* The cache key: the layer's name, the mapping's version, where it maps to and every input
    wheel's sha256 (the notebook layer: its files' bytes, nf). */
 static char *
-layer_key (const char *name, const char *role, const struct ptag *t, const struct lockset *ts,
+layer_key (const char *name, enum layer_role role, const struct ptag *t, const struct lockset *ts,
            const struct lockset *ds, const struct notebook_files *nf)
 {
   struct strbuf sb = STRBUF_INIT;
@@ -646,7 +640,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
         }
       return key_of (&sb);
     }
-  if (strcmp (role, "jupyter") == 0)
+  if (role == LAYER_JUPYTER)
     {
       for (size_t i = 0; ds && i < ds->n; i++)
         strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
@@ -655,7 +649,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
     }
   /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
   strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
-  if (base_debs_role (role))
+  if (layer_role_debs (role))
     {
       /* Only the packages: the same layer for every tag of this base, whatever its CUDA. */
       size_t n;
@@ -666,7 +660,7 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
         strbuf_addf (&sb, "%s\n", d[i].sha256);
       return key_of (&sb);
     }
-  if (strcmp (role, "nvcc") == 0)
+  if (role == LAYER_NVCC)
     {
       /* Only the packages and the profile: the same for every devel tag of this CUDA. */
       strbuf_addf (&sb, "%s", nvcc_profile_for (ds));
@@ -676,10 +670,10 @@ layer_key (const char *name, const char *role, const struct ptag *t, const struc
       return key_of (&sb);
     }
   for (size_t i = 0; i < ts->n; i++)
-    if (strcmp (role, "devel") == 0 ? ts->w[i].role != ROLE_TORCH && !devel_set_has (ds, ts->w[i].name)
-                                    : (int) ts->w[i].role == role_parse (role))
+    if (role == LAYER_DEVEL ? ts->w[i].role != ROLE_TORCH && !devel_set_has (ds, ts->w[i].name)
+                                    : (int) ts->w[i].role == layer_role_wheels (role))
       strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
-  for (size_t i = 0; ds && strcmp (role, "devel") == 0 && i < ds->n; i++)
+  for (size_t i = 0; ds && role == LAYER_DEVEL && i < ds->n; i++)
     if (ds->w[i].role != ROLE_NVCC)
       strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
   return key_of (&sb);
@@ -716,7 +710,7 @@ stage_remove_stale_temporaries (const char *tar)
 struct stage_task
 {
   struct staged_layer *out;
-  const char *role;
+  enum layer_role role;
   struct builder *b;
   struct notebook_files nf;
   int notebook;
@@ -765,7 +759,7 @@ task_run (struct stage_task *k)
     fprintf (stderr, "layer: %s (%zu files, %zu folders) ...\n", name, k->b->nfiles, k->b->ndirs);
   else
     fprintf (stderr, "layer: %s (%zu %s) ...\n", name, k->b->nin,
-             strcmp (k->role, "nvcc") == 0 ? "files" : base_debs_role (k->role) ? "packages" : "wheels");
+             k->role == LAYER_NVCC ? "files" : layer_role_debs (k->role) ? "packages" : "wheels");
   k->rc = layer_write (&k->spec, k->out->path, k->out->sha256, &stats, &k->err);
   if (k->rc < 0)
     return;
@@ -850,10 +844,10 @@ stager_count (const struct stager *s)
   return s->n;
 }
 
-const char *
+enum layer_role
 stager_role (const struct stager *s, size_t i)
 {
-  return json_string_value (json_object_get (json_array_get (s->layers, i), "role"));
+  return (enum layer_role) layer_role_parse (json_string_value (json_object_get (json_array_get (s->layers, i), "role")));
 }
 
 /* The bytes of the layer's inputs, for the order workers take it in. */
@@ -875,13 +869,13 @@ stager_submit (struct stager *s, size_t i, struct strbuf *err)
 {
   const struct ptag *t = s->t;
   const char *name = json_string_value (json_object_get (json_array_get (s->layers, i), "name"));
-  const char *role = stager_role (s, i);
+  enum layer_role role = stager_role (s, i);
   struct staged_layer *out = &s->out[i];
   struct stage_task *k = xcalloc (1, sizeof *k);
   strbuf_init (&k->err, 0);
   k->out = out;
   k->role = role;
-  k->notebook = strcmp (role, "notebook") == 0;
+  k->notebook = role == LAYER_NOTEBOOK;
   if (k->notebook && notebook_files_read (t, s->p->kb->dir, &k->nf, err) < 0)
     {
       task_free (k);

@@ -24,6 +24,7 @@
 #define PCGEN_STAGE_H
 
 #include "digest.h"
+#include "kinds.h"
 #include "lock.h"
 #include "plan.h"
 
@@ -54,7 +55,7 @@ struct stager;
 struct stager *stager_new (const struct plan *p, const struct ptag *t, const struct lockset *torch_set,
                            const struct lockset *devel_set);
 size_t stager_count (const struct stager *s);
-const char *stager_role (const struct stager *s, size_t i);
+enum layer_role stager_role (const struct stager *s, size_t i);
 int stager_submit (struct stager *s, size_t i, struct strbuf *err);
 int stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct strbuf *err);
 /* PCGEN_STAGE_JOBS when set (1: one layer after the other; at most 64), else the number of
