@@ -98,7 +98,7 @@ build_up_to_date (const struct ptag *t, const char *inputs_digest, struct build_
     {
       r->image_id = xstrdup (id);
       r->size = (unsigned long long) json_integer_value (json_object_get (rec, "size"));
-      r->status = "up to date";
+      r->status = BUILD_UP_TO_DATE;
     }
   strbuf_release (&now);
   json_decref (rec);
@@ -610,7 +610,7 @@ finish (const struct ptag *t, const char *base_ref, const struct staged_layer *l
         return -1;
     }
   r->seconds = since (t0);
-  r->status = "built";
+  r->status = BUILD_BUILT;
   return write_record (t, r, inputs, base_ref, l, nl, err);
 }
 
@@ -651,6 +651,31 @@ build_finish (const struct ptag *t, const char *base_ref, const struct staged_la
   if (image_load (out, wr, t->ref, err) < 0)
     return -1;
   return finish (t, base_ref, l, nl, inputs, NULL, &t0, r, err);
+}
+
+static const char *const build_status_names[]
+    = { [BUILD_PENDING] = "-",
+        [BUILD_BUILT] = "built",
+        [BUILD_UP_TO_DATE] = "up to date",
+        [BUILD_FAILED] = "failed",
+        [BUILD_INTERRUPTED] = "interrupted",
+        [BUILD_CANCELLED] = "cancelled",
+        [BUILD_SKIPPED_RUNTIME_SKIPPED] = "skipped: runtime skipped",
+        [BUILD_SKIPPED_RUNTIME_FAILED] = "skipped: runtime failed",
+        [BUILD_SKIPPED_NO_SOURCE] = "skipped: no source",
+        [BUILD_SKIPPED_NVCC_UNREACHABLE] = "skipped: nvcc unreachable" };
+
+const char *
+build_status_name (enum build_status s)
+{
+  return build_status_names[s];
+}
+
+int
+build_status_failed (enum build_status s)
+{
+  return s == BUILD_PENDING || s == BUILD_FAILED || s == BUILD_INTERRUPTED || s == BUILD_CANCELLED
+         || s == BUILD_SKIPPED_RUNTIME_SKIPPED || s == BUILD_SKIPPED_RUNTIME_FAILED;
 }
 
 void

@@ -22,12 +22,31 @@ enum build_engine
   ENGINE_DOCKER
 };
 
+/* What became of a tag in pcgen build: its summary line's STATUS (build_status_name). */
+enum build_status
+{
+  BUILD_PENDING, /* "-": not reached */
+  BUILD_BUILT,
+  BUILD_UP_TO_DATE,
+  BUILD_FAILED,
+  BUILD_INTERRUPTED,
+  BUILD_CANCELLED,
+  BUILD_SKIPPED_RUNTIME_SKIPPED,
+  BUILD_SKIPPED_RUNTIME_FAILED,
+  BUILD_SKIPPED_NO_SOURCE,
+  BUILD_SKIPPED_NVCC_UNREACHABLE,
+};
+const char *build_status_name (enum build_status s);
+/* Whether a tag's status fails pcgen build: not reached, failed, interrupted, cancelled, or
+   skipped because its runtime image was not built (a tag without a source is not a failure). */
+int build_status_failed (enum build_status s);
+
 struct build_result
 {
   char *image_id;
   unsigned long long size;
   double seconds;
-  const char *status; /* "built", "up to date", "failed", "skipped" */
+  enum build_status status;
   char *why;          /* a failure's one-line reason */
 };
 

@@ -222,9 +222,9 @@ build_job (void *arg, size_t j)
 fail:
   clock_gettime (CLOCK_MONOTONIC, &t1);
   r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
-  r->status = signals_seen ? "interrupted" : "failed";
+  r->status = signals_seen ? BUILD_INTERRUPTED : BUILD_FAILED;
   r->why = strbuf_detach (&err, NULL);
-  progress_phase (&c->prog, j, r->status, NULL);
+  progress_phase (&c->prog, j, build_status_name (r->status), NULL);
   if (!signals_seen)
     progress_note (&c->prog, stderr, "pcgen: error: %s: %s", t->name, r->why);
   return 1;
@@ -235,8 +235,9 @@ build_skipped (void *arg, size_t j, size_t dep, enum job_state why)
 {
   struct build_ctx *c = arg;
   const char *rt = c->p->tags[c->tag[dep]].name;
-  c->res[j].status = why == JOB_CANCELLED ? "cancelled" : why == JOB_SKIPPED ? "skipped: runtime skipped"
-                                                                               : "skipped: runtime failed";
+  c->res[j].status = why == JOB_CANCELLED ? BUILD_CANCELLED
+                     : why == JOB_SKIPPED  ? BUILD_SKIPPED_RUNTIME_SKIPPED
+                                           : BUILD_SKIPPED_RUNTIME_FAILED;
   if (why == JOB_CANCELLED)
     progress_phase (&c->prog, j, "cancelled", NULL);
   else
@@ -266,7 +267,7 @@ run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_stat
       progress_note (&c->prog, stderr, "pcgen: error: cannot start a thread: %s", strerror (errno));
       for (size_t j = 0; j < nj; j++)
         if (initial[j] == JOB_PENDING)
-          c->res[j].status = "failed";
+          c->res[j].status = BUILD_FAILED;
     }
   else
     {
@@ -295,9 +296,9 @@ run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_stat
           progress_draw (&c->prog);
         }
       for (size_t j = 0; j < nj; j++)
-        if (jobs_state (js, j) == JOB_CANCELLED && c->res[j].status == NULL)
+        if (jobs_state (js, j) == JOB_CANCELLED && c->res[j].status == BUILD_PENDING)
           {
-            c->res[j].status = "cancelled";
+            c->res[j].status = BUILD_CANCELLED;
             progress_phase (&c->prog, j, "cancelled", NULL);
           }
       jobs_finish (js);
@@ -312,7 +313,7 @@ run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_stat
 static void
 lean_fail (struct build_ctx *c, size_t j, struct strbuf *err)
 {
-  c->res[j].status = "failed";
+  c->res[j].status = BUILD_FAILED;
   c->res[j].why = strbuf_detach (err, NULL);
   progress_phase (&c->prog, j, "failed", NULL);
   progress_note (&c->prog, stderr, "pcgen: error: %s: %s", c->p->tags[c->tag[j]].name, c->res[j].why);
@@ -351,7 +352,7 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
           continue;
         if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
           {
-            c->res[j].status = "skipped: runtime failed";
+            c->res[j].status = BUILD_SKIPPED_RUNTIME_FAILED;
             progress_phase (&c->prog, j, "skipped", "runtime failed");
             continue;
           }
@@ -374,14 +375,14 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
           continue;
         if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
           {
-            c->res[j].status = "skipped: runtime failed";
+            c->res[j].status = BUILD_SKIPPED_RUNTIME_FAILED;
             progress_phase (&c->prog, j, "skipped", "runtime failed");
             ok[j] = 0;
             continue;
           }
         size_t nlater = 0;
         for (size_t q = 0; q < nj; q++)
-          if (ok[q] && q != j && c->res[q].status == NULL && (pass == 0 || dep[q] != JOBS_NO_DEP))
+          if (ok[q] && q != j && c->res[q].status == BUILD_PENDING && (pass == 0 || dep[q] != JOBS_NO_DEP))
             later[nlater++] = layouts[q];
         progress_phase (&c->prog, j, "loading", "a layer at a time");
         progress_draw (&c->prog);
@@ -434,7 +435,7 @@ summary (const struct build_ctx *c, size_t nj)
         snprintf (size, sizeof size, "%.2f GB", (double) r->size / 1e9);
       if (r->seconds > 0)
         snprintf (secs, sizeof secs, "%.0fs", r->seconds);
-      printf ("%-36s %-19.12s %9s %8s  %s\n", c->p->tags[c->tag[j]].name, id, size, secs, r->status ? r->status : "-");
+      printf ("%-36s %-19.12s %9s %8s  %s\n", c->p->tags[c->tag[j]].name, id, size, secs, build_status_name (r->status));
     }
 }
 
@@ -509,7 +510,7 @@ cmd_build (int argc, char **argv)
       const struct ptag *t = &p.plan.tags[c.tag[j]];
       if (t->source_kind == SOURCE_UNAVAILABLE)
         {
-          c.res[j].status = "skipped: no source";
+          c.res[j].status = BUILD_SKIPPED_NO_SOURCE;
           initial[j] = JOB_SKIPPED;
           cleanup_free char *hint = plan_source_hint (t);
           progress_phase (&c.prog, j, "skipped", "no source");
@@ -522,7 +523,7 @@ cmd_build (int argc, char **argv)
       if (staged == NVCC_UNREACHABLE)
         {
           /* Never a devel image without nvcc: unavailable here, like a tag without a source. */
-          c.res[j].status = "skipped: nvcc unreachable";
+          c.res[j].status = BUILD_SKIPPED_NVCC_UNREACHABLE;
           initial[j] = JOB_SKIPPED;
           progress_phase (&c.prog, j, "skipped", "nvcc unreachable");
           progress_note (&c.prog, stderr, "build: %s: unavailable: %s", t->name, err.buf);
@@ -530,7 +531,7 @@ cmd_build (int argc, char **argv)
         }
       if (staged < 0)
         {
-          c.res[j].status = "failed";
+          c.res[j].status = BUILD_FAILED;
           c.res[j].why = strbuf_detach (&err, NULL);
           initial[j] = JOB_FAILED;
           progress_phase (&c.prog, j, "failed", NULL);
@@ -548,9 +549,7 @@ cmd_build (int argc, char **argv)
   summary (&c, nj);
   size_t failed = 0;
   for (size_t j = 0; j < nj; j++)
-    failed += c.res[j].status == NULL || strcmp (c.res[j].status, "failed") == 0
-              || strcmp (c.res[j].status, "interrupted") == 0 || strcmp (c.res[j].status, "cancelled") == 0
-              || starts_with (c.res[j].status, "skipped: runtime");
+    failed += build_status_failed (c.res[j].status);
   rc = signals ? EXIT_INTERRUPTED : failed ? EXIT_ENV : EXIT_OK;
   progress_release (&c.prog);
 out:
