@@ -446,7 +446,11 @@ plan_build (const struct matrix *m, const struct kb *kb, struct plan *p, struct 
     diag_add (d, m->file, (struct mark) { 1, 1, 0 }, "the matrix leaves no tag to build");
   free (x.torch);
   free (x.cuda);
-  return d->n > before || d->dropped ? -1 : 0;
+  if (d->n > before || d->dropped)
+    return -1;
+  for (size_t i = 0; i < p->ntags; i++)
+    plan_layers_fill (&p->tags[i]);
+  return 0;
 }
 
 void
@@ -461,6 +465,7 @@ plan_release (struct plan *p)
       for (size_t j = 0; j < g->naliases; j++)
         free (g->aliases[j]);
       free (g->aliases);
+      plan_layers_release (g);
     }
   free (p->tags);
   memset (p, 0, sizeof *p);

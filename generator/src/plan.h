@@ -10,6 +10,22 @@
 #include "kinds.h"
 #include "matrix.h"
 
+/* A layer of a tag above the base (stage.h says what each role holds): its name, as the
+   Dockerfile names it (layers/<name>.tar; stable: versions and pin digests, so that rendered
+   Dockerfiles change only when pins change), and what it holds, in words. */
+struct player
+{
+  enum layer_role role;
+  char *name;
+  char *what;
+};
+
+struct player_list
+{
+  struct player *v;
+  size_t n;
+};
+
 struct ptag
 {
   char *name; /* 2.6.0-cuda12.4-cudnn9-runtime */
@@ -27,6 +43,11 @@ struct ptag
   const char *source_where; /* URL or folder; NULL for pypi and unavailable */
   const struct ptag *runtime; /* devel, notebook: the runtime image it builds on */
   int no_nvcc; /* devel, "unavailable": its CUDA has no nvcc source pcgen can build */
+  /* Bottom to top, the most widely shared lowest (plan_layers.c, made by plan_build): the
+     runtime image's layers (toolchain, cuda, cudnn, torch); what a devel image adds on its
+     runtime image (buildtools, devel, nvcc); what a notebook image adds (notebook-debs, jupyter,
+     notebook). Empty where the flavor adds none. */
+  struct player_list layers, devel_layers, notebook_layers;
 };
 
 struct plan
@@ -42,6 +63,13 @@ int plan_build (const struct matrix *m, const struct kb *kb, struct plan *p, str
 void plan_release (struct plan *p);
 
 const struct ptag *plan_find (const struct plan *p, const char *name);
+
+/* The layers t's own image adds (what pcgen stages for it): devel_layers for a devel tag,
+   notebook_layers for a notebook tag, else layers. */
+const struct player_list *plan_own_layers (const struct ptag *t);
+/* plan_layers.c, for plan_build and plan_release: fill and free t's three layer lists. */
+void plan_layers_fill (struct ptag *t);
+void plan_layers_release (struct ptag *t);
 
 /* Mark in sel[] (one per tag) the tags whose name or an alias matches one of the glob
    patterns; every tag when there is none. A pattern that matches nothing is a usage error:

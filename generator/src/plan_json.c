@@ -1,8 +1,6 @@
 /* plan_json.c: the plan as JSON, the view `pcgen plan --json` prints and templates render
    (see plan_json.h). */
 #include "plan_json.h"
-#include "nvcc_source.h"
-#include "digest.h"
 #include "strbuf.h"
 #include "util.h"
 
@@ -79,137 +77,13 @@ str_or_null (const char *s)
   return s ? json_string (s) : json_null ();
 }
 
-/* A short, stable digest of a set of pins: two tags whose pins are equal share the layer. */
-static void
-pins_id (const struct kb_pin *pins, size_t n, int (*keep) (const char *), char out[9])
-{
-  struct strbuf sb = STRBUF_INIT;
-  for (size_t i = 0; i < n; i++)
-    if (keep (pins[i].name))
-      strbuf_addf (&sb, "%s==%s\n", pins[i].name, pins[i].version);
-  char hex[SHA256_HEX_LEN + 1];
-  sha256_hex (sb.buf, sb.len, hex);
-  memcpy (out, hex, 8);
-  out[8] = '\0';
-  strbuf_release (&sb);
-}
-
-static int
-is_cuda_pin (const char *name)
-{
-  return strstr (name, "cudnn") == NULL;
-}
-
-static int
-any_pin (const char *name)
-{
-  (void) name;
-  return 1;
-}
-
 static json_t *
-layer (const char *role, char *name, const char *what)
-{
-  json_t *l = json_pack ("{s:s, s:s, s:s}", "role", role, "name", name, "what", what);
-  free (name);
-  return l;
-}
-
-/* A layer of a base's Debian packages, named by their digests: a new package, a new name. */
-static json_t *
-debs_layer (const char *role, const struct kb_base *b, const struct kb_deb *d, size_t n, const char *what)
-{
-  struct strbuf sb = STRBUF_INIT;
-  char hex[SHA256_HEX_LEN + 1];
-  for (size_t i = 0; i < n; i++)
-    strbuf_addf (&sb, "%s\n", d[i].sha256);
-  sha256_hex (sb.buf, sb.len, hex);
-  strbuf_release (&sb);
-  return layer (role, xasprintf ("%s-%s-%.8s", role, b->name, hex), what);
-}
-
-/* The layers of a tag above the base, bottom to top: the most widely shared lowest. Names are
-   stable (versions and pin digests) so rendered Dockerfiles change only when pins change. */
-static json_t *
-layers_json (const struct ptag *t)
-{
-  char id[9];
-  const char *full = plan_cuda_full (t);
-  json_t *a = json_array ();
-  /* The same for every tag on this base: lowest. */
-  if (t->base->ntoolchain)
-    json_array_append_new (a, debs_layer ("toolchain", t->base, t->base->toolchain, t->base->ntoolchain,
-                                          "C/C++ compiler, OpenMP and Python headers (torch.compile)"));
-  pins_id (t->variant->pins, t->variant->npins, is_cuda_pin, id);
-  json_array_append_new (a, layer ("cuda", xasprintf ("cuda-%s-%s", full ? full : t->cuda->version, id),
-                                   "CUDA runtime libraries"));
-  json_array_append_new (a, layer ("cudnn", xasprintf ("cudnn-%s-cuda%s", t->variant->cudnn, t->cuda->version),
-                                   "cuDNN"));
-  json_array_append_new (a, layer ("torch", plan_torch_id (t), "PyTorch and its Python dependencies"));
-  return a;
-}
-
-/* What a devel image adds on top of its runtime image (NVIDIA's chain: devel builds on runtime). */
-static json_t *
-devel_layers_json (const struct ptag *t)
-{
-  char id[9];
-  json_t *a = json_array ();
-  if (t->flavor == FLAVOR_DEVEL)
-    {
-      if (t->base->nbuildtools)
-        json_array_append_new (a, debs_layer ("buildtools", t->base, t->base->buildtools, t->base->nbuildtools,
-                                              "CMake and make"));
-      pins_id (t->cuda->devel, t->cuda->ndevel, any_pin, id);
-      json_array_append_new (a, layer ("devel", xasprintf ("cuda-devel-%s-%s", t->cuda->version, id),
-                                       "ptxas, nvvm and CUDA headers"));
-      const struct kb_nvcc *n = t->cuda->nvcc;
-      const struct kb_host_compiler *h = t->cuda->host_compiler;
-      if (n)
-        {
-          /* Named by the files' digests: a new package or archive gives a new layer name. */
-          struct strbuf sb = STRBUF_INIT;
-          char hex[SHA256_HEX_LEN + 1];
-          for (size_t i = 0; i < n->nfiles; i++)
-            strbuf_addf (&sb, "%s\n", n->files[i].sha256);
-          for (size_t i = 0; h && i < h->nfiles; i++)
-            strbuf_addf (&sb, "%s\n", h->files[i].sha256);
-          sha256_hex (sb.buf, sb.len, hex);
-          strbuf_reset (&sb);
-          cleanup_free char *from = nvcc_describe (n);
-          strbuf_addf (&sb, "nvcc %s from %s", n->version, from);
-          if (h)
-            {
-              /* The package the compiler is named after: g++-11 for /usr/bin/g++-11. */
-              const struct kb_deb *pkg = &h->files[0];
-              for (size_t i = 0; i < h->nfiles; i++)
-                if (strcmp (strrchr (h->ccbin, '/') + 1, h->files[i].name) == 0) /* ccbin is absolute: kb.c */
-                  pkg = &h->files[i];
-              strbuf_addf (&sb, "; host compiler %s from Debian's %s %s", h->ccbin, pkg->name, pkg->version);
-            }
-          json_array_append_new (a, layer ("nvcc", xasprintf ("nvcc-%s-%.8s", n->version, hex), sb.buf));
-          strbuf_release (&sb);
-        }
-    }
-  return a;
-}
-
-/* What a notebook image adds on top of its runtime image, bottom to top: sshd and tini (Debian's
-   packages pinned in bases.yaml), JupyterLab (the notebook set of matrix.lock, resolved with the
-   tag's torch set), and pcgen's own files: the entrypoint, sshd_config, the user (docs/notebook.md). */
-static json_t *
-notebook_layers_json (const struct ptag *t)
+layers_json (const struct player_list *l)
 {
   json_t *a = json_array ();
-  if (t->flavor != FLAVOR_NOTEBOOK)
-    return a;
-  json_array_append_new (a, debs_layer ("notebook-debs", t->base, t->base->notebook, t->base->nnotebook,
-                                        "sshd, ssh-keygen and tini"));
-  json_array_append_new (a, layer ("jupyter", xasprintf ("jupyterlab-%s-torch%s-cu%d%d-py%s", t->base->jupyterlab,
-                                                         t->torch->version, t->cuda->major, t->cuda->minor, t->python),
-                                   "JupyterLab and its Python dependencies"));
-  json_array_append_new (a, layer ("notebook", xasprintf ("notebook-%s", t->base->name),
-                                   "the entrypoint, sshd_config and the user pytorch (uid 1000, home /workspace)"));
+  for (size_t i = 0; i < l->n; i++)
+    json_array_append_new (a, json_pack ("{s:s, s:s, s:s}", "role", layer_role_name (l->v[i].role), "name",
+                                         l->v[i].name, "what", l->v[i].what));
   return a;
 }
 
@@ -256,10 +130,10 @@ plan_tag_json (const struct plan *p, const struct ptag *t)
       "cudnn", "version", t->variant->cudnn, "major", cudnn_major, "cublas", str_or_null (plan_cublas (t)),
       "source", "kind", source_kind_name (t->source_kind), "where", str_or_null (t->source_where),
       "from", t->runtime ? json_string (t->runtime->ref) : json_null (), "site_packages", site,
-      "layers", layers_json (t), "devel_layers", devel_layers_json (t), "components", components_json (t),
+      "layers", layers_json (&t->layers), "devel_layers", layers_json (&t->devel_layers), "components", components_json (t),
       "user", str_or_null (p->m->user.s));
   json_object_set_new (j, "nvcc", nvcc_json (t));
-  json_object_set_new (j, "notebook_layers", notebook_layers_json (t));
+  json_object_set_new (j, "notebook_layers", layers_json (&t->notebook_layers));
   return j;
 }
 

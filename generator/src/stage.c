@@ -5,7 +5,6 @@
 #include "debs.h"
 #include "fsutil.h"
 #include "layer.h"
-#include "plan_json.h"
 #include "wheel.h"
 #include "util.h"
 
@@ -726,7 +725,7 @@ struct stager
   const struct plan *p;
   const struct ptag *t;
   const struct lockset *ts, *ds;
-  json_t *tag, *layers;
+  const struct player_list *layers;
   struct staged_layer *out;
   size_t n;
   struct stage_task **task; /* per layer: NULL when reused or not submitted */
@@ -823,12 +822,8 @@ stager_new (const struct plan *p, const struct ptag *t, const struct lockset *ts
 {
   struct stager *s = xcalloc (1, sizeof *s);
   s->p = p, s->t = t, s->ts = ts, s->ds = ds;
-  s->tag = plan_tag_json (p, t);
-  const char *which = t->flavor == FLAVOR_DEVEL      ? "devel_layers"
-                      : t->flavor == FLAVOR_NOTEBOOK ? "notebook_layers"
-                                                            : "layers";
-  s->layers = json_object_get (s->tag, which);
-  s->n = json_array_size (s->layers);
+  s->layers = plan_own_layers (t);
+  s->n = s->layers->n;
   s->out = xcalloc (s->n + 1, sizeof *s->out);
   s->task = xcalloc (s->n + 1, sizeof *s->task);
   s->maxthreads = stage_workers ();
@@ -847,7 +842,7 @@ stager_count (const struct stager *s)
 enum layer_role
 stager_role (const struct stager *s, size_t i)
 {
-  return (enum layer_role) layer_role_parse (json_string_value (json_object_get (json_array_get (s->layers, i), "role")));
+  return s->layers->v[i].role;
 }
 
 /* The bytes of the layer's inputs, for the order workers take it in. */
@@ -868,7 +863,7 @@ int
 stager_submit (struct stager *s, size_t i, struct strbuf *err)
 {
   const struct ptag *t = s->t;
-  const char *name = json_string_value (json_object_get (json_array_get (s->layers, i), "name"));
+  const char *name = s->layers->v[i].name;
   enum layer_role role = stager_role (s, i);
   struct staged_layer *out = &s->out[i];
   struct stage_task *k = xcalloc (1, sizeof *k);
@@ -957,7 +952,6 @@ stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct st
   *n = s->n;
   pthread_mutex_destroy (&s->mu);
   pthread_cond_destroy (&s->cv);
-  json_decref (s->tag);
   free (s->task);
   free (s->threads);
   free (s);
