@@ -437,6 +437,10 @@ cmd_publish (int argc, char **argv)
       rc = EXIT_USAGE;
       goto out;
     }
+  /* Process-wide, once, and only when there will be a private docker config to remove (SIGPIPE
+     stays fatal otherwise): its removal at exit and on a fatal signal (publish.h). */
+  if (o.engine_docker && !o.dry_run && publish_credentials_wanted ())
+    publish_credentials_guard ();
   if (o.engine_docker && (docker_ping (&err) < 0 || (!o.dry_run && publish_credentials (d.host, &cfg, &err) < 0)))
     {
       error ("%s", err.buf);

@@ -172,9 +172,12 @@ on_sigpipe (int sig)
   (void) sig;
 }
 
-static void
-catch_signals (void)
+void
+publish_credentials_guard (void)
 {
+  static int at_exit;
+  if (!at_exit++)
+    atexit (publish_credentials_remove);
   struct sigaction sa;
   memset (&sa, 0, sizeof sa);
   sigfillset (&sa.sa_mask); /* a second signal waits until the first has cleaned up */
@@ -231,6 +234,13 @@ user_settings (const char *host)
 }
 
 int
+publish_credentials_wanted (void)
+{
+  const char *user = getenv ("PCGEN_REGISTRY_USER"), *pass = getenv ("PCGEN_REGISTRY_PASSWORD");
+  return user && *user && pass && *pass;
+}
+
+int
 publish_credentials (const char *host, char **dir, struct strbuf *err)
 {
   *dir = NULL;
@@ -264,15 +274,11 @@ publish_credentials (const char *host, char **dir, struct strbuf *err)
     contexts = ud ? xasprintf ("%s/contexts", ud) : NULL;
   }
   int rc = -1, fd = -1;
-  /* Handlers first, then the files, with every signal held back until cred_dir and cred_file
-     name what exists: no moment when a signal could leave the file behind. */
+  /* The handlers are in place (publish_credentials_guard); every signal is held back until
+     cred_dir and cred_file name what exists: no moment when a signal could leave the file behind. */
   sigset_t all, old;
   sigfillset (&all);
   sigprocmask (SIG_BLOCK, &all, &old);
-  static int at_exit;
-  if (!at_exit++)
-    atexit (publish_credentials_remove);
-  catch_signals ();
   snprintf (cred_dir, sizeof cred_dir, "%s", "/tmp/pcgen-docker-config.XXXXXX");
   if (mkdtemp (cred_dir) == NULL)
     {

@@ -26,10 +26,15 @@ void publish_dest_release (struct publish_dest *d);
    user's own config.json settings other than credentials for host (contexts, proxies, other
    hosts' helpers; the user's contexts folder is linked in). *dir is NULL when the variables
    are unset (docker's own config then applies). Returns 0, or -1 with err.
-   From then on every signal in publish_fatal_signals removes the folder before it ends the
-   process as it would have, and SIGPIPE no longer ends it (writes fail with EPIPE); only
-   SIGKILL can leave the folder behind. */
+   Call publish_credentials_guard first (once, in the command): only SIGKILL can then leave the
+   folder behind. */
 int publish_credentials (const char *host, char **dir, struct strbuf *err);
+/* Whether publish_credentials will make a folder: both variables are set. */
+int publish_credentials_wanted (void);
+/* Process-wide, once, before publish_credentials: the folder is removed at exit (atexit), and
+   every signal in publish_fatal_signals removes it before it ends the process as it would have;
+   SIGPIPE no longer ends it (writes fail with EPIPE). A signal the caller ignores stays ignored. */
+void publish_credentials_guard (void);
 /* Remove the folder publish_credentials made (also done at exit and on a signal). */
 void publish_credentials_remove (void);
 /* The signals publish_credentials catches, 0-terminated (for tests). */

@@ -145,6 +145,7 @@ credentials_then (int sig, char **dir)
          of a shell without job control, inherits SIGHUP, SIGINT and SIGQUIT ignored, which
          publish_credentials rightly leaves so: the child would never end. */
       signal (sig, SIG_DFL);
+      publish_credentials_guard (); /* as cmd_publish.c does before publish_credentials */
       struct strbuf err = STRBUF_INIT;
       char *d = NULL;
       if (publish_credentials ("localhost:5000", &d, &err) < 0 || d == NULL)
