@@ -212,7 +212,7 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
       }
   /* A layer whose tar is cached already reads nothing: its inputs are neither fetched nor
      checked (a devel tag whose nvcc layer is cached never touches nvcc's 1 GB of packages), and
-     nothing else of the sets is fetched either: the SBOM takes a wheel's licence from the cache's
+     nothing else of the sets is fetched either: the SBOM takes a wheel's license from the cache's
      note when the wheel has gone (sbom.c). */
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++)
