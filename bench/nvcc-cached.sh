@@ -27,8 +27,8 @@ bin/pcgen plan --json | python3 -c '
 import json, sys
 p = json.load(sys.stdin)
 t = [t for t in p["tags"] if t["tag"] == sys.argv[1]][0]
-for l in t["devel_layers"] if t["flavor"] == "devel" else t["layers"]:
-    print(l["name"])' "$tag" >"$work/layers"
+for l in t["layers"] + (t["devel_layers"] if t["flavor"] == "devel" else []):
+    print(l["name"])' "$tag" >"$work/layers"  # bake stages the runtime tag a devel target builds FROM too
 python3 - "$tag" >"$work/files" <<'EOF'
 import json, re, sys
 tag = sys.argv[1]
@@ -41,6 +41,26 @@ for s in lock["sets"]:
         for w in s["wheels"]:
             print(w["sha256"], w["file"], w["role"])
 EOF
+# The main cache is shared and may lose its layers any time (build --lean): take hard links first.
+stash=$work/stash
+mkdir -p "$stash/layers" "$stash/base"
+ln "$main/base/debian-bookworm.tar" "$stash/base/"
+while read -r name; do
+  ls "$main"/layers/"$name"-*.tar >/dev/null 2>&1 || { echo "no layer $name in $main: build $tag first" >&2; exit 1; }
+  for f in "$main"/layers/"$name"-*.tar; do ln "$f" "$stash/layers/" && cp "$f.sha256" "$stash/layers/"; done
+done <"$work/layers"
+while read -r sha file role; do
+  mkdir -p "$stash/sha256/$sha"
+  ln "$main/sha256/$sha/$file" "$stash/sha256/$sha/" || { echo "no $file in $main" >&2; exit 1; }
+  cp "$main/sha256/$sha/$file.verified" "$stash/sha256/$sha/" 2>/dev/null || true
+done <"$work/files"
+for d in "$main"/sha256/*; do
+  for f in "$d"/*.deb; do
+    [ -e "$f" ] && mkdir -p "$stash/sha256/${d##*/}" && ln -f "$f" "$stash/sha256/${d##*/}/" && { cp "$f.verified" "$stash/sha256/${d##*/}/" 2>/dev/null || true; }
+  done
+done
+main=$stash
+
 seed() { # seed DIR [wheels]
   mkdir -p "$1/layers" "$1/base"
   ln "$main/base/debian-bookworm.tar" "$1/base/"
@@ -81,8 +101,8 @@ run() { # run NAME CACHE PCGEN ARGS...
   PCGEN_CACHE=$cache PCGEN_DEBIAN_MIRROR="http://127.0.0.1:$port" "$bin" bake -o "$work/bake.json" "$@" "$tag" \
     >"$work/$name.out" 2>&1 || rc=$?
   t1=$(now)
-  echo "$name: exit $rc, $(secs "$t0" "$t1") s; fetched: $(grep -c '^fetch: ' "$work/$name.out" || true) files; layers made: $(grep -c '^layer: .* entries' "$work/$name.out" || true)"
-  grep -E '^fetch: |error' "$work/$name.out" | sed 's/^/    /' | head -5
+  echo "$name: exit $rc, $(secs "$t0" "$t1") s; fetch lines: $(grep -c '^fetch: ' "$work/$name.out" || true); layers made: $(grep -c '^layer: .* entries' "$work/$name.out" || true); sbom warnings: $(grep -c "warning: sbom" "$work/$name.out" || true)"
+  { grep -E '^fetch: |error' "$work/$name.out" || true; } | sed 's/^/    /' | head -5
 }
 seed "$work/c-new" wheels
 run "new, --offline, nvcc .debs absent" "$work/c-new" bin/pcgen --offline

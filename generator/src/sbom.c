@@ -588,17 +588,17 @@ license_note_write (const char *sha256, const char *license)
 }
 
 /* The license of wheel w: from the cached wheel (noting it), else from the cache's note, else
-   none, with a warning: a wheel gone from the cache (pcgen build --lean, a cache of layers only)
-   is not fetched again for its METADATA. */
+   none, counted in *unknown (with the first such wheel in *first): a wheel gone from the cache
+   (pcgen build --lean, a cache of layers only) is not fetched again for its METADATA. */
 static int
-locked_wheel_license (const struct locked_wheel *w, char **license, struct strbuf *err)
+locked_wheel_license (const struct locked_wheel *w, char **license, size_t *unknown, const char **first,
+                      struct strbuf *err)
 {
   cleanup_free char *path = lock_wheel_path (w);
   if (access (path, F_OK) != 0 && errno == ENOENT)
     {
-      if (!license_note_read (w->sha256, license))
-        fprintf (stderr, "pcgen: warning: sbom: %s is not in the cache (%s) and its license was never noted: "
-                         "NOASSERTION (pcgen fetch gets the wheel)\n", w->file, cache_dir ());
+      if (!license_note_read (w->sha256, license) && (*unknown)++ == 0)
+        *first = w->file;
       return 0;
     }
   if (wheel_license (path, license, err) < 0)
@@ -612,7 +612,7 @@ locked_wheel_license (const struct locked_wheel *w, char **license, struct strbu
 }
 
 static int
-add_set (struct pkgs *ps, const struct lockset *s, struct strbuf *err)
+add_set (struct pkgs *ps, const struct lockset *s, size_t *unknown, const char **first, struct strbuf *err)
 {
   for (size_t i = 0; s && i < s->n; i++)
     {
@@ -620,7 +620,7 @@ add_set (struct pkgs *ps, const struct lockset *s, struct strbuf *err)
       if (ends_with (w->file, ".whl"))
         {
           char *lic = NULL;
-          if (locked_wheel_license (w, &lic, err) < 0)
+          if (locked_wheel_license (w, &lic, unknown, first, err) < 0)
             return -1;
           push (ps, (struct sbom_package) { SBOM_WHEEL, w->name, w->version, NULL, w->sha256,
                                             own (ps, wheel_url (s, w)), lic ? own (ps, lic) : NULL, w->file });
@@ -667,7 +667,13 @@ sbom_write_for_tag (const struct ptag *t, const struct lockset *ts, const struct
     add_kb_debs (&ps, t->base->buildtools, t->base->nbuildtools);
   if (t->flavor == FLAVOR_NOTEBOOK)
     add_kb_debs (&ps, t->base->notebook, t->base->nnotebook);
-  int rc = add_set (&ps, ts, err) < 0 || add_set (&ps, ds, err) < 0 ? -1 : 0;
+  size_t unknown = 0;
+  const char *first = NULL;
+  int rc = add_set (&ps, ts, &unknown, &first, err) < 0 || add_set (&ps, ds, &unknown, &first, err) < 0 ? -1 : 0;
+  if (unknown)
+    fprintf (stderr, "pcgen: warning: %s: sbom: %zu wheel%s (%s%s) not in the cache (%s) and never read: license "
+                     "NOASSERTION (pcgen fetch gets them)\n", t->name, unknown, unknown == 1 ? " is" : "s are", first,
+             unknown == 1 ? "" : ", …", cache_dir ());
   struct strbuf doc = STRBUF_INIT;
   cleanup_free char *created = oci_created ();
   struct sbom_input in = { t->ref, t->name, created, "pcgen-" PCGEN_VERSION, ps.p, ps.n };

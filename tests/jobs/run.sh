@@ -164,6 +164,14 @@ hasnt "$tmp/err" "layer: "
 hasnt "$tmp/err" "warning"
 check "the SBOM of $DV1 is the same as with the wheels" cmp -s "build/sbom/$DV1.spdx.json" "$tmp/sbom-wheels.json"
 has "build/sbom/$DV1.spdx.json" '"licenseDeclared": "BSD-3-Clause"'
+# ... and without the notes: NOASSERTION, one warning per tag
+mv "$tmp/cache/licenses" "$tmp/licenses.away"
+build "cached layers, no inputs, no license notes" 0 s-nonote -- -j 2 --offline
+has "$tmp/err" "pcgen: warning: $RT1: sbom: 3 wheels are (nvidia_cuda_runtime_cu12-12.1.105-py3-none-manylinux2014_x86_64.whl, …) not in the cache ($tmp/cache) and never read: license NOASSERTION (pcgen fetch gets them)"
+has "$tmp/err" "pcgen: warning: $DV1: sbom: 4 wheels are"
+hasnt "build/sbom/$DV1.spdx.json" "BSD-3-Clause"
+rm -rf "$tmp/cache/licenses"
+mv "$tmp/licenses.away" "$tmp/cache/licenses"
 # the nvcc layer gone: its archives are fetched (--offline: refused, naming the first), then made
 nvcc=$(cd "$tmp/cache/layers" && ls nvcc-12.1.105-*.tar)
 rm -f "$tmp/cache/layers/$nvcc" "$tmp/cache/layers/$nvcc.sha256"
