@@ -101,7 +101,7 @@ run() { # run NAME CACHE PCGEN ARGS...
   PCGEN_CACHE=$cache PCGEN_DEBIAN_MIRROR="http://127.0.0.1:$port" "$bin" bake -o "$work/bake.json" "$@" "$tag" \
     >"$work/$name.out" 2>&1 || rc=$?
   t1=$(now)
-  echo "$name: exit $rc, $(secs "$t0" "$t1") s; fetch lines: $(grep -c '^fetch: ' "$work/$name.out" || true); layers made: $(grep -c '^layer: .* entries' "$work/$name.out" || true); sbom warnings: $(grep -c "warning: sbom" "$work/$name.out" || true)"
+  echo "$name: exit $rc, $(secs "$t0" "$t1") s; fetch lines: $(grep -c '^fetch: ' "$work/$name.out" || true); layers made: $(grep -c '^layer: .* entries' "$work/$name.out" || true); sbom warnings: $(grep -c "warning: .*: sbom: " "$work/$name.out" || true)"
   { grep -E '^fetch: |error' "$work/$name.out" || true; } | sed 's/^/    /' | head -5
 }
 seed "$work/c-new" wheels
