@@ -119,17 +119,21 @@ place (const char *src, const char *dst, struct strbuf *err)
   return 0;
 }
 
-/* The torch set's wheels of one role (cuda, cudnn, torch): a set of its own, for lock_fetch. */
+/* The wheels of set s whose sha256 is a line of `inputs` (stager_inputs): a set of its own, for
+   lock_fetch (its NVCC_UNREACHABLE included). */
 static int
-fetch_role (const struct lockset *ts, enum layer_role role, const char *python, int offline, struct strbuf *err)
+fetch_inputs (const struct lockset *s, const char *inputs, const char *python, int offline, struct strbuf *err)
 {
-  struct lockset sub = *ts;
-  sub.w = xcalloc (ts->n + 1, sizeof *sub.w);
+  struct lockset sub = *s;
+  sub.w = xcalloc (s->n + 1, sizeof *sub.w);
   sub.n = 0;
-  for (size_t i = 0; i < ts->n; i++)
-    if ((int) ts->w[i].role == layer_role_wheels (role))
-      sub.w[sub.n++] = ts->w[i];
-  int rc = lock_fetch (&sub, python, offline, err);
+  for (size_t i = 0; i < s->n; i++)
+    {
+      cleanup_free char *line = xasprintf ("%s\n", s->w[i].sha256);
+      if (strstr (inputs, line)) /* every line is a whole digest: no match across two */
+        sub.w[sub.n++] = s->w[i];
+    }
+  int rc = sub.n ? lock_fetch (&sub, python, offline, err) : 0;
   free (sub.w);
   return rc;
 }
@@ -144,25 +148,23 @@ role_bytes (const struct lockset *ts, enum layer_role role)
   return sum;
 }
 
-/* What layer `role` reads, into the cache: a base's packages, the torch set's wheels of that
-   role, or (devel, nvcc, jupyter) both sets whole, as before staging began. */
+/* What layer i reads, into the cache: a base's packages, or the wheels and nvcc files of the
+   tag's sets that the layer is made of (stager_inputs), nothing else. */
 static int
-fetch_layer (enum layer_role role, const struct ptag *t, const struct lockset *ts, const struct lockset *ds, int offline,
-             struct strbuf *err)
+fetch_layer (const struct stager *s, size_t i, const struct ptag *t, const struct lockset *ts,
+             const struct lockset *ds, int offline, struct strbuf *err)
 {
+  enum layer_role role = stager_role (s, i);
   if (role == LAYER_TOOLCHAIN)
     return debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err);
   if (role == LAYER_BUILDTOOLS)
     return debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err);
   if (role == LAYER_NOTEBOOK_DEBS)
     return debs_fetch (t->base->notebook, t->base->nnotebook, offline, err);
-  if (role == LAYER_NOTEBOOK)
-    return 0;
-  if (layer_role_wheels (role) >= 0)
-    return fetch_role (ts, role, t->python, offline, err);
-  int rc = lock_fetch (ts, t->python, offline, err);
+  cleanup_free char *inputs = stager_inputs (s, i);
+  int rc = fetch_inputs (ts, inputs, t->python, offline, err);
   if (rc == 0 && ds)
-    rc = lock_fetch (ds, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
+    rc = fetch_inputs (ds, inputs, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
   return rc;
 }
 
@@ -198,25 +200,19 @@ build_layers (const struct plan *p, const struct ptag *t, const struct lockfile 
         order[k - 1] = order[k];
         order[k] = x;
       }
+  /* A layer whose tar is cached already reads nothing: its inputs are neither fetched nor
+     checked (a devel tag whose nvcc layer is cached never touches nvcc's 1 GB of packages), and
+     nothing else of the sets is fetched either: the SBOM takes a wheel's license from the cache's
+     note when the wheel has gone (sbom.c). */
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++)
     {
-      rc = fetch_layer (stager_role (s, order[i]), t, ts, ds, offline, err);
+      if (!stager_cached (s, order[i]))
+        rc = fetch_layer (s, order[i], t, ts, ds, offline, err);
       if (rc == 0)
         rc = stager_submit (s, order[i], err) < 0 ? -1 : 0;
     }
   free (order);
-  /* Whatever the layers did not need, as before: every set and package list of the tag (quick
-     when cached). */
-  if (rc == 0)
-    rc = lock_fetch (ts, t->python, offline, err);
-  if (rc == 0 && ds)
-    rc = lock_fetch (ds, t->python, offline, err); /* NVCC_UNREACHABLE: the tag is unavailable */
-  if (rc == 0
-      && (debs_fetch (t->base->toolchain, t->base->ntoolchain, offline, err) < 0
-          || (devel && debs_fetch (t->base->buildtools, t->base->nbuildtools, offline, err) < 0)
-          || (notebook && debs_fetch (t->base->notebook, t->base->nnotebook, offline, err) < 0)))
-    rc = -1;
   /* The layers already handed over are finished either way: a complete tar is reused later. */
   struct strbuf later = STRBUF_INIT;
   if (stager_finish (s, l, nl, rc == 0 ? err : &later) < 0 && rc == 0)

@@ -115,27 +115,9 @@ stream_prefix (int fd, const struct oci_image *img, size_t n, const char *config
   if (rc == 0)
     rc = tar_bytes (a, ae, cname, config, strlen (config));
   const struct oci_layer *l = &img->layers[n - 1];
-  int lfd = rc == 0 ? open (l->path, O_RDONLY | O_CLOEXEC) : -1;
-  struct stat st;
-  if (rc == 0 && (lfd < 0 || fstat (lfd, &st) < 0))
-    rc = -1, strbuf_addf (err, "cannot read '%s': %s", l->path, strerror (errno));
+  cleanup_free char *name = xasprintf ("%s/layer.tar", l->digest);
   if (rc == 0)
-    {
-      cleanup_free char *name = xasprintf ("%s/layer.tar", l->digest);
-      archive_entry_clear (ae);
-      archive_entry_set_pathname (ae, name);
-      archive_entry_set_filetype (ae, AE_IFREG);
-      archive_entry_set_perm (ae, 0644);
-      archive_entry_set_size (ae, st.st_size);
-      archive_entry_set_mtime (ae, 1, 0);
-      rc = archive_write_header (a, ae) == ARCHIVE_OK ? 0 : -1;
-      static char buf[1 << 20];
-      for (ssize_t k; rc == 0 && (k = read (lfd, buf, sizeof buf)) != 0;)
-        if (k < 0 ? errno != EINTR : archive_write_data (a, buf, (size_t) k) != k)
-          rc = -1;
-    }
-  if (lfd >= 0)
-    close (lfd);
+    rc = image_tar_file (a, ae, name, l->path, err);
   if (rc == 0 && archive_write_close (a) != ARCHIVE_OK)
     rc = -1;
   if (rc < 0 && err->len == 0)

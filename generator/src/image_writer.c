@@ -464,8 +464,8 @@ image_write (const struct writer_input *in, struct writer_result *r, struct strb
 
 /* ---- docker load ---- */
 
-static int
-tar_file (struct archive *a, struct archive_entry *ae, const char *name, const char *path, struct strbuf *err)
+int
+image_tar_file (struct archive *a, struct archive_entry *ae, const char *name, const char *path, struct strbuf *err)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -527,7 +527,7 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, size_t
   for (size_t i = 0; i < ARRAY_SIZE (top) && rc == 0; i++)
     {
       cleanup_free char *p = xasprintf ("%s/%s", layout, top[i]);
-      rc = tar_file (a, ae, top[i], p, err);
+      rc = image_tar_file (a, ae, top[i], p, err);
     }
   if (rc == 0)
     {
@@ -539,7 +539,7 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, size_t
     {
       cleanup_free char *name = xasprintf ("blobs/sha256/%s", json_blobs[i]);
       cleanup_free char *p = xasprintf ("%s/%s", layout, name);
-      rc = tar_file (a, ae, name, p, err);
+      rc = image_tar_file (a, ae, name, p, err);
     }
   for (size_t i = skip; i < img.nlayers && rc == 0; i++)
     {
@@ -551,7 +551,7 @@ stream_layout (int fd, const char *layout, const struct writer_result *w, size_t
       if (dup)
         continue;
       cleanup_free char *name = xasprintf ("blobs/sha256/%s", img.layers[i].digest);
-      rc = tar_file (a, ae, name, img.layers[i].path, err);
+      rc = image_tar_file (a, ae, name, img.layers[i].path, err);
     }
   if (rc == 0 && archive_write_close (a) != ARCHIVE_OK)
     rc = -1, strbuf_addf (err, "cannot finish the stream to docker load: %s", archive_error_string (a));

@@ -57,4 +57,11 @@ int image_load (const char *layout, const struct writer_result *w, const char *r
 struct oci_image;
 size_t image_present_prefix (const struct oci_image *img);
 
+/* Append the file at path to the docker load stream a as a regular file name (mode 0644, mtime
+   1, as every entry of the stream). Returns 0, or -1 with err. */
+struct archive;
+struct archive_entry;
+int image_tar_file (struct archive *a, struct archive_entry *ae, const char *name, const char *path,
+                    struct strbuf *err);
+
 #endif

@@ -4,6 +4,7 @@
    members through the rules and streams their data into one staging file; pass two writes the
    sorted entries, copying each member's bytes back from the staging file. */
 #include "layer.h"
+#include "byteorder.h"
 #include "lazywheel.h"
 #include "pip.h"
 #include "util.h"
@@ -412,24 +413,6 @@ check_deb_links (struct job *j, const char *deb)
    a member neither a file nor a folder, encryption, a method other than stored and deflate,
    Info-ZIP's Unicode path field, anything out of bounds) goes to libarchive instead, which
    refuses what is wrong with its own words. */
-
-static uint16_t
-le16 (const unsigned char *p)
-{
-  return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-le64 (const unsigned char *p)
-{
-  return (uint64_t) le32 (p) | (uint64_t) le32 (p + 4) << 32;
-}
 
 /* Whether [off, off + len) lies within n bytes. */
 static int

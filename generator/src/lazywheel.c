@@ -2,6 +2,7 @@
    (local file header), 4.3.12 (central directory header), 4.3.14-4.3.16 (ZIP64 end of central
    directory record and locator, end of central directory record), 4.5.3 (ZIP64 extra field). */
 #include "lazywheel.h"
+#include "byteorder.h"
 #include "util.h"
 
 #include <archive.h>
@@ -26,24 +27,6 @@
 #define MAX_DIR (64u << 20)
 #define MAX_MEMBER (16u << 20)
 #define READ_SLACK 64
-
-static uint16_t
-le16 (const unsigned char *p)
-{
-  return (uint16_t) (p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32 (const unsigned char *p)
-{
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 | (uint32_t) p[3] << 24;
-}
-
-static uint64_t
-le64 (const unsigned char *p)
-{
-  return (uint64_t) le32 (p) | (uint64_t) le32 (p + 4) << 32;
-}
 
 int
 zip_find_dir (const unsigned char *tail, size_t n, uint64_t tail_off, uint64_t size, struct zip_dir *dir,

@@ -1,6 +1,7 @@
 /* sbom.c: see sbom.h. */
 #include "sbom.h"
 #include "base.h"
+#include "cache.h"
 #include "debs.h"
 #include "digest.h"
 #include "fsutil.h"
@@ -544,17 +545,82 @@ wheel_license (const char *path, char **license, struct strbuf *err)
   return rc == 0 ? 0 : -1;
 }
 
+/* A wheel's license as this file's rules read it, noted in the cache by the wheel's sha256
+   (CACHE/licenses/<rules>/<sha256>: the license and a newline, or only a newline for none), so
+   that the document needs no wheel whose layers are cached already (build.c). Bump the rules'
+   number when the reading above changes: older notes are then not used. */
+#define LICENSE_RULES 1
+
+static char *
+license_note_path (const char *sha256)
+{
+  return xasprintf ("%s/licenses/%d/%s", cache_dir (), LICENSE_RULES, sha256);
+}
+
+/* 1 and *license (NULL: none) when the note is there, else 0. */
 static int
-add_set (struct pkgs *ps, const struct lockset *s, struct strbuf *err)
+license_note_read (const char *sha256, char **license)
+{
+  *license = NULL;
+  if (!cache_valid_sha256 (sha256))
+    return 0;
+  cleanup_free char *path = license_note_path (sha256);
+  struct strbuf sb = STRBUF_INIT;
+  int found = strbuf_read_file (&sb, path, 4096) == 0 && sb.len > 0 && sb.buf[sb.len - 1] == '\n';
+  if (found)
+    sb.buf[--sb.len] = '\0';
+  if (found && sb.len > 0 && sbom_license_valid (sb.buf))
+    *license = xstrdup (sb.buf);
+  strbuf_release (&sb);
+  return found;
+}
+
+static void
+license_note_write (const char *sha256, const char *license)
+{
+  if (!cache_valid_sha256 (sha256))
+    return;
+  cleanup_free char *path = license_note_path (sha256);
+  cleanup_free char *dir = xstrndup (path, (size_t) (strrchr (path, '/') - path));
+  cleanup_free char *text = xasprintf ("%s\n", license ? license : "");
+  if (mkdir_p (dir, 0755) == 0)
+    write_file_atomic (path, text, strlen (text), 0644); /* a note not written is read from the wheel next time */
+}
+
+/* The license of wheel w: from the cached wheel (noting it), else from the cache's note, else
+   none, counted in *unknown (with the first such wheel in *first): a wheel gone from the cache
+   (pcgen build --lean, a cache of layers only) is not fetched again for its METADATA. */
+static int
+locked_wheel_license (const struct locked_wheel *w, char **license, size_t *unknown, const char **first,
+                      struct strbuf *err)
+{
+  cleanup_free char *path = lock_wheel_path (w);
+  if (access (path, F_OK) != 0 && errno == ENOENT)
+    {
+      if (!license_note_read (w->sha256, license) && (*unknown)++ == 0)
+        *first = w->file;
+      return 0;
+    }
+  if (wheel_license (path, license, err) < 0)
+    return -1;
+  char *noted = NULL;
+  int same = license_note_read (w->sha256, &noted) && (noted && *license ? strcmp (noted, *license) == 0 : noted == *license);
+  free (noted);
+  if (!same)
+    license_note_write (w->sha256, *license);
+  return 0;
+}
+
+static int
+add_set (struct pkgs *ps, const struct lockset *s, size_t *unknown, const char **first, struct strbuf *err)
 {
   for (size_t i = 0; s && i < s->n; i++)
     {
       const struct locked_wheel *w = &s->w[i];
       if (ends_with (w->file, ".whl"))
         {
-          cleanup_free char *path = lock_wheel_path (w);
           char *lic = NULL;
-          if (wheel_license (path, &lic, err) < 0)
+          if (locked_wheel_license (w, &lic, unknown, first, err) < 0)
             return -1;
           push (ps, (struct sbom_package) { SBOM_WHEEL, w->name, w->version, NULL, w->sha256,
                                             own (ps, wheel_url (s, w)), lic ? own (ps, lic) : NULL, w->file });
@@ -601,7 +667,13 @@ sbom_write_for_tag (const struct ptag *t, const struct lockset *ts, const struct
     add_kb_debs (&ps, t->base->buildtools, t->base->nbuildtools);
   if (t->flavor == FLAVOR_NOTEBOOK)
     add_kb_debs (&ps, t->base->notebook, t->base->nnotebook);
-  int rc = add_set (&ps, ts, err) < 0 || add_set (&ps, ds, err) < 0 ? -1 : 0;
+  size_t unknown = 0;
+  const char *first = NULL;
+  int rc = add_set (&ps, ts, &unknown, &first, err) < 0 || add_set (&ps, ds, &unknown, &first, err) < 0 ? -1 : 0;
+  if (unknown)
+    fprintf (stderr, "pcgen: warning: %s: sbom: %zu wheel%s (%s%s) not in the cache (%s) and never read: license "
+                     "NOASSERTION (pcgen fetch gets them)\n", t->name, unknown, unknown == 1 ? " is" : "s are", first,
+             unknown == 1 ? "" : ", …", cache_dir ());
   struct strbuf doc = STRBUF_INIT;
   cleanup_free char *created = oci_created ();
   struct sbom_input in = { t->ref, t->name, created, "pcgen-" PCGEN_VERSION, ps.p, ps.n };

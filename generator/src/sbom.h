@@ -77,7 +77,8 @@ void sbom_dpkg_free (struct sbom_dpkg *d, size_t n);
 
 /* The document of tag t: the base (its root file system tar and dpkg status), the base's pinned
    Debian packages of t's flavor, every entry of the torch set ts and of the second set ds (devel,
-   notebook; NULL for runtime), their licenses read from the cached wheels. Written to
+   notebook; NULL for runtime), their licenses read from the cached wheels (or, for a wheel gone from the
+   cache, from the cache's note of its license: docs/building.md, "What a cold run reuses"). Written to
    SBOM_BUILD_FMT; offline as for base_rootfs. Returns 0, or -1 with err. */
 int sbom_write_for_tag (const struct ptag *t, const struct lockset *ts, const struct lockset *ds, int offline,
                         struct strbuf *err);

@@ -620,8 +620,42 @@ key_of (struct strbuf *sb)
   return xstrndup (hex, 24);
 }
 
-/* The cache key: the layer's name, the mapping's version, where it maps to and every input
-   wheel's sha256 (the notebook layer: its files' bytes, nf). */
+/* The sha256 of every input layer `role` reads, one a line, into out: a base's packages, the
+   notebook set (jupyter), the devel set's nvcc files (nvcc), the devel set's other wheels and the
+   torch set's CUDA and cuDNN wheels it does not bring itself (devel), or the torch set's wheels of
+   the role. The notebook layer reads none (its files are pcgen's). */
+static void
+layer_inputs (enum layer_role role, const struct ptag *t, const struct lockset *ts, const struct lockset *ds,
+              struct strbuf *out)
+{
+  if (role == LAYER_NOTEBOOK)
+    return;
+  if (layer_role_debs (role))
+    {
+      size_t n;
+      const struct kb_deb *d = base_debs_of (t, role, &n);
+      for (size_t i = 0; i < n; i++)
+        strbuf_addf (out, "%s\n", d[i].sha256);
+      return;
+    }
+  if (role == LAYER_JUPYTER || role == LAYER_NVCC)
+    {
+      for (size_t i = 0; ds && i < ds->n; i++)
+        if (role == LAYER_JUPYTER || ds->w[i].role == ROLE_NVCC)
+          strbuf_addf (out, "%s\n", ds->w[i].sha256);
+      return;
+    }
+  for (size_t i = 0; i < ts->n; i++)
+    if (role == LAYER_DEVEL ? ts->w[i].role != ROLE_TORCH && !devel_set_has (ds, ts->w[i].name)
+                                    : (int) ts->w[i].role == layer_role_wheels (role))
+      strbuf_addf (out, "%s\n", ts->w[i].sha256);
+  for (size_t i = 0; ds && role == LAYER_DEVEL && i < ds->n; i++)
+    if (ds->w[i].role != ROLE_NVCC)
+      strbuf_addf (out, "%s\n", ds->w[i].sha256);
+}
+
+/* The cache key: the layer's name, the mapping's version, where it maps to and every input's
+   sha256 (layer_inputs; the notebook layer: its files' bytes, nf). */
 static char *
 layer_key (const char *name, enum layer_role role, const struct ptag *t, const struct lockset *ts,
            const struct lockset *ds, const struct notebook_files *nf)
@@ -639,42 +673,19 @@ layer_key (const char *name, enum layer_role role, const struct ptag *t, const s
         }
       return key_of (&sb);
     }
+  struct strbuf in = STRBUF_INIT;
+  layer_inputs (role, t, ts, ds, &in);
   if (role == LAYER_JUPYTER)
-    {
-      for (size_t i = 0; ds && i < ds->n; i++)
-        strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
-      strbuf_addf (&sb, "%s\njupyter\npython %s\n", name, t->python);
-      return key_of (&sb);
-    }
-  /* Where the files land is part of the layer: the CUDA folder and the Python site folder. */
-  strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n", name, STAGE_FORMAT, t->cuda->version, t->python);
-  if (layer_role_debs (role))
-    {
-      /* Only the packages: the same layer for every tag of this base, whatever its CUDA. */
-      size_t n;
-      const struct kb_deb *d = base_debs_of (t, role, &n);
-      strbuf_reset (&sb);
-      strbuf_addf (&sb, "%s\n%d\nmerged-usr\n", name, STAGE_FORMAT);
-      for (size_t i = 0; i < n; i++)
-        strbuf_addf (&sb, "%s\n", d[i].sha256);
-      return key_of (&sb);
-    }
-  if (role == LAYER_NVCC)
-    {
-      /* Only the packages and the profile: the same for every devel tag of this CUDA. */
-      strbuf_addf (&sb, "%s", nvcc_profile_for (ds));
-      for (size_t i = 0; ds && i < ds->n; i++)
-        if (ds->w[i].role == ROLE_NVCC)
-          strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
-      return key_of (&sb);
-    }
-  for (size_t i = 0; i < ts->n; i++)
-    if (role == LAYER_DEVEL ? ts->w[i].role != ROLE_TORCH && !devel_set_has (ds, ts->w[i].name)
-                                    : (int) ts->w[i].role == layer_role_wheels (role))
-      strbuf_addf (&sb, "%s\n", ts->w[i].sha256);
-  for (size_t i = 0; ds && role == LAYER_DEVEL && i < ds->n; i++)
-    if (ds->w[i].role != ROLE_NVCC)
-      strbuf_addf (&sb, "%s\n", ds->w[i].sha256);
+    strbuf_addf (&sb, "%s%s\njupyter\npython %s\n", in.buf, name, t->python);
+  else if (layer_role_debs (role))
+    /* Only the packages: the same layer for every tag of this base, whatever its CUDA. */
+    strbuf_addf (&sb, "%s\n%d\nmerged-usr\n%s", name, STAGE_FORMAT, in.buf);
+  else
+    /* Where the files land is part of the layer: the CUDA folder and the Python site folder;
+       nvcc's: only the packages and the profile, the same for every devel tag of this CUDA. */
+    strbuf_addf (&sb, "%s\n%d\ncuda %s\npython %s\n%s%s", name, STAGE_FORMAT, t->cuda->version, t->python,
+                 role == LAYER_NVCC ? nvcc_profile_for (ds) : "", in.buf);
+  strbuf_release (&in);
   return key_of (&sb);
 }
 
@@ -859,6 +870,49 @@ inputs_bytes (const struct builder *b)
   return sum;
 }
 
+/* The cache's tar of layer i (nf: the notebook layer's files, which its key is made of). */
+static char *
+layer_tar (const struct stager *s, size_t i, const struct notebook_files *nf)
+{
+  const char *name = s->layers->v[i].name;
+  cleanup_free char *key = layer_key (name, stager_role (s, i), s->t, s->ts, s->ds, nf);
+  return xasprintf ("%s/layers/%s-%s.tar", cache_dir (), name, key);
+}
+
+/* Whether tar is complete in the cache: the tar and the .sha256 written after it, whose digest
+   goes to sha (when not NULL). */
+static int
+tar_known (const char *tar, char sha[SHA256_HEX_LEN + 1])
+{
+  cleanup_free char *sidecar = xasprintf ("%s.sha256", tar);
+  struct strbuf known = STRBUF_INIT;
+  int ok = access (tar, F_OK) == 0 && strbuf_read_file (&known, sidecar, 128) == 0 && known.len >= SHA256_HEX_LEN;
+  if (ok && sha)
+    {
+      memcpy (sha, known.buf, SHA256_HEX_LEN);
+      sha[SHA256_HEX_LEN] = '\0';
+    }
+  strbuf_release (&known);
+  return ok;
+}
+
+int
+stager_cached (const struct stager *s, size_t i)
+{
+  if (stager_role (s, i) == LAYER_NOTEBOOK)
+    return 0; /* its key is its files' bytes, read from the base; it reads no input anyway */
+  cleanup_free char *tar = layer_tar (s, i, NULL);
+  return tar_known (tar, NULL);
+}
+
+char *
+stager_inputs (const struct stager *s, size_t i)
+{
+  struct strbuf sb = STRBUF_INIT;
+  layer_inputs (stager_role (s, i), s->t, s->ts, s->ds, &sb);
+  return strbuf_detach (&sb, NULL);
+}
+
 int
 stager_submit (struct stager *s, size_t i, struct strbuf *err)
 {
@@ -876,22 +930,15 @@ stager_submit (struct stager *s, size_t i, struct strbuf *err)
       task_free (k);
       return -1;
     }
-  cleanup_free char *key = layer_key (name, role, t, s->ts, s->ds, k->notebook ? &k->nf : NULL);
   k->dir = xasprintf ("%s/layers", cache_dir ());
   out->name = xstrdup (name);
-  out->path = xasprintf ("%s/%s-%s.tar", k->dir, name, key);
-  cleanup_free char *sidecar = xasprintf ("%s.sha256", out->path);
-  struct strbuf known = STRBUF_INIT;
-  if (access (out->path, F_OK) == 0 && strbuf_read_file (&known, sidecar, 128) == 0 && known.len >= 64)
+  out->path = layer_tar (s, i, k->notebook ? &k->nf : NULL);
+  if (tar_known (out->path, out->sha256))
     {
       /* Made before from the same inputs: its digest was recorded when it was written. */
-      memcpy (out->sha256, known.buf, 64);
-      out->sha256[64] = '\0';
-      strbuf_release (&known);
       task_free (k);
       return 0;
     }
-  strbuf_release (&known);
   if (mkdir_p (k->dir, 0755) < 0)
     {
       strbuf_addf (err, "cannot create '%s': %s", k->dir, strerror (errno));

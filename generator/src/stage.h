@@ -57,6 +57,14 @@ struct stager *stager_new (const struct plan *p, const struct ptag *t, const str
 size_t stager_count (const struct stager *s);
 enum layer_role stager_role (const struct stager *s, size_t i);
 int stager_submit (struct stager *s, size_t i, struct strbuf *err);
+/* Whether layer i's tar is complete in the cache already (its key's tar and .sha256; the key is
+   made of its inputs' pinned sha256s, not of their files): stager_submit then reuses it and
+   reads none of its inputs, so they need not be in the cache. Always 0 for the notebook layer,
+   which reads no input. */
+int stager_cached (const struct stager *s, size_t i);
+/* The pinned sha256 of every input layer i reads (wheels, packages, nvcc's archives), one a line
+   (caller frees): what must be in the cache before stager_submit(i) when it is not cached. */
+char *stager_inputs (const struct stager *s, size_t i);
 int stager_finish (struct stager *s, struct staged_layer **out, size_t *n, struct strbuf *err);
 /* PCGEN_STAGE_JOBS when set (1: one layer after the other; at most 64), else the number of
    cores: one layer per core. */

@@ -24,7 +24,9 @@ def wheel(name, version, members):
     fname = f"{dist}-{version}-py3-none-manylinux2014_x86_64.whl"
     info = f"{dist}-{version}.dist-info"
     members = dict(members)
-    members[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    # torch's license, as its METADATA says it: the SBOM reads it (sbom.c), tests/jobs checks it
+    lic = "License-Expression: BSD-3-Clause\n" if name == "torch" else ""
+    members[f"{info}/METADATA"] = f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n{lic}"
     members[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: py3-none-manylinux2014_x86_64\n"
     members[f"{info}/RECORD"] = "".join(f"{m},,\n" for m in members) + f"{info}/RECORD,,\n"
     buf = io.BytesIO()

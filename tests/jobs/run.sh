@@ -153,6 +153,37 @@ check "plan order" before "$(when s-ser end $DV1)" "$(when s-ser start $RT2)"
 build "default -j is 1" 0 s-def FAKE_DOCKER_SLEEP=0.2 -- --offline
 check "default: one build at a time" test "$(most s-def)" -eq 1
 
+# --- every layer cached, their inputs gone from the cache: nothing fetched or read (build.c), the
+# SBOM's licenses from the cache's notes (sbom.c)
+name="cached layers, no inputs"
+cp "build/sbom/$DV1.spdx.json" "$tmp/sbom-wheels.json"
+mv "$tmp/cache/sha256" "$tmp/sha256.away"
+build "$name" 0 s-cached -- -j 2 --offline
+check "4 builds" test "$(builds s-cached)" -eq 4
+hasnt "$tmp/err" "layer: "
+hasnt "$tmp/err" "warning"
+check "the SBOM of $DV1 is the same as with the wheels" cmp -s "build/sbom/$DV1.spdx.json" "$tmp/sbom-wheels.json"
+has "build/sbom/$DV1.spdx.json" '"licenseDeclared": "BSD-3-Clause"'
+# ... and without the notes: NOASSERTION, one warning per tag
+mv "$tmp/cache/licenses" "$tmp/licenses.away"
+build "cached layers, no inputs, no license notes" 0 s-nonote -- -j 2 --offline
+has "$tmp/err" "pcgen: warning: $RT1: sbom: 3 wheels are (nvidia_cuda_runtime_cu12-12.1.105-py3-none-manylinux2014_x86_64.whl, …) not in the cache ($tmp/cache) and never read: license NOASSERTION (pcgen fetch gets them)"
+has "$tmp/err" "pcgen: warning: $DV1: sbom: 4 wheels are"
+hasnt "build/sbom/$DV1.spdx.json" "BSD-3-Clause"
+rm -rf "$tmp/cache/licenses"
+mv "$tmp/licenses.away" "$tmp/cache/licenses"
+# the nvcc layer gone: its archives are fetched (--offline: refused, naming the first), then made
+nvcc=$(cd "$tmp/cache/layers" && ls nvcc-12.1.105-*.tar)
+rm -f "$tmp/cache/layers/$nvcc" "$tmp/cache/layers/$nvcc.sha256"
+build "nvcc layer gone, no inputs" 3 s-nvcc -- -j 2 --offline
+has "$tmp/err" "pcgen: error: $DV1: cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz is not in the cache ($tmp/cache) and --offline was given"
+check "only $DV1 failed" test "$(grep -c 'pcgen: error' "$tmp/err")" -eq 1
+mv "$tmp/sha256.away" "$tmp/cache/sha256"
+build "nvcc layer gone, inputs back" 0 s-nvcc -- -j 2 --offline
+has "$tmp/err" "layer: nvcc-12.1.105-"
+check "the nvcc layer made again" test -s "$tmp/cache/layers/$nvcc.sha256"
+check "no other layer made" test "$(grep -c '^layer: .* entries' "$tmp/err")" -eq 1
+
 # --- Ctrl-C while two builds run: they stop, nothing more starts, nothing is tagged
 name="SIGINT"
 rm -rf results/builds

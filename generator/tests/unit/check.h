@@ -6,6 +6,7 @@
 #define PCGEN_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -75,6 +76,24 @@ check_summary (const char *name)
 {
   printf ("unit %s: %d passed, %d failed\n", name, check_passed, check_failed);
   return check_failed ? 1 : 0;
+}
+
+/* check_summary, then the test's scratch folder dir (made by mkdtemp: no quote in it) removed
+   when everything passed, kept and named when something failed, to look at. */
+static inline int
+check_summary_in (const char *name, const char *dir)
+{
+  int rc = check_summary (name);
+  if (rc != 0)
+    {
+      fprintf (stderr, "kept %s\n", dir);
+      return rc;
+    }
+  char cmd[4096];
+  snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system (cmd) != 0)
+    fprintf (stderr, "cannot remove %s\n", dir);
+  return 0;
 }
 
 #endif
