@@ -6,6 +6,7 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "image_writer.h"
+#include "oci.h"
 #include "kinds.h"
 #include "run.h"
 #include "sbom.h"
@@ -74,6 +75,27 @@ record_path (const struct ptag *t)
   return xasprintf ("results/builds/%s.json", t->name);
 }
 
+/* 0 when the writer's layout of t is there but lacks a layer blob (`build --lean` removed them
+   once the engine held the image): `pcgen publish` pushes from the layout, so a build must write
+   it again. 1 when it is whole or absent (an image docker build made has none). */
+static int
+layout_whole (const struct ptag *t)
+{
+  cleanup_free char *dir = xasprintf (OCI_DIR "/%s", t->name);
+  cleanup_free char *ix = xasprintf ("%s/index.json", dir);
+  if (access (ix, F_OK) != 0)
+    return 1;
+  struct oci_image img;
+  struct strbuf err = STRBUF_INIT;
+  int loaded = oci_image_load (&img, dir, &err) == 0, whole = loaded;
+  for (size_t i = 0; whole && i < img.nlayers; i++)
+    whole = access (img.layers[i].path, R_OK) == 0;
+  if (loaded)
+    oci_image_release (&img);
+  strbuf_release (&err);
+  return whole;
+}
+
 int
 build_up_to_date (const struct ptag *t, const char *inputs_digest, struct build_result *r)
 {
@@ -81,6 +103,11 @@ build_up_to_date (const struct ptag *t, const char *inputs_digest, struct build_
   json_t *rec = json_load_file (path, 0, NULL);
   if (rec == NULL)
     return 0;
+  if (!layout_whole (t))
+    {
+      json_decref (rec);
+      return 0;
+    }
   const char *inputs = json_string_value (json_object_get (rec, "inputs"));
   const char *id = json_string_value (json_object_get (rec, "image_id"));
   struct strbuf now = STRBUF_INIT;

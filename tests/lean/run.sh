@@ -31,8 +31,18 @@ repo=pcgen-lean-test/pytorch-cuda
 sed "s|^repository: .*|repository: $repo|" matrix.yaml >"$tmp/matrix.yaml"
 plan() { "$PCGEN" plan --json "$tmp/matrix.yaml"; }
 refs=$(plan | jq -r --args '.tags[] | select(.tag | IN($ARGS.positional[])) | .image, .aliases[]?' "${tags[@]}")
+# The checkout's build/oci, build/context and results/builds belong to the suites around this
+# one (tests/registry publishes the layouts tests/e2e wrote): --lean would empty every layout
+# holding a link to a tar it loads, so they wait beside, renamed (same file system: no copy),
+# and come back at the end.
+saved=(build/oci build/context results/builds)
+for d in "${saved[@]}"; do rm -rf "$d.lean-saved"; [ -e "$d" ] && mv "$d" "$d.lean-saved"; done
 cleanup() {
   for r in $refs; do docker rmi "$r" >/dev/null 2>&1; done
+  for d in "${saved[@]}"; do
+    rm -rf "$d"
+    [ -e "$d.lean-saved" ] && mv "$d.lean-saved" "$d"
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
