@@ -170,6 +170,36 @@ struct counts
   size_t pushed, refused, failed, skipped;
 };
 
+/* The report entry of a tag whose manifest the registry now holds under ref. */
+static void
+tag_pushed (json_t *entry, const char *ref, const char *digest, int up, int had)
+{
+  json_object_set_new (entry, "status", json_string ("pushed"));
+  json_object_set_new (entry, "ref", json_string (ref));
+  json_object_set_new (entry, "digest", json_string (digest));
+  json_object_set_new (entry, "layers_uploaded", json_integer (up));
+  json_object_set_new (entry, "layers_present", json_integer (had));
+}
+
+/* t's alias i, in the report entry a and on the terminal: pushed at digest, or failed and why
+   (both engines report aliases alike). */
+static void
+alias_pushed (json_t *a, const struct ptag *t, size_t i, const char *digest)
+{
+  printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], digest, t->name);
+  fflush (stdout);
+  json_object_set_new (a, "status", json_string ("pushed"));
+  json_object_set_new (a, "digest", json_string (digest));
+}
+
+static void
+alias_failed (json_t *a, const struct ptag *t, size_t i, const char *why)
+{
+  error ("%s: alias %s: %s", t->name, t->aliases[i], why);
+  json_object_set_new (a, "status", json_string ("failed"));
+  json_object_set_new (a, "why", json_string (why));
+}
+
 /* Push t's image and then its aliases; entry gets what happened. Returns 0, or -1 when a
    push failed (the aliases not yet pushed are then left alone). */
 static int
@@ -193,11 +223,7 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
   printf ("pushed  %-36s %s  %d layer%s uploaded, %d already there, %.0fs\n", t->name, digest, up, up == 1 ? "" : "s",
           had, now () - t0);
   fflush (stdout); /* a line per push as it happens, also into a pipe */
-  json_object_set_new (entry, "status", json_string ("pushed"));
-  json_object_set_new (entry, "ref", json_string (ref));
-  json_object_set_new (entry, "digest", json_string (digest));
-  json_object_set_new (entry, "layers_uploaded", json_integer (up));
-  json_object_set_new (entry, "layers_present", json_integer (had));
+  tag_pushed (entry, ref, digest, up, had);
   json_t *aliases = json_object_get (entry, "aliases");
   for (size_t i = 0; i < t->naliases && rc == 0; i++)
     {
@@ -207,18 +233,11 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
       json_t *a = json_array_get (aliases, i);
       if (publish_push (cfg, id, aref, &adigest, &up, &had, &err) < 0)
         {
-          error ("%s: alias %s: %s", t->name, t->aliases[i], err.buf);
-          json_object_set_new (a, "status", json_string ("failed"));
-          json_object_set_new (a, "why", json_string (err.buf));
+          alias_failed (a, t, i, err.buf);
           rc = -1;
         }
       else
-        {
-          printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], adigest, t->name);
-          fflush (stdout);
-          json_object_set_new (a, "status", json_string ("pushed"));
-          json_object_set_new (a, "digest", json_string (adigest));
-        }
+        alias_pushed (a, t, i, adigest);
       free (adigest);
     }
   if (rc < 0)
@@ -275,11 +294,7 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
   printf ("pushed  %-36s %s  %d layer%s uploaded, %d already there, %.0fs\n", t->name, digest, up, up == 1 ? "" : "s",
           had + mounted, now () - t0);
   fflush (stdout);
-  json_object_set_new (entry, "status", json_string ("pushed"));
-  json_object_set_new (entry, "ref", json_string (ref));
-  json_object_set_new (entry, "digest", json_string (digest));
-  json_object_set_new (entry, "layers_uploaded", json_integer (up));
-  json_object_set_new (entry, "layers_present", json_integer (had));
+  tag_pushed (entry, ref, digest, up, had);
   json_object_set_new (entry, "layers_mounted", json_integer (mounted));
   json_object_set_new (entry, "bytes_uploaded", json_integer ((json_int_t) bytes));
   rc = 0;
@@ -294,19 +309,12 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
         {
           if (adigest && !err.len)
             strbuf_addf (&err, "the registry stored it as %s, but pcgen computed %s", adigest, want);
-          error ("%s: alias %s: %s", t->name, t->aliases[i], err.buf);
-          json_object_set_new (a, "status", json_string ("failed"));
-          json_object_set_new (a, "why", json_string (err.buf));
+          alias_failed (a, t, i, err.buf);
           json_object_set_new (entry, "status", json_string ("failed"));
           rc = -1;
         }
       else
-        {
-          printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], adigest, t->name);
-          fflush (stdout);
-          json_object_set_new (a, "status", json_string ("pushed"));
-          json_object_set_new (a, "digest", json_string (adigest));
-        }
+        alias_pushed (a, t, i, adigest);
       free (adigest);
     }
   push_image_release (&img);
