@@ -3,7 +3,8 @@
 # from an empty pcgen cache and an empty engine; its peak disk use and the time of each step.
 #   steps     lock check (pcgen lock TAGS; git diff --exit-code matrix.lock), fetch, build (with
 #             the flags the workflow's build step passes: read from images.yml, JOB_BUILD_FLAGS
-#             overrides them), certify (the last TAG, the job's own), publish (the last TAG) to
+#             overrides them), certify (the last TAG, the job's own), publish (the last TAG, with
+#             the workflow's publish flags, JOB_PUBLISH_FLAGS overrides them) to
 #             Debian's docker-registry on 127.0.0.1 (as tests/registry/run.sh starts it)
 #   cache     PCGEN_CACHE=$JOB_DIR/cache (default JOB_DIR=/tmp/cidisk-job), made empty first;
 #             never the shared ~/.cache/pytorch-cuda
@@ -35,6 +36,10 @@ PCGEN=$top/bin/pcgen
 # The build step's flags, as the workflow passes them: "run: bin/pcgen build --lean $TAGS" -> --lean
 if [ -z "${JOB_BUILD_FLAGS+x}" ]; then
   JOB_BUILD_FLAGS=$(sed -n 's/^ *run: bin\/pcgen build \(.*\)\$TAGS.*/\1/p' .github/workflows/images.yml | head -n 1)
+fi
+# The publish step's, likewise: "run: bin/pcgen publish --engine docker --to ..." -> --engine docker
+if [ -z "${JOB_PUBLISH_FLAGS+x}" ]; then
+  JOB_PUBLISH_FLAGS=$(sed -n 's/^ *run: bin\/pcgen publish \(.*\)--to .*/\1/p' .github/workflows/images.yml | head -n 1)
 fi
 
 make -s bin/pcgen bin/pytorch-cuda-verify >/dev/null
@@ -106,7 +111,9 @@ sample() {
   echo "$(date +%s.%N) $(used) $c $((b1 + b2)) $e $r"
 }
 sample >"$work/samples"
-( while :; do sleep 2; sample; done >>"$work/samples" ) &
+# set +e: one failed sample (a folder vanishing under du while --lean evicts) must not end the
+# sampler; a run once lost its samples from the build step on that way
+( set +e; while :; do sleep 2; sample; done >>"$work/samples" ) &
 sampler_pid=$!
 rx() { awk -F'[: ]+' 'NR > 2 && $2 != "lo" { s += $3 } END { printf "%.0f", s }' /proc/net/dev; }
 
@@ -133,15 +140,17 @@ step fetch "$PCGEN" fetch "${tags[@]}"
 step build "$PCGEN" build $JOB_BUILD_FLAGS "${tags[@]}"
 if [ "${JOB_UNTIL:-}" != build ]; then
   step certify "$PCGEN" certify "$tag"
-  step publish "$PCGEN" publish --to "127.0.0.1:$port" --report "$work/publish.json" "$tag"
+  # shellcheck disable=SC2086  # the flags are words
+  step publish "$PCGEN" publish $JOB_PUBLISH_FLAGS --to "127.0.0.1:$port" --report "$work/publish.json" "$tag"
 fi
 t_end=$(date +%s.%N)
 sample >>"$work/samples"
-kill "$sampler_pid"; sampler_pid=""
+kill "$sampler_pid" 2>/dev/null || echo "bench/job.sh: the sampler had stopped: the peak covers $(wc -l <"$work/samples") samples only" >&2
+sampler_pid=""
 [ ! -f "$work/publish.json" ] || jq -r '.tags[] | "  published \(.tag): \(.status) \(.digest // .why // "")"' "$work/publish.json"
 
 {
-  echo "job $(date -u +%Y-%m-%dT%H:%MZ) $(hostname): ${tags[*]}, pcgen build ${JOB_BUILD_FLAGS:-(no flags)}; $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s in all"
+  echo "job $(date -u +%Y-%m-%dT%H:%MZ) $(hostname): ${tags[*]}, pcgen build ${JOB_BUILD_FLAGS:-(no flags)}, publish ${JOB_PUBLISH_FLAGS:-(no flags)}; $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", b - a }') s in all"
   printf '%s\n' "${steps[@]}"
   # Peaks above the first sample. df: the whole disk less the registry; sum: cache + build + engine.
   awk 'NR == 1 { d0 = $2 - $6; s0 = $3 + $4 + $5 }
