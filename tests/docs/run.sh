@@ -24,6 +24,17 @@ for cmd in "make images" "make test"; do
     ko "README.md, \"Set-up: the two commands\" lacks the line '$cmd   # ...'"; fi
 done
 
+# docs/architecture.md, "Which file does what" names every source file of generator/src (issue 15:
+# a newcomer finds where a thing happens from it), as `FILE` in its table.
+table=$(awk '/^## /{on = ($0 == "## Which file does what")} on' "$top/docs/architecture.md")
+missing=""
+for f in "$top"/generator/src/*.c "$top"/generator/src/*.h; do
+  f=$(basename "$f")
+  grep -qF "\`$f\`" <<<"$table" || missing="$missing $f"
+done
+if [ -z "$missing" ]; then ok "docs/architecture.md, \"Which file does what\": every generator/src file"; else
+  ko "docs/architecture.md, \"Which file does what\" does not name:$missing"; fi
+
 tmp=$(mktemp -d /tmp/pcgen-docs.XXXXXX)
 cleanup() { rm -rf "$tmp"; }
 cp -r "$top/tests/docs/fixtures/broken/." "$tmp/"
