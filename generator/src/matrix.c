@@ -297,9 +297,11 @@ check_repository (struct loader *l, const struct mvalue *v)
   return len > REPOSITORY_MAX || problem ? -1 : 0;
 }
 
+/* include: the rules of `include`, each of which needs a torch and a cuda; else `exclude`'s. */
 static void
-load_rules (struct loader *l, const struct ynode *seq, const char *what, struct mrule **out, size_t *nout)
+load_rules (struct loader *l, const struct ynode *seq, int include, struct mrule **out, size_t *nout)
 {
+  const char *what = include ? "an include rule" : "an exclude rule";
   if (seq == NULL || seq->kind != Y_SEQ)
     return;
   struct mrule *r = xcalloc (seq->n + 1, sizeof *r);
@@ -318,7 +320,7 @@ load_rules (struct loader *l, const struct ynode *seq, const char *what, struct 
           diag_add (l->d, l->file, e->mark, "%s is empty: name a torch, cuda or flavor", what);
           bad = 1;
         }
-      if (!bad && strcmp (what, "an include rule") == 0 && (!x.torch.s || !x.cuda.s))
+      if (!bad && include && (!x.torch.s || !x.cuda.s))
         {
           diag_add (l->d, l->file, e->mark, "an include rule needs both 'torch' and 'cuda'");
           bad = 1;
@@ -540,8 +542,8 @@ load_top (struct loader *l, const struct ynode *root)
   m->ntorch = take_list (l, ymap_get (root, "torch"), "torch version", &m->torch, take_version);
   m->ncuda = take_list (l, ymap_get (root, "cuda"), "CUDA version", &m->cuda, take_version);
   m->nflavors = take_list (l, ymap_get (root, "flavors"), "flavor", &m->flavors, one_flavor);
-  load_rules (l, ymap_get (root, "exclude"), "an exclude rule", &m->exclude, &m->nexclude);
-  load_rules (l, ymap_get (root, "include"), "an include rule", &m->include, &m->ninclude);
+  load_rules (l, ymap_get (root, "exclude"), 0, &m->exclude, &m->nexclude);
+  load_rules (l, ymap_get (root, "include"), 1, &m->include, &m->ninclude);
   load_aliases (l, ymap_get (root, "aliases"));
   load_labels (l, ymap_get (root, "labels"));
   load_sources (l, ymap_get (root, "sources"));

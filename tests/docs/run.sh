@@ -53,12 +53,13 @@ expect "a link to a missing anchor"   "README.md:4: broken link 'docs/guide.md#n
 expect "a heading inside a code fence" 'generator/src/a.h:1: cites docs/guide.md, "Not a heading: inside a fenced block": docs/guide.md has no such heading (it has: Guide; The part you want)'
 expect "a README section that is not there" 'generator/src/a.h:2: cites README.md, "Missing": README.md has no such heading'
 expect "a file that does not exist"   'generator/src/a.h:2: cites DESIGN.md, "Images": no such file'
+expect "a citation without its comma" 'generator/src/a.h:3: cites README, "Exit codes" without the comma'
 expect "a path that does not exist"   "generator/src/a.h:3: names docs/absent.md: no such file"
 refuse "a good link and a good anchor" "#the-part-you-want"
 refuse "a citation of a heading that is there" '"The part you want"'
 refuse "a link in inline code"        "nowhere.md"
 refuse "an http link"                 "example.com"
-[ "$(printf '%s\n' "$out" | grep -c .)" -eq 6 ] && ok "broken fixture: exactly 6 problems" \
-  || ko "broken fixture: $(printf '%s\n' "$out" | grep -c .) problems, want 6"
+[ "$(printf '%s\n' "$out" | grep -c .)" -eq 7 ] && ok "broken fixture: exactly 7 problems" \
+  || ko "broken fixture: $(printf '%s\n' "$out" | grep -c .) problems, want 7"
 
 finish docs
