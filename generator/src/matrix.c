@@ -10,7 +10,9 @@
 #include <string.h>
 
 const char *const matrix_alias_placeholders[]
-    = { "major", "minor", "patch", "torch", "cuda", "cudnn", "flavor", NULL };
+    = { [PLACEHOLDER_MAJOR] = "major", [PLACEHOLDER_MINOR] = "minor", [PLACEHOLDER_PATCH] = "patch",
+        [PLACEHOLDER_TORCH] = "torch", [PLACEHOLDER_CUDA] = "cuda",   [PLACEHOLDER_CUDNN] = "cudnn",
+        [PLACEHOLDER_FLAVOR] = "flavor", NULL };
 
 static const struct field top_fields[]
     = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
@@ -345,10 +347,7 @@ check_alias_name (struct loader *l, const struct mvalue *v)
           return -1;
         }
       cleanup_free char *name = xstrndup (p + 1, (size_t) (e - p - 1));
-      size_t i = 0;
-      while (matrix_alias_placeholders[i] && strcmp (matrix_alias_placeholders[i], name) != 0)
-        i++;
-      if (matrix_alias_placeholders[i] == NULL)
+      if (names_lookup (matrix_alias_placeholders, name) < 0)
         {
           diag_add (l->d, l->file, v->mark, "alias '%s' uses unknown placeholder '{%s}'", v->s, name);
           const char *near = nearest (name, matrix_alias_placeholders);
@@ -395,7 +394,7 @@ load_aliases (struct loader *l, const struct ynode *seq)
       /* Each field reports its own problem; the rule is kept, the plan never runs on errors. */
       if (take (l, ymap_get (e, "name"), "an alias name", &a.name) == 0)
         check_alias_name (l, &a.name);
-      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0 && strcmp (a.cuda.s, "pypi") != 0
+      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0 && !(a.cuda_pypi = streq (a.cuda.s, "pypi"))
           && !is_version (a.cuda.s))
         diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
       if (ymap_get (e, "flavor"))
