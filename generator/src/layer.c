@@ -41,6 +41,7 @@ struct entry
   off_t offset;          /* E_FILE: where its bytes are in the staging file */
   const char *content;   /* E_FILE from spec->files: inline bytes */
   const char *target;    /* E_LINK */
+  int own_target;        /* E_LINK: target is this entry's (a link read from a package), to free */
   const char *origin;    /* the wheel (or "pcgen") it came from, for messages */
   /* E_FILE from a wheel read in place (read_wheel_direct): its bytes in the mapped wheel, stored
      (method 0) or deflated (8), inflated once, straight into the tar; size is what it unpacks to. */
@@ -319,6 +320,7 @@ take_member (struct job *j, const struct layer_input *in, enum input_kind kind, 
     {
       struct entry *e = add (j, path, E_LINK, in->wheel);
       e->target = xstrdup (m->symlink ? m->symlink : "");
+      e->own_target = 1;
       /* Checked when the package has been read: its target may come later. */
       ARRAY_GROW (j->links, j->nlinks + 1, j->links_alloc);
       j->links[j->nlinks++] = (struct pending_link) { j->n - 1, xstrdup (member) };
@@ -1005,7 +1007,7 @@ job_free (struct job *j)
   for (size_t i = 0; i < j->n; i++)
     {
       free (j->v[i].path);
-      if (j->v[i].kind == E_LINK && j->v[i].origin && strcmp (j->v[i].origin, "pcgen") != 0)
+      if (j->v[i].own_target)
         free ((char *) j->v[i].target);
     }
   forget_package (j);
