@@ -24,7 +24,7 @@ for cmd in "make images" "make test"; do
     ko "README.md, \"Set-up: the two commands\" lacks the line '$cmd   # ...'"; fi
 done
 
-# docs/architecture.md, "Which file does what" names every source file of generator/src (issue 15:
+# docs/architecture.md, "Which file does what" names every source file of generator/src, and only those (issue 15:
 # a newcomer finds where a thing happens from it), as `FILE` in its table.
 table=$(awk '/^## /{on = ($0 == "## Which file does what")} on' "$top/docs/architecture.md")
 missing=""
@@ -34,6 +34,12 @@ for f in "$top"/generator/src/*.c "$top"/generator/src/*.h; do
 done
 if [ -z "$missing" ]; then ok "docs/architecture.md, \"Which file does what\": every generator/src file"; else
   ko "docs/architecture.md, \"Which file does what\" does not name:$missing"; fi
+gone=""
+for f in $(grep -oE '`[a-z_0-9]+\.[ch]`' <<<"$table" | tr -d '`' | sort -u); do
+  [ -e "$top/generator/src/$f" ] || gone="$gone $f"
+done
+if [ -z "$gone" ]; then ok "docs/architecture.md, \"Which file does what\": every file it names exists"; else
+  ko "docs/architecture.md, \"Which file does what\" names files generator/src does not have:$gone"; fi
 
 tmp=$(mktemp -d /tmp/pcgen-docs.XXXXXX)
 cleanup() { rm -rf "$tmp"; }
