@@ -394,9 +394,12 @@ load_aliases (struct loader *l, const struct ynode *seq)
       /* Each field reports its own problem; the rule is kept, the plan never runs on errors. */
       if (take (l, ymap_get (e, "name"), "an alias name", &a.name) == 0)
         check_alias_name (l, &a.name);
-      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0 && !(a.cuda_pypi = streq (a.cuda.s, "pypi"))
-          && !is_version (a.cuda.s))
-        diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0)
+        {
+          a.cuda_pypi = streq (a.cuda.s, "pypi");
+          if (!a.cuda_pypi && !is_version (a.cuda.s))
+            diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+        }
       if (ymap_get (e, "flavor"))
         take_flavor (l, ymap_get (e, "flavor"), &a.flavor);
       if (ymap_get (e, "torch"))
