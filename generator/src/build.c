@@ -44,7 +44,7 @@ build_inputs_digest (enum build_engine engine, const struct ptag *t, const char 
   const char *files[] = { df, env, VERIFIER_BINARY, sbom };
   strbuf_addf (&sb, "base %s\n", base_ref);
   if (engine == ENGINE_WRITER) /* absent for docker build: its records made before stay valid */
-    strbuf_addstr (&sb, "engine writer\n");
+    strbuf_addf (&sb, "engine %s\n", build_engine_name (engine));
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
       if (file_digest (files[i], d, err) < 0)
@@ -348,15 +348,15 @@ struct build_log
   struct strbuf line;
   char last_error[512]; /* the last line that starts with ERROR (BuildKit) or error */
   char last_line[512];  /* the last line that is not empty */
-  char phase[24];
+  int phase; /* the last enum phase reported, -1 before the first */
 };
 
 static void
-watch_phase (struct build_log *lg, const char *phase, const char *detail)
+watch_phase (struct build_log *lg, enum phase phase, const char *detail)
 {
-  if (strcmp (lg->phase, phase) == 0 && detail == NULL)
+  if (lg->phase == (int) phase && detail == NULL)
     return;
-  snprintf (lg->phase, sizeof lg->phase, "%s", phase);
+  lg->phase = (int) phase;
   if (lg->w && lg->w->phase)
     lg->w->phase (lg->w->ctx, phase, detail);
 }
@@ -423,20 +423,20 @@ log_line (struct build_log *lg, const char *s, size_t n)
   if ((p = strstr (body, "transferring context: ")) != NULL)
     {
       unsigned long long sent = parse_size (p + strlen ("transferring context: "));
-      watch_phase (lg, "sending context", NULL);
+      watch_phase (lg, PHASE_SENDING_CONTEXT, NULL);
       if (sent && lg->w && lg->w->bytes)
         lg->w->bytes (lg->w->ctx, sent, 0);
     }
   else if ((p = strstr (body, "Sending build context to Docker daemon")) != NULL)
     {
       unsigned long long sent = parse_size (p + strlen ("Sending build context to Docker daemon"));
-      watch_phase (lg, "sending context", NULL);
+      watch_phase (lg, PHASE_SENDING_CONTEXT, NULL);
       if (sent && lg->w && lg->w->bytes)
         lg->w->bytes (lg->w->ctx, sent, 0);
     }
   else if ((sscanf (body, "[%d/%d]", &k, &m) == 2 || sscanf (body, "Step %d/%d", &k, &m) == 2) && k > 0 && m > 0)
     {
-      watch_phase (lg, "building", NULL);
+      watch_phase (lg, PHASE_BUILDING, NULL);
       if (lg->w && lg->w->detail)
         {
           char d[32];
@@ -445,7 +445,7 @@ log_line (struct build_log *lg, const char *s, size_t n)
         }
     }
   else if (strstr (body, "exporting to image") || strncmp (body, "Successfully built", 18) == 0)
-    watch_phase (lg, "exporting", NULL);
+    watch_phase (lg, PHASE_EXPORTING, NULL);
 }
 
 static void
@@ -568,9 +568,9 @@ docker_image (const struct ptag *t, const char *base_ref, const char *ctx, unsig
   cleanup_free char *arg = t->runtime ? xasprintf ("RUNTIME_IMAGE=%s", t->runtime->ref) : xasprintf ("BASE_IMAGE=%s", base_ref);
   /* -t tags only when the build succeeded: a failed or stopped build leaves no tag. */
   const char *argv[] = { docker_bin (), "build", "--progress=plain", "--build-arg", arg, "-t", t->ref, "-f", df, ctx, NULL };
-  struct build_log lg = { -1, 0, NULL, STRBUF_INIT, "", "", "" };
+  struct build_log lg = { -1, 0, NULL, STRBUF_INIT, "", "", -1 };
   lg.w = w;
-  watch_phase (&lg, "building", NULL);
+  watch_phase (&lg, PHASE_BUILDING, NULL);
   int rc = docker_build (t, argv, w, &lg, err);
   strbuf_release (&lg.line);
   return rc != 0 ? -1 : 0;
@@ -604,11 +604,11 @@ write_image (const struct ptag *t, const char *ctx, const struct staged_layer *l
 {
   struct writer_result r;
   if (w && w->phase)
-    w->phase (w->ctx, "writing", NULL);
+    w->phase (w->ctx, PHASE_WRITING, NULL);
   if (write_layout (t, ctx, l, nl, &r, err) < 0)
     return -1;
   if (w && w->phase)
-    w->phase (w->ctx, "loading", NULL);
+    w->phase (w->ctx, PHASE_LOADING, NULL);
   cleanup_free char *out = xasprintf (OCI_DIR "/%s", t->name);
   return image_load (out, &r, t->ref, err);
 }
@@ -624,7 +624,7 @@ finish (const struct ptag *t, const char *base_ref, const struct staged_layer *l
   r->size = docker_image_size (t->ref);
   const char *repo_end = strrchr (t->ref, ':');
   if (t->naliases && w && w->phase)
-    w->phase (w->ctx, "tagging", NULL);
+    w->phase (w->ctx, PHASE_TAGGING, NULL);
   for (size_t i = 0; i < t->naliases; i++)
     {
       cleanup_free char *alias = xasprintf ("%.*s:%s", (int) (repo_end - t->ref), t->ref, t->aliases[i]);
@@ -674,6 +674,20 @@ build_finish (const struct ptag *t, const char *base_ref, const struct staged_la
   if (image_load (out, wr, t->ref, err) < 0)
     return -1;
   return finish (t, base_ref, l, nl, inputs, NULL, &t0, r, err);
+}
+
+static const char *const build_engine_names[] = { [ENGINE_WRITER] = "writer", [ENGINE_DOCKER] = "docker", NULL };
+
+const char *
+build_engine_name (enum build_engine e)
+{
+  return build_engine_names[e];
+}
+
+int
+build_engine_parse (const char *word)
+{
+  return names_lookup (build_engine_names, word);
 }
 
 static const char *const build_status_names[]

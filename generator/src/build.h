@@ -12,6 +12,7 @@
 #define PCGEN_BUILD_H
 
 #include "plan.h"
+#include "progress.h"
 #include "stage.h"
 
 /* How an image is made: pcgen's image writer (image_writer.h, the default), or `docker build`
@@ -21,6 +22,9 @@ enum build_engine
   ENGINE_WRITER,
   ENGINE_DOCKER
 };
+/* --engine's words, "writer" and "docker"; build_engine_parse: -1 for another word. */
+const char *build_engine_name (enum build_engine e);
+int build_engine_parse (const char *word);
 
 /* What became of a tag in pcgen build: its summary line's STATUS (build_status_name). */
 enum build_status
@@ -82,8 +86,9 @@ int build_up_to_date (const struct ptag *t, const char *inputs_digest, struct bu
 struct build_watch
 {
   void *ctx;
-  /* "building", "sending context", "exporting", "tagging"; detail may be NULL */
-  void (*phase) (void *ctx, const char *phase, const char *detail);
+  /* PHASE_SENDING_CONTEXT, BUILDING, EXPORTING (docker build), WRITING, LOADING (the writer),
+     TAGGING; detail may be NULL */
+  void (*phase) (void *ctx, enum phase phase, const char *detail);
   /* bytes of the build context sent (docker says so), of total (the context's size; 0: unchanged) */
   void (*bytes) (void *ctx, unsigned long long sent, unsigned long long total);
   /* a detail of the phase: "step 3/7" */

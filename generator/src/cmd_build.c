@@ -101,13 +101,16 @@ parse (int argc, char **argv, struct build_opts *o)
           }
         break;
       case 'e':
-        if (strcmp (optarg, "writer") != 0 && strcmp (optarg, "docker") != 0)
-          {
-            error ("--engine '%s' is not 'writer' or 'docker'", optarg);
-            fputs (build_usage, stderr);
-            return -1;
-          }
-        o->engine = strcmp (optarg, "docker") == 0 ? ENGINE_DOCKER : ENGINE_WRITER;
+        {
+          int e = build_engine_parse (optarg);
+          if (e < 0)
+            {
+              error ("--engine '%s' is not 'writer' or 'docker'", optarg);
+              fputs (build_usage, stderr);
+              return -1;
+            }
+          o->engine = (enum build_engine) e;
+        }
         break;
       case 'L':
         o->lean = 1;
@@ -169,7 +172,7 @@ struct job_watch
 };
 
 static void
-watch_phase (void *ctx, const char *phase, const char *detail)
+watch_phase (void *ctx, enum phase phase, const char *detail)
 {
   struct job_watch *w = ctx;
   if (detail)
@@ -210,13 +213,13 @@ build_job (void *arg, size_t j)
     goto fail;
   if (build_up_to_date (t, inputs, r))
     {
-      progress_phase (&c->prog, j, "up to date", NULL);
+      progress_phase (&c->prog, j, PHASE_UP_TO_DATE, NULL);
       strbuf_release (&err);
       return 0;
     }
   if (build_image (c->engine, t, c->base_ref, c->layers[j], c->nlayers[j], inputs, &w, r, &err) < 0)
     goto fail;
-  progress_phase (&c->prog, j, "done", "image %.12s", r->image_id && strlen (r->image_id) > 7 ? r->image_id + 7 : "-");
+  progress_phase (&c->prog, j, PHASE_DONE, "image %.12s", r->image_id && strlen (r->image_id) > 7 ? r->image_id + 7 : "-");
   strbuf_release (&err);
   return 0;
 fail:
@@ -224,7 +227,7 @@ fail:
   r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
   r->status = signals_seen ? BUILD_INTERRUPTED : BUILD_FAILED;
   r->why = strbuf_detach (&err, NULL);
-  progress_phase (&c->prog, j, build_status_name (r->status), NULL);
+  progress_phase (&c->prog, j, r->status == BUILD_INTERRUPTED ? PHASE_INTERRUPTED : PHASE_FAILED, NULL);
   if (!signals_seen)
     progress_note (&c->prog, stderr, "pcgen: error: %s: %s", t->name, r->why);
   return 1;
@@ -239,9 +242,9 @@ build_skipped (void *arg, size_t j, size_t dep, enum job_state why)
                      : why == JOB_SKIPPED  ? BUILD_SKIPPED_RUNTIME_SKIPPED
                                            : BUILD_SKIPPED_RUNTIME_FAILED;
   if (why == JOB_CANCELLED)
-    progress_phase (&c->prog, j, "cancelled", NULL);
+    progress_phase (&c->prog, j, PHASE_CANCELLED, NULL);
   else
-    progress_phase (&c->prog, j, "skipped", "runtime %s %s", rt, job_state_name (why));
+    progress_phase (&c->prog, j, PHASE_SKIPPED, "runtime %s %s", rt, job_state_name (why));
 }
 
 /* Run the jobs; the main thread redraws the progress every 200 ms and acts on Ctrl-C: no new
@@ -299,7 +302,7 @@ run_jobs (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_stat
         if (jobs_state (js, j) == JOB_CANCELLED && c->res[j].status == BUILD_PENDING)
           {
             c->res[j].status = BUILD_CANCELLED;
-            progress_phase (&c->prog, j, "cancelled", NULL);
+            progress_phase (&c->prog, j, PHASE_CANCELLED, NULL);
           }
       jobs_finish (js);
       seen = signals_seen;
@@ -315,7 +318,7 @@ lean_fail (struct build_ctx *c, size_t j, struct strbuf *err)
 {
   c->res[j].status = BUILD_FAILED;
   c->res[j].why = strbuf_detach (err, NULL);
-  progress_phase (&c->prog, j, "failed", NULL);
+  progress_phase (&c->prog, j, PHASE_FAILED, NULL);
   progress_note (&c->prog, stderr, "pcgen: error: %s: %s", c->p->tags[c->tag[j]].name, c->res[j].why);
 }
 
@@ -353,10 +356,10 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
         if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
           {
             c->res[j].status = BUILD_SKIPPED_RUNTIME_FAILED;
-            progress_phase (&c->prog, j, "skipped", "runtime failed");
+            progress_phase (&c->prog, j, PHASE_SKIPPED, "runtime failed");
             continue;
           }
-        progress_phase (&c->prog, j, "writing", NULL);
+        progress_phase (&c->prog, j, PHASE_WRITING, NULL);
         progress_draw (&c->prog);
         strbuf_reset (&err);
         if (build_write (t, c->layers[j], c->nlayers[j], &wr[j], &err) < 0)
@@ -376,7 +379,7 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
         if (dep[j] != JOBS_NO_DEP && !ok[dep[j]])
           {
             c->res[j].status = BUILD_SKIPPED_RUNTIME_FAILED;
-            progress_phase (&c->prog, j, "skipped", "runtime failed");
+            progress_phase (&c->prog, j, PHASE_SKIPPED, "runtime failed");
             ok[j] = 0;
             continue;
           }
@@ -384,7 +387,7 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
         for (size_t q = 0; q < nj; q++)
           if (ok[q] && q != j && c->res[q].status == BUILD_PENDING && (pass == 0 || dep[q] != JOBS_NO_DEP))
             later[nlater++] = layouts[q];
-        progress_phase (&c->prog, j, "loading", "a layer at a time");
+        progress_phase (&c->prog, j, PHASE_LOADING, "a layer at a time");
         progress_draw (&c->prog);
         strbuf_reset (&err);
         cleanup_free char *ctx = xasprintf ("build/context/%s", t->name);
@@ -402,9 +405,9 @@ lean_build (struct build_ctx *c, size_t nj, const size_t *dep, const enum job_st
             continue;
           }
         if (fresh)
-          progress_phase (&c->prog, j, "up to date", NULL);
+          progress_phase (&c->prog, j, PHASE_UP_TO_DATE, NULL);
         else
-          progress_phase (&c->prog, j, "done", "image %.12s", c->res[j].image_id && strlen (c->res[j].image_id) > 7 ? c->res[j].image_id + 7 : "-");
+          progress_phase (&c->prog, j, PHASE_DONE, "image %.12s", c->res[j].image_id && strlen (c->res[j].image_id) > 7 ? c->res[j].image_id + 7 : "-");
       }
   evict_finish (&ev);
   progress_end (&c->prog);
@@ -513,11 +516,11 @@ cmd_build (int argc, char **argv)
           c.res[j].status = BUILD_SKIPPED_NO_SOURCE;
           initial[j] = JOB_SKIPPED;
           cleanup_free char *hint = plan_source_hint (t);
-          progress_phase (&c.prog, j, "skipped", "no source");
+          progress_phase (&c.prog, j, PHASE_SKIPPED, "no source");
           progress_note (&c.prog, stderr, "build: %s: skipped: %s", t->name, hint);
           continue;
         }
-      progress_phase (&c.prog, j, "staging", NULL);
+      progress_phase (&c.prog, j, PHASE_STAGING, NULL);
       strbuf_reset (&err);
       int staged = stage_one (&c, j, &lf, &o, &err);
       if (staged == NVCC_UNREACHABLE)
@@ -525,7 +528,7 @@ cmd_build (int argc, char **argv)
           /* Never a devel image without nvcc: unavailable here, like a tag without a source. */
           c.res[j].status = BUILD_SKIPPED_NVCC_UNREACHABLE;
           initial[j] = JOB_SKIPPED;
-          progress_phase (&c.prog, j, "skipped", "nvcc unreachable");
+          progress_phase (&c.prog, j, PHASE_SKIPPED, "nvcc unreachable");
           progress_note (&c.prog, stderr, "build: %s: unavailable: %s", t->name, err.buf);
           continue;
         }
@@ -534,7 +537,7 @@ cmd_build (int argc, char **argv)
           c.res[j].status = BUILD_FAILED;
           c.res[j].why = strbuf_detach (&err, NULL);
           initial[j] = JOB_FAILED;
-          progress_phase (&c.prog, j, "failed", NULL);
+          progress_phase (&c.prog, j, PHASE_FAILED, NULL);
           progress_note (&c.prog, stderr, "pcgen: error: %s: %s", t->name, c.res[j].why);
           continue;
         }
@@ -542,7 +545,7 @@ cmd_build (int argc, char **argv)
       if (note)
         progress_note (&c.prog, stderr, "build: %s: %s", t->name, note);
       initial[j] = JOB_PENDING;
-      progress_phase (&c.prog, j, "queued", NULL);
+      progress_phase (&c.prog, j, PHASE_QUEUED, NULL);
     }
 
   int signals = o.lean ? lean_build (&c, nj, dep, initial, &lf, &o) : run_jobs (&c, nj, dep, initial, o.jobs);

@@ -14,7 +14,7 @@
 char *
 debs_mirror (const struct kb_deb *d)
 {
-  if (d->archive == NULL || strcmp (d->archive, "debian-security") != 0)
+  if (d->archive != DEB_ARCHIVE_SECURITY)
     return debian_mirror ();
   return url_setting (NULL, "PCGEN_DEBIAN_SECURITY_MIRROR", DEFAULT_DEBIAN_SECURITY_MIRROR);
 }

@@ -5,7 +5,7 @@
 
 #include <stdarg.h>
 
-/* One row per kind: its name and its exit code (README "Exit codes", `pcgen --help`). */
+/* One row per kind: its name and its exit code (README.md, "Exit codes"; `pcgen --help`). */
 static const struct
 {
   const char *name;

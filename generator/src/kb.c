@@ -203,6 +203,9 @@ floor_for_major (struct kfile *f, int major)
   return NULL;
 }
 
+static const char *const deb_archive_names[] = { [DEB_ARCHIVE_DEBIAN] = "debian",
+                                                 [DEB_ARCHIVE_SECURITY] = "debian-security", NULL };
+
 static const char *const nvcc_kind_names[] = { [NVCC_DEBIAN] = "debian", [NVCC_PYPI] = "pypi",
                                                [NVCC_REDIST] = "redist", NULL };
 
@@ -221,7 +224,6 @@ files_free (struct kb_deb *f, size_t n)
       free (f[j].version);
       free (f[j].path);
       free (f[j].sha256);
-      free (f[j].archive);
     }
   free (f);
 }
@@ -281,7 +283,7 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
       /* A wheel has no path under a mirror: pip fetches it by name and version from its index;
          path is the file name, which the lock checks against. */
       *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (file->str), xstrdup (sha->str),
-                               strtoull (size->str, NULL, 10), NULL };
+                               strtoull (size->str, NULL, 10), DEB_ARCHIVE_DEBIAN };
       return 0;
     }
   const struct ynode *path = ymap_get (e, "path");
@@ -294,12 +296,13 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
       if (strspn (name->str, "abcdefghijklmnopqrstuvwxyz0123456789.+-") != strlen (name->str))
         return diag_add (d, f->path, name->mark, "'%s' is not a Debian package name", name->str), -1;
       const struct ynode *archive = ymap_get (e, "archive");
-      if (archive && strcmp (archive->str, "debian") != 0 && strcmp (archive->str, "debian-security") != 0)
+      int a = archive ? names_lookup (deb_archive_names, archive->str) : DEB_ARCHIVE_DEBIAN;
+      if (a < 0)
         return diag_add (d, f->path, archive->mark,
                          "'%s' is not an archive pcgen fetches from; archives: debian, debian-security", archive->str), -1;
       *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (path->str), xstrdup (sha->str),
                                strtoull (size->str, NULL, 10),
-                               archive && strcmp (archive->str, "debian-security") == 0 ? xstrdup (archive->str) : NULL };
+                               (enum kb_deb_archive) a };
       return 0;
     }
   else
@@ -316,7 +319,7 @@ read_file_entry (struct kfile *f, const struct ynode *e, enum kb_nvcc_kind kind,
                          version->str, want), -1;
     }
   *out = (struct kb_deb) { xstrdup (name->str), xstrdup (version->str), xstrdup (path->str), xstrdup (sha->str),
-                           strtoull (size->str, NULL, 10), NULL };
+                           strtoull (size->str, NULL, 10), DEB_ARCHIVE_DEBIAN };
   return 0;
 }
 

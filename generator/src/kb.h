@@ -13,6 +13,14 @@ struct kb_pin
   char *version; /* 12.4.127 */
 };
 
+/* The Debian archive a package comes from (bases.yaml's and cuda.yaml's `archive`: "debian",
+   the default, or "debian-security"); debs_mirror() says where each one is. */
+enum kb_deb_archive
+{
+  DEB_ARCHIVE_DEBIAN,
+  DEB_ARCHIVE_SECURITY,
+};
+
 /* One file an nvcc source is made of: a Debian package, an archive of NVIDIA's redist, or a
    PyPI wheel (path: its file name, which pip fetches by name and version from its index). */
 struct kb_deb
@@ -22,7 +30,7 @@ struct kb_deb
   char *path;    /* under the mirror: pool/non-free/n/.../X.deb, cuda_nvcc/linux-x86_64/X.tar.xz */
   char *sha256;
   unsigned long long size;
-  char *archive; /* NULL: debian_mirror(); "debian-security": debian_security_mirror() */
+  enum kb_deb_archive archive;
 };
 
 /* Where a devel image's nvcc comes from (docs/nvcc.md). A CUDA lists them in order of

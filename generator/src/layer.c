@@ -41,6 +41,7 @@ struct entry
   off_t offset;          /* E_FILE: where its bytes are in the staging file */
   const char *content;   /* E_FILE from spec->files: inline bytes */
   const char *target;    /* E_LINK */
+  int own_target;        /* E_LINK: target is this entry's (a link read from a package), to free */
   const char *origin;    /* the wheel (or "pcgen") it came from, for messages */
   /* E_FILE from a wheel read in place (read_wheel_direct): its bytes in the mapped wheel, stored
      (method 0) or deflated (8), inflated once, straight into the tar; size is what it unpacks to. */
@@ -262,17 +263,28 @@ struct member_info
   const char *hardlink; /* a hard link's target, else NULL */
 };
 
+/* What an input is, and its word in messages ("package 'x.deb' has an unsafe member path"). */
+enum input_kind
+{
+  INPUT_WHEEL,
+  INPUT_PACKAGE, /* a .deb */
+  INPUT_ARCHIVE, /* an NVIDIA redist tar */
+};
+static const char *const input_kind_names[] = { [INPUT_WHEEL] = "wheel", [INPUT_PACKAGE] = "package",
+                                                [INPUT_ARCHIVE] = "archive" };
+
 /* Map one member through the rules and check it. Returns 1 with *file the entry of a kept
    regular file, whose bytes the caller supplies; 0 for a member dropped or kept without bytes (a
    symlink); -1 with j->err. Member paths are normalized first: "pkg//a.py" and "pkg/./a.py" are
    "pkg/a.py". expanded: what the input's kept members unpack to before this one. */
 static int
-take_member (struct job *j, const struct layer_input *in, const char *what, const struct member_info *m,
+take_member (struct job *j, const struct layer_input *in, enum input_kind kind, const struct member_info *m,
              uint64_t expanded, struct entry **file)
 {
+  const char *what = input_kind_names[kind];
   /* A .deb and a redist tar may hold symlinks (libcudart.so -> libcudart.so.12), checked once
      the package has been read (check_deb_links); a wheel may not. */
-  int deb = strcmp (what, "package") == 0 || strcmp (what, "archive") == 0;
+  int deb = kind != INPUT_WHEEL;
   if (m->raw == NULL)
     return 0;
   /* A .deb's data.tar names its members ./usr/...: normalized, without the "./". */
@@ -308,6 +320,7 @@ take_member (struct job *j, const struct layer_input *in, const char *what, cons
     {
       struct entry *e = add (j, path, E_LINK, in->wheel);
       e->target = xstrdup (m->symlink ? m->symlink : "");
+      e->own_target = 1;
       /* Checked when the package has been read: its target may come later. */
       ARRAY_GROW (j->links, j->nlinks + 1, j->links_alloc);
       j->links[j->nlinks++] = (struct pending_link) { j->n - 1, xstrdup (member) };
@@ -334,8 +347,9 @@ take_member (struct job *j, const struct layer_input *in, const char *what, cons
 
 /* Map and stage every member of an open archive (a wheel, or a .deb's data.tar). */
 static int
-read_members (struct job *j, const struct layer_input *in, struct archive *a, const char *what)
+read_members (struct job *j, const struct layer_input *in, struct archive *a, enum input_kind kind)
 {
+  const char *what = input_kind_names[kind];
   int rc = 0;
   struct archive_entry *ae;
   while (rc == 0)
@@ -349,7 +363,7 @@ read_members (struct job *j, const struct layer_input *in, struct archive *a, co
                                (int) archive_entry_perm (ae), archive_entry_size_is_set (ae),
                                archive_entry_size (ae), archive_entry_symlink (ae), archive_entry_hardlink (ae) };
       struct entry *e = NULL;
-      rc = take_member (j, in, what, &m, (uint64_t) (j->staged - j->input_start), &e);
+      rc = take_member (j, in, kind, &m, (uint64_t) (j->staged - j->input_start), &e);
       if (rc == 1)
         {
           cleanup_free char *member = normalize_path (m.raw);
@@ -547,7 +561,7 @@ read_wheel_direct (struct job *j, const struct layer_input *in)
     {
       struct member_info mi = { m[i].name, m[i].filetype, m[i].perm, 1, (int64_t) m[i].usize, NULL, NULL };
       struct entry *e = NULL;
-      rc = take_member (j, in, "wheel", &mi, expanded, &e);
+      rc = take_member (j, in, INPUT_WHEEL, &mi, expanded, &e);
       if (rc == 1)
         {
           e->offset = -1;
@@ -656,7 +670,7 @@ read_wheel (struct job *j, const struct layer_input *in)
   if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
     rc = fail_archive (j, a, "cannot open wheel", in->wheel);
   if (rc == 0)
-    rc = read_members (j, in, a, "wheel");
+    rc = read_members (j, in, a, INPUT_WHEEL);
   archive_read_free (a);
   return rc;
 }
@@ -737,7 +751,7 @@ read_deb (struct job *j, const struct layer_input *in)
       if (a == NULL)
         rc = -1;
       if (rc == 0)
-        rc = read_members (j, in, a, "package");
+        rc = read_members (j, in, a, INPUT_PACKAGE);
       if (rc == 0)
         rc = check_deb_links (j, in->wheel);
       forget_package (j);
@@ -802,7 +816,7 @@ read_tarball (struct job *j, const struct layer_input *in)
   if (archive_read_open_filename (a, in->wheel, CHUNK) != ARCHIVE_OK)
     rc = fail_archive (j, a, "cannot open archive", in->wheel);
   if (rc == 0)
-    rc = read_members (j, in, a, "archive");
+    rc = read_members (j, in, a, INPUT_ARCHIVE);
   if (rc == 0)
     rc = check_deb_links (j, in->wheel);
   forget_package (j);
@@ -993,7 +1007,7 @@ job_free (struct job *j)
   for (size_t i = 0; i < j->n; i++)
     {
       free (j->v[i].path);
-      if (j->v[i].kind == E_LINK && j->v[i].origin && strcmp (j->v[i].origin, "pcgen") != 0)
+      if (j->v[i].own_target)
         free ((char *) j->v[i].target);
     }
   forget_package (j);

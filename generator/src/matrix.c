@@ -10,7 +10,9 @@
 #include <string.h>
 
 const char *const matrix_alias_placeholders[]
-    = { "major", "minor", "patch", "torch", "cuda", "cudnn", "flavor", NULL };
+    = { [PLACEHOLDER_MAJOR] = "major", [PLACEHOLDER_MINOR] = "minor", [PLACEHOLDER_PATCH] = "patch",
+        [PLACEHOLDER_TORCH] = "torch", [PLACEHOLDER_CUDA] = "cuda",   [PLACEHOLDER_CUDNN] = "cudnn",
+        [PLACEHOLDER_FLAVOR] = "flavor", NULL };
 
 static const struct field top_fields[]
     = { { "repository", Y_SCALAR, 1 }, { "base", Y_SCALAR, 1 },    { "python", Y_SCALAR, 1 },
@@ -297,9 +299,11 @@ check_repository (struct loader *l, const struct mvalue *v)
   return len > REPOSITORY_MAX || problem ? -1 : 0;
 }
 
+/* include: the rules of `include`, each of which needs a torch and a cuda; else `exclude`'s. */
 static void
-load_rules (struct loader *l, const struct ynode *seq, const char *what, struct mrule **out, size_t *nout)
+load_rules (struct loader *l, const struct ynode *seq, int include, struct mrule **out, size_t *nout)
 {
+  const char *what = include ? "an include rule" : "an exclude rule";
   if (seq == NULL || seq->kind != Y_SEQ)
     return;
   struct mrule *r = xcalloc (seq->n + 1, sizeof *r);
@@ -318,7 +322,7 @@ load_rules (struct loader *l, const struct ynode *seq, const char *what, struct 
           diag_add (l->d, l->file, e->mark, "%s is empty: name a torch, cuda or flavor", what);
           bad = 1;
         }
-      if (!bad && strcmp (what, "an include rule") == 0 && (!x.torch.s || !x.cuda.s))
+      if (!bad && include && (!x.torch.s || !x.cuda.s))
         {
           diag_add (l->d, l->file, e->mark, "an include rule needs both 'torch' and 'cuda'");
           bad = 1;
@@ -343,10 +347,7 @@ check_alias_name (struct loader *l, const struct mvalue *v)
           return -1;
         }
       cleanup_free char *name = xstrndup (p + 1, (size_t) (e - p - 1));
-      size_t i = 0;
-      while (matrix_alias_placeholders[i] && strcmp (matrix_alias_placeholders[i], name) != 0)
-        i++;
-      if (matrix_alias_placeholders[i] == NULL)
+      if (names_lookup (matrix_alias_placeholders, name) < 0)
         {
           diag_add (l->d, l->file, v->mark, "alias '%s' uses unknown placeholder '{%s}'", v->s, name);
           const char *near = nearest (name, matrix_alias_placeholders);
@@ -393,9 +394,12 @@ load_aliases (struct loader *l, const struct ynode *seq)
       /* Each field reports its own problem; the rule is kept, the plan never runs on errors. */
       if (take (l, ymap_get (e, "name"), "an alias name", &a.name) == 0)
         check_alias_name (l, &a.name);
-      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0 && strcmp (a.cuda.s, "pypi") != 0
-          && !is_version (a.cuda.s))
-        diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+      if (take (l, ymap_get (e, "cuda"), "an alias's cuda", &a.cuda) == 0)
+        {
+          a.cuda_pypi = streq (a.cuda.s, "pypi");
+          if (!a.cuda_pypi && !is_version (a.cuda.s))
+            diag_add (l->d, l->file, a.cuda.mark, "alias cuda '%s' must be a CUDA version or 'pypi'", a.cuda.s);
+        }
       if (ymap_get (e, "flavor"))
         take_flavor (l, ymap_get (e, "flavor"), &a.flavor);
       if (ymap_get (e, "torch"))
@@ -540,8 +544,8 @@ load_top (struct loader *l, const struct ynode *root)
   m->ntorch = take_list (l, ymap_get (root, "torch"), "torch version", &m->torch, take_version);
   m->ncuda = take_list (l, ymap_get (root, "cuda"), "CUDA version", &m->cuda, take_version);
   m->nflavors = take_list (l, ymap_get (root, "flavors"), "flavor", &m->flavors, one_flavor);
-  load_rules (l, ymap_get (root, "exclude"), "an exclude rule", &m->exclude, &m->nexclude);
-  load_rules (l, ymap_get (root, "include"), "an include rule", &m->include, &m->ninclude);
+  load_rules (l, ymap_get (root, "exclude"), 0, &m->exclude, &m->nexclude);
+  load_rules (l, ymap_get (root, "include"), 1, &m->include, &m->ninclude);
   load_aliases (l, ymap_get (root, "aliases"));
   load_labels (l, ymap_get (root, "labels"));
   load_sources (l, ymap_get (root, "sources"));

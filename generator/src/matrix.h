@@ -27,6 +27,7 @@ struct malias
 {
   struct mvalue name;   /* "v{major}.{minor}-prod" */
   struct mvalue cuda;   /* "12.4", or "pypi": the variant the PyPI wheel is built for */
+  int cuda_pypi;        /* cuda is "pypi" */
   struct mvalue flavor; /* optional */
   struct mvalue torch;  /* optional: only this torch version */
   struct mark mark;
@@ -81,7 +82,18 @@ int matrix_label_reserved (const char *key);
    (schema.h): Docker refuses Dockerfile lines over 65535 bytes (moby/moby#35429). */
 #define MATRIX_LABEL_KEY_MAX 128
 
-/* The placeholders an alias name may use. */
+/* The placeholders an alias name may use ({major}, ...): matrix_alias_placeholders[PLACEHOLDER_X]
+   is each one's word (NULL-terminated; names_lookup reads a word back). */
+enum alias_placeholder
+{
+  PLACEHOLDER_MAJOR,
+  PLACEHOLDER_MINOR,
+  PLACEHOLDER_PATCH,
+  PLACEHOLDER_TORCH,
+  PLACEHOLDER_CUDA,
+  PLACEHOLDER_CUDNN,
+  PLACEHOLDER_FLAVOR,
+};
 extern const char *const matrix_alias_placeholders[];
 
 #endif

@@ -342,20 +342,30 @@ expand_alias (const struct malias *a, const struct ptag *g, struct strbuf *out)
       const char *e = strchr (p, '}');
       cleanup_free char *key = xstrndup (p + 1, (size_t) (e - p - 1));
       const struct kb_torch *t = g->torch;
-      if (strcmp (key, "major") == 0)
-        strbuf_addf (out, "%d", t->major);
-      else if (strcmp (key, "minor") == 0)
-        strbuf_addf (out, "%d", t->minor);
-      else if (strcmp (key, "patch") == 0)
-        strbuf_addf (out, "%d", t->patch);
-      else if (strcmp (key, "torch") == 0)
-        strbuf_addstr (out, t->version);
-      else if (strcmp (key, "cuda") == 0)
-        strbuf_addstr (out, g->variant->cuda);
-      else if (strcmp (key, "cudnn") == 0)
-        strbuf_addf (out, "%d", atoi (g->variant->cudnn));
-      else
-        strbuf_addstr (out, flavor_name (g->flavor));
+      switch ((enum alias_placeholder) names_lookup (matrix_alias_placeholders, key))
+        {
+        case PLACEHOLDER_MAJOR:
+          strbuf_addf (out, "%d", t->major);
+          break;
+        case PLACEHOLDER_MINOR:
+          strbuf_addf (out, "%d", t->minor);
+          break;
+        case PLACEHOLDER_PATCH:
+          strbuf_addf (out, "%d", t->patch);
+          break;
+        case PLACEHOLDER_TORCH:
+          strbuf_addstr (out, t->version);
+          break;
+        case PLACEHOLDER_CUDA:
+          strbuf_addstr (out, g->variant->cuda);
+          break;
+        case PLACEHOLDER_CUDNN:
+          strbuf_addf (out, "%d", atoi (g->variant->cudnn));
+          break;
+        default: /* PLACEHOLDER_FLAVOR (matrix.c refused every other word) */
+          strbuf_addstr (out, flavor_name (g->flavor));
+          break;
+        }
       p = e + 1;
     }
 }
@@ -367,7 +377,7 @@ alias_matches (const struct malias *a, const struct ptag *g)
     return 0;
   if (a->torch.s && !kb_torch_matches (a->torch.s, g->torch))
     return 0;
-  const char *cuda = strcmp (a->cuda.s, "pypi") == 0 ? g->torch->pypi_cuda : a->cuda.s;
+  const char *cuda = a->cuda_pypi ? g->torch->pypi_cuda : a->cuda.s;
   return strcmp (cuda, g->variant->cuda) == 0;
 }
 

@@ -21,7 +21,7 @@ progress_init (struct progress *p, FILE *out, const char *const *names, size_t n
       p->rows[i].name = names[i];
       if (strlen (names[i]) > (size_t) p->name_width)
         p->name_width = (int) strlen (names[i]);
-      snprintf (p->rows[i].phase, sizeof p->rows[i].phase, "queued");
+      p->rows[i].phase = PHASE_QUEUED;
     }
 }
 
@@ -59,14 +59,30 @@ elapsed (const struct progress_row *r)
   return (double) (now.tv_sec - r->t0.tv_sec) + (double) (now.tv_nsec - r->t0.tv_nsec) / 1e9;
 }
 
-static int
-is_final (const char *phase)
+static const char *const phase_names[]
+    = { [PHASE_QUEUED] = "queued",       [PHASE_STAGING] = "staging",   [PHASE_SENDING_CONTEXT] = "sending context",
+        [PHASE_BUILDING] = "building",   [PHASE_EXPORTING] = "exporting", [PHASE_WRITING] = "writing",
+        [PHASE_LOADING] = "loading",     [PHASE_TAGGING] = "tagging",   [PHASE_DONE] = "done",
+        [PHASE_UP_TO_DATE] = "up to date", [PHASE_FAILED] = "failed",   [PHASE_SKIPPED] = "skipped",
+        [PHASE_CANCELLED] = "cancelled", [PHASE_INTERRUPTED] = "interrupted" };
+
+const char *
+phase_name (enum phase phase)
 {
-  static const char *const finals[] = { "done", "up to date", "failed", "skipped", "cancelled", "interrupted" };
-  for (size_t i = 0; i < ARRAY_SIZE (finals); i++)
-    if (strcmp (phase, finals[i]) == 0)
-      return 1;
-  return 0;
+  return phase_names[phase];
+}
+
+static int
+is_final (enum phase phase)
+{
+  return phase >= PHASE_DONE;
+}
+
+/* Skipped and cancelled rows did no work of their own: no clock. */
+static int
+no_work (enum phase phase)
+{
+  return phase == PHASE_SKIPPED || phase == PHASE_CANCELLED;
 }
 
 /* Under the lock, in live mode: move to the top of the block and erase it. */
@@ -109,7 +125,7 @@ draw_block (struct progress *p)
         }
       if (r->started && !r->queued)
         snprintf (secs, sizeof secs, "%.0fs", elapsed (r));
-      snprintf (line, width + 1, "%-*s  %-15s %-15s %5s  %s", p->name_width, r->name, r->phase, bytes, secs, r->detail);
+      snprintf (line, width + 1, "%-*s  %-15s %-15s %5s  %s", p->name_width, r->name, phase_name (r->phase), bytes, secs, r->detail);
       fprintf (p->out, "\033[2K%s\n", line);
     }
   free (line);
@@ -118,11 +134,11 @@ draw_block (struct progress *p)
 }
 
 void
-progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt, ...)
+progress_phase (struct progress *p, size_t i, enum phase phase, const char *fmt, ...)
 {
   pthread_mutex_lock (&p->mu);
   struct progress_row *r = &p->rows[i];
-  snprintf (r->phase, sizeof r->phase, "%s", phase);
+  r->phase = phase;
   r->detail[0] = '\0';
   if (fmt)
     {
@@ -132,15 +148,15 @@ progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt
       va_end (ap);
     }
   /* The clock runs from a phase with work in it after queued (staging, then building). */
-  int working = strcmp (phase, "queued") != 0 && strcmp (phase, "skipped") != 0 && strcmp (phase, "cancelled") != 0;
+  int working = phase != PHASE_QUEUED && !no_work (phase);
   if (working && (!r->started || r->queued) && !r->ended)
     {
       r->started = 1;
       clock_gettime (CLOCK_MONOTONIC, &r->t0);
     }
-  r->queued = strcmp (phase, "queued") == 0;
-  if (strcmp (phase, "skipped") == 0 || strcmp (phase, "cancelled") == 0)
-    r->started = 0; /* no work of its own: no time to show */
+  r->queued = phase == PHASE_QUEUED;
+  if (no_work (phase))
+    r->started = 0; /* no time to show */
   if (is_final (phase) && !r->ended)
     {
       r->ended = 1;
@@ -150,9 +166,9 @@ progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt
     {
       /* "TAG: phase[ 12s][: detail]" */
       char secs[32] = "";
-      if (is_final (phase) && r->started && strcmp (phase, "skipped") != 0 && strcmp (phase, "cancelled") != 0)
+      if (is_final (phase) && r->started && !no_work (phase))
         snprintf (secs, sizeof secs, " %.0fs", elapsed (r));
-      fprintf (p->out, "%s: %s%s%s%s\n", r->name, phase, secs, r->detail[0] ? ": " : "", r->detail);
+      fprintf (p->out, "%s: %s%s%s%s\n", r->name, phase_name (phase), secs, r->detail[0] ? ": " : "", r->detail);
       fflush (p->out);
     }
   pthread_mutex_unlock (&p->mu);

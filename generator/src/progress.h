@@ -11,10 +11,31 @@
 #include <stdio.h>
 #include <time.h>
 
+/* A tag's phase in pcgen build, in the order a build goes through them; from PHASE_DONE on, the
+   final ones. phase_name: the word its line shows ("sending context", "up to date"). */
+enum phase
+{
+  PHASE_QUEUED,
+  PHASE_STAGING,
+  PHASE_SENDING_CONTEXT,
+  PHASE_BUILDING,
+  PHASE_EXPORTING,
+  PHASE_WRITING,
+  PHASE_LOADING,
+  PHASE_TAGGING,
+  PHASE_DONE,
+  PHASE_UP_TO_DATE,
+  PHASE_FAILED,
+  PHASE_SKIPPED,
+  PHASE_CANCELLED,
+  PHASE_INTERRUPTED,
+};
+const char *phase_name (enum phase p);
+
 struct progress_row
 {
   const char *name;
-  char phase[24];
+  enum phase phase;
   char detail[96];
   unsigned long long bytes, total; /* sent so far, of total (0: unknown) */
   struct timespec t0, t1;          /* started (the last phase after queued), ended */
@@ -37,10 +58,9 @@ struct progress
 void progress_init (struct progress *p, FILE *out, const char *const *names, size_t n, int tty);
 void progress_release (struct progress *p);
 
-/* Row i enters phase (queued, staging, building, sending context, exporting, tagging, done, up to
-   date, failed, skipped, cancelled, interrupted); fmt (may be NULL) is its detail. The phases
-   done, up to date, failed, skipped, cancelled and interrupted end the row's clock. */
-void progress_phase (struct progress *p, size_t i, const char *phase, const char *fmt, ...)
+/* Row i enters phase; fmt (may be NULL) is its detail. The final phases (PHASE_DONE and after)
+   end the row's clock. */
+void progress_phase (struct progress *p, size_t i, enum phase phase, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 /* Bytes sent for row i (the build context), of total when known (0: keep the last total). */
 void progress_bytes (struct progress *p, size_t i, unsigned long long sent, unsigned long long total);

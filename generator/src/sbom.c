@@ -463,8 +463,7 @@ add_kb_debs (struct pkgs *ps, const struct kb_deb *d, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     {
-      const char *mirror = d[i].archive && strcmp (d[i].archive, "debian-security") == 0 ? DEFAULT_DEBIAN_SECURITY_MIRROR
-                                                                                         : DEFAULT_DEBIAN_MIRROR;
+      const char *mirror = d[i].archive == DEB_ARCHIVE_SECURITY ? DEFAULT_DEBIAN_SECURITY_MIRROR : DEFAULT_DEBIAN_MIRROR;
       push (ps, (struct sbom_package) { SBOM_DEB, d[i].name, d[i].version, own (ps, deb_arch (d[i].path)), d[i].sha256,
                                         own (ps, xasprintf ("%s/%s", mirror, d[i].path)), NULL,
                                         own (ps, xstrdup (strrchr (d[i].path, '/') ? strrchr (d[i].path, '/') + 1 : d[i].path)) });

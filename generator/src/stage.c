@@ -141,8 +141,6 @@ cuda_major_dir (const char *members)
   return NULL;
 }
 
-/* A runtime nvidia-* wheel: its libraries into the CUDA folder, its Python side (the nvidia
-   namespace and dist-info) into site-packages, with nvidia/<c>/lib a link to the CUDA folder. */
 /* Where a wheel keeps its component: nvidia/<c>/ for most, <c>/ at the top for a few
    (nvidia-cusparselt-cu12 installs cusparselt/lib/, where torch's RPATH looks for it). */
 static char *
@@ -162,16 +160,29 @@ component_dir (const struct locked_wheel *w, const char *comp, struct strbuf *er
   return dir;
 }
 
+/* An nvidia-* wheel as an input of the layer: its component's folder in the wheel (kept in the
+   builder's pool), or NULL with err. */
+static const char *
+add_component (struct builder *b, const struct locked_wheel *w, struct strbuf *err)
+{
+  cleanup_free char *comp = nvidia_component (w->name);
+  const char *dir = keep (&b->pool, component_dir (w, comp, err) ?: xstrdup (""));
+  if (*dir == '\0')
+    return NULL;
+  add_input (b, w);
+  return dir;
+}
+
+/* A runtime nvidia-* wheel: its libraries into the CUDA folder, its Python side (the nvidia
+   namespace and dist-info) into site-packages, with nvidia/<c>/lib a link to the CUDA folder. */
 static int
 add_nvidia_runtime (struct builder *b, const struct locked_wheel *w, int first, struct strbuf *err)
 {
-  cleanup_free char *comp = nvidia_component (w->name);
   cleanup_free char *dist = dist_prefix (w);
   struct pool *p = &b->pool;
-  const char *dir = keep (p, component_dir (w, comp, err) ?: xstrdup (""));
-  if (*dir == '\0')
+  const char *dir = add_component (b, w, err);
+  if (dir == NULL)
     return -1;
-  add_input (b, w);
   /* lib/__init__.py would sit where site-packages has a link to the CUDA folder. */
   rule (b, keep (p, xasprintf ("%slib/__init__.py", dir)), NULL);
   rule (b, keep (p, xasprintf ("%slib/", dir)), keep (p, xasprintf ("%s/lib/", b->cuda_home)));
@@ -219,13 +230,11 @@ devel_set_has (const struct lockset *ds, const char *name)
 static int
 add_devel_wheel (struct builder *b, const struct locked_wheel *w, int is_runtime_wheel, struct strbuf *err)
 {
-  cleanup_free char *comp = nvidia_component (w->name);
   cleanup_free char *dist = dist_prefix (w);
   struct pool *p = &b->pool;
-  const char *dir = keep (p, component_dir (w, comp, err) ?: xstrdup (""));
-  if (*dir == '\0')
+  const char *dir = add_component (b, w, err);
+  if (dir == NULL)
     return -1;
-  add_input (b, w);
   rule (b, keep (p, xasprintf ("%sinclude/__init__.py", dir)), NULL);
   rule (b, keep (p, xasprintf ("%sinclude/", dir)), keep (p, xasprintf ("%s/include/", b->cuda_home)));
   if (is_runtime_wheel)

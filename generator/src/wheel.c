@@ -13,18 +13,31 @@
 
 #define CHUNK (1u << 20)
 
-int
-wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err)
+/* A wheel opened for reading with libarchive's zip reader (seekable: the one that takes names
+   from the central directory and skips member data), or NULL with err. */
+static struct archive *
+open_wheel (const char *wheel, int seekable, struct strbuf *err)
 {
   struct archive *a = archive_read_new ();
-  /* The seekable reader takes names from the central directory and skips member data. */
-  archive_read_support_format_zip_seekable (a);
+  if (seekable)
+    archive_read_support_format_zip_seekable (a);
+  else
+    archive_read_support_format_zip (a);
   if (archive_read_open_filename (a, wheel, CHUNK) != ARCHIVE_OK)
     {
       strbuf_addf (err, "cannot open wheel '%s': %s", wheel, archive_error_string (a));
       archive_read_free (a);
-      return -1;
+      return NULL;
     }
+  return a;
+}
+
+int
+wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err)
+{
+  struct archive *a = open_wheel (wheel, 1, err);
+  if (a == NULL)
+    return -1;
   struct archive_entry *ae;
   int r;
   while ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)
@@ -38,15 +51,10 @@ wheel_members (const char *wheel, struct strbuf *out, struct strbuf *err)
 int
 wheel_read_metadata (const char *wheel, struct strbuf *out, struct strbuf *err)
 {
-  struct archive *a = archive_read_new ();
-  archive_read_support_format_zip (a);
+  struct archive *a = open_wheel (wheel, 0, err);
+  if (a == NULL)
+    return -1;
   int rc = -1;
-  if (archive_read_open_filename (a, wheel, CHUNK) != ARCHIVE_OK)
-    {
-      strbuf_addf (err, "cannot open wheel '%s': %s", wheel, archive_error_string (a));
-      archive_read_free (a);
-      return -1;
-    }
   struct archive_entry *ae;
   int r;
   while ((r = archive_read_next_header (a, &ae)) == ARCHIVE_OK || r == ARCHIVE_WARN)

@@ -8,6 +8,8 @@
              (also the older `README, "Heading"`), in the sources, tests, templates, workflows
              and docs names a file that exists and a heading it has (backticks and runs of
              white space do not count, so a citation may wrap across lines);
+  loose      a section cited without the comma (`README's "Exit codes"`, `FILE.md "Heading"`),
+             which the citation check would pass over: it is reported, to be written as above;
   mentions   every other path ending in .md that those files name exists, when it looks like a
              path of ours: it has a '/' or an upper-case name (DESIGN.md); a bare lower-case
              name is an outside document's (opencontainers/image-spec's annotations.md).
@@ -35,6 +37,8 @@ LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 # FILE.md, "X"  |  [x](FILE.md), "X"  |  README, "X"  (the quote may be ' or ")
 CITE = re.compile(r"(?:\[[^\]\n]*\]\(([\w./-]+\.md)\)|(?<![\w./-])((?:[\w.-]+/)*[\w.-]+\.md|README))"
                   r",\s+([\"'])([^\"'\n]+(?:\n[^\"'\n]+)?)\3")
+# FILE.md "X" | FILE.md's "X" | README "X" | README's "X": a citation without its comma
+LOOSE = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w.-]+\.md|README)(?:'s)?[ \t]+\"([A-Z][^\"\n]*)\"")
 MENTION = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[\w-]+\.md)(?![\w/-])")
 
 
@@ -144,6 +148,9 @@ def check_citations(root, f, text, problems):
             problems.append("%s:%d: cites %s, \"%s\": %s has no such heading (it has: %s)"
                             % (f, n, name, norm(m.group(4)), os.path.relpath(path, root),
                                "; ".join(norm(h) for h in headings(path)[:12])))
+    for m in LOOSE.finditer(text):
+        problems.append("%s:%d: cites %s, \"%s\" without the comma: write it so, for this check to see it"
+                        % (f, line_of(text, m.start()), m.group(1), m.group(2)))
     for m in MENTION.finditer(text):
         name = m.group(1)
         if m.start(1) in cited or "*" in name or text[max(0, m.start(1) - 2):m.start(1)] == "](":

@@ -24,6 +24,23 @@ for cmd in "make images" "make test"; do
     ko "README.md, \"Set-up: the two commands\" lacks the line '$cmd   # ...'"; fi
 done
 
+# docs/architecture.md, "Which file does what" names every source file of generator/src, and only those (issue 15:
+# a newcomer finds where a thing happens from it), as `FILE` in its table.
+table=$(awk '/^## /{on = ($0 == "## Which file does what")} on' "$top/docs/architecture.md")
+missing=""
+for f in "$top"/generator/src/*.c "$top"/generator/src/*.h; do
+  f=$(basename "$f")
+  grep -qF "\`$f\`" <<<"$table" || missing="$missing $f"
+done
+if [ -z "$missing" ]; then ok "docs/architecture.md, \"Which file does what\": every generator/src file"; else
+  ko "docs/architecture.md, \"Which file does what\" does not name:$missing"; fi
+gone=""
+for f in $(grep -oE '`[a-z_0-9]+\.[ch]`' <<<"$table" | tr -d '`' | sort -u); do
+  [ -e "$top/generator/src/$f" ] || gone="$gone $f"
+done
+if [ -z "$gone" ]; then ok "docs/architecture.md, \"Which file does what\": every file it names exists"; else
+  ko "docs/architecture.md, \"Which file does what\" names files generator/src does not have:$gone"; fi
+
 tmp=$(mktemp -d /tmp/pcgen-docs.XXXXXX)
 cleanup() { rm -rf "$tmp"; }
 cp -r "$top/tests/docs/fixtures/broken/." "$tmp/"
@@ -42,12 +59,13 @@ expect "a link to a missing anchor"   "README.md:4: broken link 'docs/guide.md#n
 expect "a heading inside a code fence" 'generator/src/a.h:1: cites docs/guide.md, "Not a heading: inside a fenced block": docs/guide.md has no such heading (it has: Guide; The part you want)'
 expect "a README section that is not there" 'generator/src/a.h:2: cites README.md, "Missing": README.md has no such heading'
 expect "a file that does not exist"   'generator/src/a.h:2: cites DESIGN.md, "Images": no such file'
+expect "a citation without its comma" 'generator/src/a.h:3: cites README, "Exit codes" without the comma'
 expect "a path that does not exist"   "generator/src/a.h:3: names docs/absent.md: no such file"
 refuse "a good link and a good anchor" "#the-part-you-want"
 refuse "a citation of a heading that is there" '"The part you want"'
 refuse "a link in inline code"        "nowhere.md"
 refuse "an http link"                 "example.com"
-[ "$(printf '%s\n' "$out" | grep -c .)" -eq 6 ] && ok "broken fixture: exactly 6 problems" \
-  || ko "broken fixture: $(printf '%s\n' "$out" | grep -c .) problems, want 6"
+[ "$(printf '%s\n' "$out" | grep -c .)" -eq 7 ] && ok "broken fixture: exactly 7 problems" \
+  || ko "broken fixture: $(printf '%s\n' "$out" | grep -c .) problems, want 7"
 
 finish docs

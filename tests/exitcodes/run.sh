@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/exitcodes/run.sh PCGEN: every exit code of README's "Exit codes" table, from the real
+# tests/exitcodes/run.sh PCGEN: every exit code of the table in README.md, "Exit codes", from the real
 # binary, end to end (no Docker, no network): what drives each code is an input a user could
 # give. 130 (build interrupted by SIGINT/SIGTERM) is driven by tests/jobs/run.sh ("SIGINT"),
 # which needs its fake docker and fixture project: it is not repeated here.

@@ -78,7 +78,7 @@ def pcgen_subcommands(doc):
             subs.update(re.findall(r"bin/pcgen\s+([a-z-]+)", s))
     return subs
 
-# One job's measured time with margin (bench/job.sh, BENCHMARKS.md "One CI job"): a timeout below
+# One job's measured time with margin (bench/job.sh, BENCHMARKS.md, "One CI job"): a timeout below
 # TIMEOUT_MIN would stop a normal job, one above TIMEOUT_MAX leaves a stuck one running for hours.
 TIMEOUT_MIN, TIMEOUT_MAX = 30, 120
 

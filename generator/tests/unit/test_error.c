@@ -4,7 +4,7 @@
 #include "error.h"
 #include "exitcode.h"
 
-/* The README's "Exit codes" table, kind by kind. */
+/* README.md, "Exit codes": the table, kind by kind. */
 static void
 test_exit_codes (void)
 {

@@ -261,15 +261,15 @@ progress_output (int tty, void (*fn) (struct progress *))
 static void
 some_phases (struct progress *p)
 {
-  progress_phase (p, 0, "staging", NULL);
-  progress_phase (p, 0, "queued", NULL);
+  progress_phase (p, 0, PHASE_STAGING, NULL);
+  progress_phase (p, 0, PHASE_QUEUED, NULL);
   progress_live (p);
-  progress_phase (p, 0, "building", NULL);
+  progress_phase (p, 0, PHASE_BUILDING, NULL);
   progress_bytes (p, 0, 1500000, 3000000000ULL);
   progress_detail (p, 0, "step %d/%d", 2, 5);
   progress_draw (p);
-  progress_phase (p, 0, "done", "image %s", "0123456789ab");
-  progress_phase (p, 1, "skipped", "runtime %s failed", "a-runtime");
+  progress_phase (p, 0, PHASE_DONE, "image %s", "0123456789ab");
+  progress_phase (p, 1, PHASE_SKIPPED, "runtime %s failed", "a-runtime");
   progress_draw (p);
 }
 
