@@ -146,6 +146,27 @@ place (const char *src, const char *dst, struct strbuf *err)
   return 0;
 }
 
+/* The verifier is the largest (a few MB, static). */
+#define CONTEXT_FILE_MAX (256u << 20)
+
+/* The context's own small files (Dockerfile, image.env, the verifier, the SBOM) are copied with
+   their mode made 0644, or 0755 when any execute bit is set: COPY keeps a file's mode in the
+   image (docker build's and the writer's alike), and a checkout made under umask 002 has 0664
+   files, which changed the image ID from one machine to another. */
+static int
+place_normalized (const char *src, const char *dst, struct strbuf *err)
+{
+  struct stat st;
+  struct strbuf content = STRBUF_INIT;
+  int rc = 0;
+  if (stat (src, &st) < 0 || strbuf_read_file (&content, src, CONTEXT_FILE_MAX) < 0)
+    rc = -1, strbuf_addf (err, "cannot read '%s': %s", src, strerror (errno));
+  else if (write_file_atomic (dst, content.buf, content.len, (st.st_mode & 0111) ? 0755 : 0644) < 0)
+    rc = -1, strbuf_addf (err, "cannot write '%s': %s", dst, strerror (errno));
+  strbuf_release (&content);
+  return rc;
+}
+
 /* The wheels of set s whose sha256 is a line of `inputs` (stager_inputs): a set of its own, for
    lock_fetch (its NVCC_UNREACHABLE included). */
 static int
@@ -296,8 +317,8 @@ build_context (const struct ptag *t, const struct staged_layer *l, size_t nl, ch
   cleanup_free char *ver2 = xasprintf ("%s/pytorch-cuda-verify", *ctx);
   cleanup_free char *sbom = xasprintf (SBOM_BUILD_FMT, t->name);
   cleanup_free char *sbom2 = xasprintf ("%s/" SBOM_FILE, *ctx);
-  if (place (df, df2, err) < 0 || place (env, env2, err) < 0 || place (VERIFIER_BINARY, ver2, err) < 0
-      || place (sbom, sbom2, err) < 0)
+  if (place_normalized (df, df2, err) < 0 || place_normalized (env, env2, err) < 0
+      || place_normalized (VERIFIER_BINARY, ver2, err) < 0 || place_normalized (sbom, sbom2, err) < 0)
     return -1;
   unsigned long long sum = file_size (df2) + file_size (env2) + file_size (ver2) + file_size (sbom2);
   for (size_t i = 0; i < nl; i++)

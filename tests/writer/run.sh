@@ -7,7 +7,8 @@
 #     sha256 of content and symlink target (tests/writer/tree.py over `docker export`), and so
 #     are ENV, LABELs, CMD, ENTRYPOINT, USER, WORKDIR and exposed ports;
 #   - the image ID and the manifest digest do not change when the layout is written again with
-#     the layers pcgen writes (ld.so.cache, COPY) made again from nothing;
+#     the layers pcgen writes (ld.so.cache, COPY) made again from nothing, and the checkout's
+#     files COPY takes made group-writable (a checkout under umask 002);
 #   - `docker load` put the image in the engine (the runtime image is removed first, so it is
 #     really sent), build/oci/<tag> is an OCI layout with Docker's manifest.json;
 #   - the SBOM (docs/sbom.md) is in the image and beside the layout, the same bytes; PyPI's
@@ -134,7 +135,15 @@ fi
 exec "$real_docker" "\$@"
 EOF
 chmod +x "$tmp/docker"
-step "pcgen build (the writer, again, its images removed)" env PCGEN_DOCKER="$tmp/docker" "$PCGEN" build "${tags[@]}"
+# ... and from files as a checkout made under umask 002 has them (group-writable): COPY keeps a
+# file's mode, so the build context's own files are made 0644 (0755 if executable), else the
+# image ID would depend on the machine's umask
+modes=$(for t in "${tags[@]}"; do stat -c '%a %n' "images/$t/image.env"; done; stat -c '%a %n' bin/pytorch-cuda-verify)
+for t in "${tags[@]}"; do chmod g+w "images/$t/image.env"; done
+chmod g+w bin/pytorch-cuda-verify
+step "pcgen build (the writer, again, its images removed, the context's files group-writable)" \
+  env PCGEN_DOCKER="$tmp/docker" "$PCGEN" build "${tags[@]}"
+while read -r m f; do chmod "$m" "$f"; done <<<"$modes"
 for t in "${tags[@]}"; do
   read -r id1 m1 <"$tmp/$t.ids"
   step "$t: same image ID twice (${id1##*/})" test "$(jq -r '.[0].Config' "build/oci/$t/manifest.json")" = "$id1"
