@@ -3,6 +3,7 @@
 #include "docker.h"
 #include "fsutil.h"
 #include "image_writer.h"
+#include "oci.h"
 #include "push_image.h"
 #include "run.h"
 #include "util.h"
@@ -131,12 +132,14 @@ certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct 
       /* The digest publish will push, computed now (certify.h), for an image that passed: null
          when there is no layout of it. */
       struct strbuf derr = STRBUF_INIT;
-      if (streq (r->result, "certified")
-          && certify_manifest_digest (t->name, r->image_id, &r->manifest_digest, &derr) < 0)
+      int drc = streq (r->result, "certified") ? certify_manifest_digest (t->name, r->image_id, &r->manifest_digest, &derr) : 0;
+      if (drc < 0)
         {
           strbuf_addf (err, "the push manifest's digest: %s", derr.buf);
           rc = -1;
         }
+      else if (drc > 0)
+        certify_lean_note (t->name);
       strbuf_release (&derr);
       json_object_set_new (cert, "manifest_digest", r->manifest_digest ? json_string (r->manifest_digest) : json_null ());
       char *text = json_dumps (cert, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
@@ -154,6 +157,15 @@ certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct 
   return rc;
 }
 
+void
+certify_lean_note (const char *tag)
+{
+  fprintf (stderr,
+           "certify: %s: " OCI_DIR "/%s has no layer tars (build --lean): the certificate names no manifest digest; "
+           "publish it with --engine docker, or build it without --lean and certify again\n",
+           tag, tag);
+}
+
 int
 certify_manifest_digest (const char *tag, const char *image_id, char **digest, struct strbuf *err)
 {
@@ -169,6 +181,16 @@ certify_manifest_digest (const char *tag, const char *image_id, char **digest, s
   strbuf_release (&ignored);
   if (!mine)
     return 0;
+  /* build --lean removed the layer tars once the engine held them: nothing to compress. */
+  struct oci_image oi;
+  if (oci_image_load (&oi, layout, err) < 0)
+    return -1;
+  int lean = 0;
+  for (size_t i = 0; i < oi.nlayers; i++)
+    lean |= access (oi.layers[i].path, R_OK) != 0;
+  oci_image_release (&oi);
+  if (lean)
+    return 1;
   struct push_image img;
   if (push_image_prepare (layout, 0, &img, err) < 0)
     return -1;

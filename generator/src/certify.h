@@ -41,8 +41,11 @@ int certificate_check (const char *image_id, char **level, struct strbuf *why);
    push then decides the manifest, and only the image ID is promised.
    certify_manifest_digest: that digest for tag's image image_id ("sha256:…"; *digest NULL when
    the layout is missing or holds another image). Compresses the layers not yet compressed
-   (blob_gzip.h, cached). Returns 0, or -1 with err. */
+   (blob_gzip.h, cached). Returns 0; 1 (*digest NULL) when the layout is this image's but its
+   layer tars are gone (build --lean: nothing to compress); -1 with err. */
 int certify_manifest_digest (const char *tag, const char *image_id, char **digest, struct strbuf *err);
+/* The line certify prints for the 1 above (stderr). */
+void certify_lean_note (const char *tag);
 /* The manifest digest image_id's certificate names (NULL: none, or no certificate). */
 char *certificate_manifest_digest (const char *image_id);
 /* Write digest (NULL: null) as the manifest digest of image_id's existing certificate. Returns 0,

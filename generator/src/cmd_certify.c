@@ -95,11 +95,14 @@ cmd_certify (int argc, char **argv)
           cleanup_free char *named = certificate_manifest_digest (id.buf), *digest = NULL;
           const char *note = "(certificate kept)";
           strbuf_reset (&err);
-          if (named == NULL && certify_manifest_digest (t->name, id.buf, &digest, &err) < 0)
+          int drc = named == NULL ? certify_manifest_digest (t->name, id.buf, &digest, &err) : 0;
+          if (drc < 0)
             {
               error ("%s: the push manifest's digest: %s", t->name, err.buf);
               broken++;
             }
+          else if (drc > 0)
+            certify_lean_note (t->name);
           else if (digest && certificate_set_manifest_digest (id.buf, digest, &err) < 0)
             {
               error ("%s: %s", t->name, err.buf);

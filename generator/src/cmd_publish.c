@@ -31,6 +31,8 @@ static const char publish_usage[]
       "Push each tag (default: every tag with a source) and its aliases to REGISTRY/REPO (REPO\n"
       "defaults to the matrix's repository), but only when the image has a passing certificate\n"
       "(pcgen certify); a tag without one is refused in one line and none of its aliases is pushed.\n"
+      "With the writer the certificate must also name the manifest digest about to be pushed\n"
+      "(certify records it): a certificate naming another one, or none, refuses the tag.\n"
       "Blobs the registry has are not uploaded again, and a tag is stored only after all its blobs\n"
       "are. Prints the manifest digest per tag and writes a JSON report.\n"
       "  --to REGISTRY[/REPO]  e.g. localhost:5000, ghcr.io/org/pytorch-cuda\n"

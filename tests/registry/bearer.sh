@@ -67,7 +67,7 @@ start() {
   done
   echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
 }
-# A token as a client gets one (token.md, "Requesting a Token"), for the checks below.
+# A token as a client gets one (the token spec, "Requesting a Token"), for the checks below.
 bearer() {
   curl -sf -u "$user:$password" "$realm?service=$TOKEN_SERVICE&scope=repository:$1:pull" | jq -r .token
 }
@@ -99,7 +99,7 @@ challenge() {
   local h; h=$(curl -s -D - -o /dev/null "$url/v2/" | tr -d '\r' | grep -i '^www-authenticate:'); echo "$h"
   grep -q "Bearer realm=\"$realm\",service=\"$TOKEN_SERVICE\"" <<<"$h"
 }
-step "the registry's 401 challenge: Bearer realm and service (token.md, How to authenticate)" challenge
+step "the registry's 401 challenge: Bearer realm and service (token spec, 'How to authenticate')" challenge
 no_creds() {
   publish --to "127.0.0.1:$port"; [ $? -eq 3 ] &&
   grep -q "error: $rt: 127.0.0.1:$port needs credentials (the token service $realm answered 401): set PCGEN_REGISTRY_USER" "$out"

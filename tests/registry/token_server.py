@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """token_server.py DIR MODE: a test double of a registry's token service, written from
-distribution's documents (docs/spec/auth/token.md, "Token Authentication Specification", and
-docs/spec/auth/jwt.md, "Token Authentication Implementation"; distribution 2.8, the registry
-Debian ships as docker-registry).
+distribution's documents (distribution 2.8, the registry Debian ships as docker-registry), cited
+below by section: "token spec" is its docs/spec/auth/token page, "Token Authentication
+Specification"; "JWT spec" its docs/spec/auth/jwt page, "Token Authentication Implementation";
+"scope spec" its docs/spec/auth/scope page, "Docker Registry Token Scope and Access".
 
 On start it makes, in DIR, an ECDSA P-256 key and a self-signed certificate for it,
 DIR/rootcertbundle.pem (the registry's auth.token.rootcertbundle), binds 127.0.0.1 on a free
 port and prints that port on stdout, one line. MODE says how a token names its signing key, the
 two ways registry 2.8 accepts (registry/auth/token/token.go, VerifySigningKey):
-  kid        the "kid" header: the libtrust fingerprint of the key (jwt.md, "Getting a Bearer
+  kid        the "kid" header: the libtrust fingerprint of the key (JWT spec, "Getting a Bearer
              Token", 1. Headers)
   x5c        the "x5c" header: the certificate, which the registry verifies against the bundle
   untrusted  "kid" of a second key that the bundle does not hold: the registry must refuse
@@ -36,7 +37,7 @@ from cryptography.x509.oid import NameOID
 DIR, MODE = sys.argv[1], sys.argv[2]
 USER, PASSWORD = os.environ["TOKEN_USER"], os.environ["TOKEN_PASSWORD"]
 SERVICE, ISSUER = os.environ["TOKEN_SERVICE"], os.environ["TOKEN_ISSUER"]
-LIFETIME = 300  # seconds; token.md, "Token Response Fields": expires_in (default 60)
+LIFETIME = 300  # seconds; token spec, "Token Response Fields": expires_in (default 60)
 
 
 def b64url(data):
@@ -45,7 +46,7 @@ def b64url(data):
 
 
 def libtrust_kid(public_key):
-    """jwt.md, "Getting a Bearer Token", 1. Headers: the DER-encoded public key (PKIX
+    """JWT spec, "Getting a Bearer Token", 1. Headers: the DER-encoded public key (PKIX
     SubjectPublicKeyInfo), its SHA-256 truncated to 240 bits, base32, in 12 groups of 4 joined
     by ':'."""
     der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -72,7 +73,7 @@ signer = ec.generate_private_key(ec.SECP256R1()) if MODE == "untrusted" else key
 
 
 def header():
-    """jwt.md, "Getting a Bearer Token", 1. Headers: typ JWT, alg ES256 (ECDSA P-256 SHA-256),
+    """JWT spec, "Getting a Bearer Token", 1. Headers: typ JWT, alg ES256 (ECDSA P-256 SHA-256),
     and the key: kid, or x5c (RFC 7515 section 4.1.6: base64 DER, leaf first)."""
     h = {"typ": "JWT", "alg": "ES256"}
     if MODE == "x5c":
@@ -83,9 +84,9 @@ def header():
 
 
 def granted(scopes, user):
-    """jwt.md, "Getting a Bearer Token": the intersection of the requested actions with those
+    """JWT spec, "Getting a Bearer Token": the intersection of the requested actions with those
     the client holds (here: an authenticated user may pull and push every repository); a scope
-    is resourcetype:resourcename:action[,action] (scope.md, "Resource Scope Grammar")."""
+    is resourcetype:resourcename:action[,action] (scope spec, "Resource Scope Grammar")."""
     access = []
     for scope in scopes:
         for one in scope.split(" "):
@@ -99,7 +100,7 @@ def granted(scopes, user):
 
 
 def token(user, access):
-    """jwt.md, "Getting a Bearer Token", 2. Claim Set and 3. Signature: a JWS in compact form,
+    """JWT spec, "Getting a Bearer Token", 2. Claim Set and 3. Signature: a JWS in compact form,
     signed with ES256 (RFC 7518 section 3.4: R || S, 32 bytes each)."""
     now = int(time.time())
     claims = {"iss": ISSUER, "sub": user or "", "aud": SERVICE, "exp": now + LIFETIME, "nbf": now - 10, "iat": now,
@@ -130,12 +131,12 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
         entry = {"path": url.path, "service": q.get("service", [""])[0], "scopes": q.get("scope", [])}
-        # token.md, "Requesting a Token": GET realm?service=...&scope=... (scope repeatable).
+        # token spec, "Requesting a Token": GET realm?service=...&scope=... (scope repeatable).
         if url.path != "/token":
             return self.answer(404, {"errors": [{"code": "NOT_FOUND"}]}, entry)
         if entry["service"] != SERVICE:
             return self.answer(400, {"errors": [{"code": "UNSUPPORTED", "message": "unknown service"}]}, entry)
-        # jwt.md, "Getting a Bearer Token": authenticate with what the request carries (Basic);
+        # JWT spec, "Getting a Bearer Token": authenticate with what the request carries (Basic);
         # failed credentials are a 401. This service gives nothing to anonymous clients.
         user = None
         auth = self.headers.get("Authorization", "")
@@ -150,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
         if user is None:
             return self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
                                entry)
-        # token.md, "Token Response Fields": token, expires_in, issued_at.
+        # token spec, "Token Response Fields": token, expires_in, issued_at.
         issued = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         access = granted(entry["scopes"], user)
         entry["access"] = access

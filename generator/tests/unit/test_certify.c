@@ -3,6 +3,7 @@
    a kept certificate; no layout, no digest. Each case in its own temporary folder. */
 #include "certify.h"
 #include "check.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "util.h"
 
@@ -90,6 +91,59 @@ test_no_layout (void)
   strbuf_release (&err);
 }
 
+/* blobs/sha256/<its sha256> of layout dir; the hex into hex. */
+static void
+put_blob (const char *dir, const char *data, char hex[SHA256_HEX_LEN + 1])
+{
+  sha256_hex (data, strlen (data), hex);
+  cleanup_free char *p = xasprintf ("%s/blobs/sha256/%s", dir, hex);
+  write_file_atomic (p, data, strlen (data), 0644);
+}
+
+/* A layout of one layer for tag (as oci.c writes one): the digest certify records is the sha256
+   of the push manifest publish writes beside it; without its layer tar (build --lean) there is
+   none to record (1). */
+static void
+test_layout (void)
+{
+  const char *tag = "2.6.0-cuda12.4-cudnn9-devel", *dir = "build/oci/2.6.0-cuda12.4-cudnn9-devel";
+  char layer[SHA256_HEX_LEN + 1], config[SHA256_HEX_LEN + 1], manifest[SHA256_HEX_LEN + 1];
+  mkdir_p ("build/oci/2.6.0-cuda12.4-cudnn9-devel/blobs/sha256", 0755);
+  setenv ("PCGEN_CACHE", "cache", 1);
+  put_blob (dir, "not really a tar, but bytes to compress", layer);
+  cleanup_free char *cfg = xasprintf ("{\"config\":{},\"history\":[{}],\"rootfs\":{\"diff_ids\":[\"sha256:%s\"],"
+                                      "\"type\":\"layers\"}}", layer);
+  put_blob (dir, cfg, config);
+  cleanup_free char *man = xasprintf ("{\"config\":{\"digest\":\"sha256:%s\",\"size\":%zu},\"layers\":[{\"digest\":"
+                                      "\"sha256:%s\",\"size\":39}],\"schemaVersion\":2}", config, strlen (cfg), layer);
+  put_blob (dir, man, manifest);
+  cleanup_free char *ix = xasprintf ("{\"manifests\":[{\"digest\":\"sha256:%s\"}]}", manifest);
+  write_file_atomic ("build/oci/2.6.0-cuda12.4-cudnn9-devel/index.json", ix, strlen (ix), 0644);
+  cleanup_free char *id = xasprintf ("sha256:%s", config);
+  struct strbuf err = STRBUF_INIT, pm = STRBUF_INIT;
+  char *d = NULL;
+  CHECK_INT (certify_manifest_digest (tag, id, &d, &err), 0);
+  CHECK (strbuf_read_file (&pm, "build/oci/2.6.0-cuda12.4-cudnn9-devel/push-manifest.json", 1 << 20) >= 0);
+  char want[SHA256_HEX_LEN + 1];
+  sha256_hex (pm.buf, pm.len, want);
+  CHECK (d != NULL && starts_with (d, "sha256:") && streq (d + 7, want));
+  free (d);
+  /* Another image ID: the layout is not its. */
+  d = (char *) 1;
+  CHECK_INT (certify_manifest_digest (tag, ID, &d, &err), 0);
+  CHECK (d == NULL);
+  /* build --lean took the layer tar (the compressed blob is cached, but the layout is what
+     publish reads: certify does not promise a manifest it cannot rebuild). */
+  cleanup_free char *lp = xasprintf ("%s/blobs/sha256/%s", dir, layer);
+  unlink (lp);
+  d = (char *) 1;
+  CHECK_INT (certify_manifest_digest (tag, id, &d, &err), 1);
+  CHECK (d == NULL);
+  CHECK_STR (err.buf, "");
+  strbuf_release (&pm);
+  strbuf_release (&err);
+}
+
 int
 main (void)
 {
@@ -99,6 +153,7 @@ main (void)
     return 1;
   test_gate ();
   test_no_layout ();
+  test_layout ();
   int rc = check_summary ("certify");
   if (rc == 0)
     {
