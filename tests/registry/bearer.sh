@@ -19,6 +19,7 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/registry/bearer.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/registry/lib.sh"
 if ! command -v docker-registry >/dev/null || ! python3 -c 'import cryptography' 2>/dev/null; then
   echo "bearer: skipped (needs docker-registry and python3-cryptography: make deps)"
   echo "bearer: 0 passed, 0 failed"; exit 0
@@ -61,11 +62,7 @@ start() {
   } >"$work/registry.yml"
   docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
   reg_pid=$!
-  for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
-    sleep 0.2
-  done
-  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+  wait_registry "$url" "$work/registry.log"
 }
 # A token as a client gets one (the token spec, "Requesting a Token"), for the checks below.
 bearer() {
@@ -76,16 +73,7 @@ head_digest() {
     "$url/v2/$repo/manifests/$1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
 
-cat >"$work/proj/matrix.yaml" <<EOF2
-repository: $repo
-base: debian-bookworm
-python: "3.11"
-torch: ["2.6.0"]
-cuda: ["12.4"]
-flavors: [runtime]
-aliases:
-  - { name: "v{major}.{minor}-prod", cuda: pypi, flavor: runtime }
-EOF2
+small_project "$work/proj" "$repo"
 cd "$work/proj"
 export PCGEN_DATA=$top/generator/data PCGEN_CACHE=$work/cache DOCKER_CONFIG=$work/docker-config
 mkdir -p "$DOCKER_CONFIG"

@@ -31,6 +31,7 @@ if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; 
   echo "push: 0 passed, 0 failed"; exit 0
 fi
 regcheck=$top/tests/registry/regcheck.py
+. "$top/tests/registry/lib.sh"
 work=$(mktemp -d /tmp/pcgen-push.XXXXXX)
 configs_before=$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)
 passed=0 failed=0 reg_pid=""
@@ -58,24 +59,11 @@ start_registry() {
   } >"$work/registry.yml"
   docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
   reg_pid=$!
-  for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
-    sleep 0.2
-  done
-  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+  wait_registry "$url" "$work/registry.log"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" 2>/dev/null | cut -f1; }
 
-cat >"$work/proj/matrix.yaml" <<EOF2
-repository: $repo
-base: debian-bookworm
-python: "3.11"
-torch: ["2.6.0"]
-cuda: ["12.4"]
-flavors: [runtime]
-aliases:
-  - { name: "v{major}.{minor}-prod", cuda: pypi, flavor: runtime }
-EOF2
+small_project "$work/proj" "$repo"
 cd "$work/proj"
 export PCGEN_DATA=$top/generator/data PCGEN_CACHE=$work/cache DOCKER_CONFIG=$work/docker-config
 mkdir -p "$DOCKER_CONFIG"
@@ -134,22 +122,18 @@ helper() {
 }
 step "a docker credential helper: exit 3 naming it and the variables to set" helper
 
-# The layer blobs of the push manifest the registry's storage holds (complete: the filesystem
-# driver moves an upload into blobs/ only once its digest is checked).
-push_layers() { jq -r '.layers[].digest | ltrimstr("sha256:")' "$work/proj/build/oci/$rt/push-manifest.json"; }
-stored_layers() { local d; for d in $(push_layers); do
-  [ -f "$work/storage/docker/registry/v2/blobs/sha256/${d:0:2}/$d/data" ] && echo "$d"; done; }
+stored() { stored_layers "$work/storage" "$work/proj/build/oci/$rt/push-manifest.json"; }
 # Kill the registry (SIGKILL) once the first layer is stored, while the second one is uploading.
 midpush() {
   PCGEN_PUSH_RATE_LIMIT=1500000 with_creds publish >"$work/midpush.out" 2>&1 &
   local pub=$! size=0
   for _ in $(seq 400); do
-    [ -n "$(stored_layers)" ] && break
+    [ -n "$(stored)" ] && break
     kill -0 $pub 2>/dev/null || break
     sleep 0.05
   done
   stop_registry
-  stored_before=$(stored_layers); size=$(blob_bytes)
+  stored_before=$(stored); size=$(blob_bytes)
   echo "killed the registry with $size blob bytes stored, layers: $stored_before"
   [ -n "$stored_before" ] || { echo "no layer was stored before the kill"; return 1; }
   wait $pub; local rc=$?
@@ -163,15 +147,11 @@ step "after the kill, no tag points at incomplete content (none stored)" no_tags
 # The re-run asks for each blob (HEAD) and sends none of those stored before the kill: no upload
 # of them in the registry's log (PUT .../blobs/uploads/...?digest=), each named "already there".
 rerun() {
-  local mark d n; mark=$(wc -l <"$work/registry.log")
+  local mark n; mark=$(wc -l <"$work/registry.log")
   with_creds publish >"$work/rerun.out" 2>&1; local rc=$?; cat "$work/rerun.out"; [ $rc -eq 0 ] || return 1
   tail -n +"$((mark + 1))" "$work/registry.log" >"$work/rerun.log"
-  for d in $stored_before; do
-    grep -q "layer [0-9]/3 sha256:${d:0:12} .* already there" "$work/rerun.out" || { echo "sha256:$d not skipped"; return 1; }
-    grep -q "method=HEAD .*uri=\"/v2/$repo/blobs/sha256:$d\"" "$work/rerun.log" || { echo "no HEAD for sha256:$d"; return 1; }
-    if grep "method=PUT" "$work/rerun.log" | grep -q "digest=sha256%3A$d\|digest=sha256:$d"; then
-      echo "sha256:$d uploaded again"; return 1; fi
-  done
+  # shellcheck disable=SC2086
+  not_sent_again "$repo" "$work/rerun.out" "$work/rerun.log" $stored_before || return 1
   n=$(wc -w <<<"$stored_before")
   jq -e --argjson n "$n" '.tags[0].status == "pushed" and .tags[0].layers_present == $n
          and .tags[0].layers_uploaded == 3 - $n and .tags[0].aliases[0].status == "pushed"' "$work/report.json"

@@ -21,6 +21,7 @@ PCGEN=${1:?usage: tests/registry/run.sh PCGEN}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 regcheck=$top/tests/registry/regcheck.py
+. "$top/tests/registry/lib.sh"
 # The engine's client from docker.io, as pcgen uses it (PCGEN_DOCKER overrides both): it has
 # BuildKit built in, where another client on PATH may lack buildx.
 docker() { "${PCGEN_DOCKER:-/usr/bin/docker}" "$@"; }
@@ -66,11 +67,7 @@ start_registry() {
   } >"$work/registry-$1.yml"
   docker-registry serve "$work/registry-$1.yml" >>"$work/registry.log" 2>&1 &
   reg_pid=$!
-  for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
-    sleep 0.2
-  done
-  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+  wait_registry "$url" "$work/registry.log"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" | cut -f1; }
 
@@ -140,24 +137,20 @@ step "a wrong password: exit 3" wrong_password
 half_creds() { PCGEN_REGISTRY_USER=$user publish $rt; [ $? -eq 3 ] && grep -q "PCGEN_REGISTRY_PASSWORD is not" "$out"; }
 step "PCGEN_REGISTRY_USER without the password: exit 3 naming both" half_creds
 
-# The layer blobs of both tags' push manifests (the dry run wrote them) that the registry's
-# storage holds: complete ones only (the filesystem driver moves an upload into blobs/ once its
-# digest is checked).
-push_layers() { jq -r '.layers[].digest | ltrimstr("sha256:")' "build/oci/$rt/push-manifest.json" "build/oci/$dv/push-manifest.json" | sort -u; }
-stored_layers() { local d; for d in $(push_layers); do
-  [ -f "$work/storage/docker/registry/v2/blobs/sha256/${d:0:2}/$d/data" ] && echo "$d"; done; }
+# The layer blobs of both tags' push manifests (the dry run wrote them) the registry's storage holds.
+stored() { stored_layers "$work/storage" "build/oci/$rt/push-manifest.json" "build/oci/$dv/push-manifest.json"; }
 # Kill the registry (SIGKILL) once the first layer blob is in its storage, wait for publish to
 # give up.
 midpush() {
   with_creds publish >"$work/midpush.out" 2>&1 &
   local pub=$!
   for _ in $(seq 3000); do
-    [ -n "$(stored_layers)" ] && break
+    [ -n "$(stored)" ] && break
     kill -0 $pub 2>/dev/null || break
     sleep 0.1
   done
   stop_registry
-  stored_before=$(stored_layers)
+  stored_before=$(stored)
   echo "killed the registry with $(du -sb "$work/storage" | cut -f1) bytes stored, layers: $stored_before"
   wait $pub; local rc=$?
   cat "$work/midpush.out"; echo "publish exit $rc"
@@ -175,15 +168,11 @@ step "after the kill, every tag in the registry resolves to complete content" ta
 # The re-run asks for each blob (HEAD) and sends none of those stored before the kill: each is
 # "already there", and the registry's log has no upload of it (PUT ...?digest=).
 rerun() {
-  local mark d; mark=$(wc -l <"$work/registry.log")
+  local mark; mark=$(wc -l <"$work/registry.log")
   with_creds publish >"$work/rerun.out" 2>&1; local rc=$?; cat "$work/rerun.out"; [ $rc -eq 1 ] || return 1
   tail -n +"$((mark + 1))" "$work/registry.log" >"$work/rerun.log"
-  for d in $stored_before; do
-    grep -q "layer [0-9]*/[0-9]* sha256:${d:0:12} .* already there" "$work/rerun.out" || { echo "sha256:$d not skipped"; return 1; }
-    grep -q "method=HEAD .*uri=\"/v2/$repo/blobs/sha256:$d\"" "$work/rerun.log" || { echo "no HEAD for sha256:$d"; return 1; }
-    if grep "method=PUT" "$work/rerun.log" | grep -q "digest=sha256%3A$d\|digest=sha256:$d"; then
-      echo "sha256:$d uploaded again"; return 1; fi
-  done
+  # shellcheck disable=SC2086
+  not_sent_again "$repo" "$work/rerun.out" "$work/rerun.log" $stored_before || return 1
   jq -e --arg rt $rt --arg dv $dv '
      [.tags[] | select(.status == "pushed") | .tag] == [$rt, $dv]
      and ([.tags[] | select(.status == "refused")] | length) == 2
