@@ -131,7 +131,7 @@ step "token service (a key the bundle lacks) and registry restart" start untrust
 untrusted() {
   with_creds publish --to "127.0.0.1:$port/pctest/untrusted"; local rc=$?
   grep -q "token signed by untrusted key" "$work/registry.log" || { echo "the registry did not refuse the key"; return 1; }
-  [ $rc -eq 3 ] && grep -q "error: $rt: " "$out"
+  [ $rc -eq 3 ] && grep -q "error: $rt: 127.0.0.1:$port refused the token its token service $realm issued (invalid_token)" "$out"
 }
 step "tokens signed by a key the registry does not trust: refused, exit 3" untrusted
 no_secret() {
