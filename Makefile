@@ -38,7 +38,7 @@ help:
 
 # Debian packages the build and tests need; quick when everything is present.
 DEB_PKGS := gcc make libyaml-dev libjansson-dev libssl-dev libarchive-dev libdeflate-dev zlib1g-dev libcurl4-openssl-dev clang libclang-rt-14-dev \
-            jq python3-pip python3-venv python3-yaml chromium openssh-client python3-websocket
+            jq python3-pip python3-venv python3-yaml python3-cryptography chromium openssh-client python3-websocket
 deps: build/.deps
 build/.deps: Makefile
 	@mkdir -p build

@@ -2,6 +2,9 @@
 #include "certify.h"
 #include "docker.h"
 #include "fsutil.h"
+#include "image_writer.h"
+#include "oci.h"
+#include "push_image.h"
 #include "run.h"
 #include "util.h"
 
@@ -126,6 +129,19 @@ certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct 
       json_object_set_new (cert, "image_id", json_string (r->image_id));
       json_object_set_new (cert, "image", json_string (t->ref));
       summarize (cert, r);
+      /* The digest publish will push, computed now (certify.h), for an image that passed: null
+         when there is no layout of it. */
+      struct strbuf derr = STRBUF_INIT;
+      int drc = streq (r->result, "certified") ? certify_manifest_digest (t->name, r->image_id, &r->manifest_digest, &derr) : 0;
+      if (drc < 0)
+        {
+          strbuf_addf (err, "the push manifest's digest: %s", derr.buf);
+          rc = -1;
+        }
+      else if (drc > 0)
+        certify_lean_note (t->name);
+      strbuf_release (&derr);
+      json_object_set_new (cert, "manifest_digest", r->manifest_digest ? json_string (r->manifest_digest) : json_null ());
       char *text = json_dumps (cert, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
       cleanup_free char *path = certificate_path (r->image_id);
       if (mkdir_p (CERT_DIR, 0755) < 0 || write_file_atomic (path, text, strlen (text), 0644) < 0)
@@ -142,8 +158,96 @@ certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct 
 }
 
 void
+certify_lean_note (const char *tag)
+{
+  fprintf (stderr,
+           "certify: %s: " OCI_DIR "/%s has no layer tars (build --lean): the certificate names no manifest digest; "
+           "publish it with --engine docker, or build it without --lean and certify again\n",
+           tag, tag);
+}
+
+int
+certify_manifest_digest (const char *tag, const char *image_id, char **digest, struct strbuf *err)
+{
+  cleanup_free char *layout = xasprintf (OCI_DIR "/%s", tag);
+  cleanup_free char *ix = xasprintf ("%s/index.json", layout);
+  char sha[SHA256_HEX_LEN + 1];
+  struct strbuf ignored = STRBUF_INIT;
+  *digest = NULL;
+  /* No layout, or the layout of another image (a later build, or docker build's image): no
+     manifest of pcgen's to name. */
+  int mine = access (ix, F_OK) == 0 && layout_config_sha (layout, sha, &ignored) == 0
+             && starts_with (image_id, "sha256:") && streq (image_id + 7, sha);
+  strbuf_release (&ignored);
+  if (!mine)
+    return 0;
+  /* build --lean removed the layer tars once the engine held them: nothing to compress. */
+  struct oci_image oi;
+  if (oci_image_load (&oi, layout, err) < 0)
+    return -1;
+  int lean = 0;
+  for (size_t i = 0; i < oi.nlayers; i++)
+    lean |= access (oi.layers[i].path, R_OK) != 0;
+  oci_image_release (&oi);
+  if (lean)
+    return 1;
+  struct push_image img;
+  if (push_image_prepare (layout, 0, &img, err) < 0)
+    return -1;
+  *digest = xasprintf ("sha256:%s", img.manifest_sha);
+  push_image_release (&img);
+  return 0;
+}
+
+char *
+certificate_manifest_digest (const char *image_id)
+{
+  cleanup_free char *path = certificate_path (image_id);
+  json_t *c = json_load_file (path, 0, NULL);
+  const char *d = json_string_value (json_object_get (c, "manifest_digest"));
+  char *out = d ? xstrdup (d) : NULL;
+  json_decref (c);
+  return out;
+}
+
+int
+certificate_set_manifest_digest (const char *image_id, const char *digest, struct strbuf *err)
+{
+  cleanup_free char *path = certificate_path (image_id);
+  json_error_t je;
+  json_t *c = json_load_file (path, JSON_PRESERVE_ORDER, &je);
+  if (c == NULL)
+    {
+      strbuf_addf (err, "cannot read '%s': %s", path, je.text);
+      return -1;
+    }
+  json_object_set_new (c, "manifest_digest", digest ? json_string (digest) : json_null ());
+  char *text = json_dumps (c, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  int rc = write_file_atomic (path, text, strlen (text), 0644);
+  if (rc < 0)
+    strbuf_addf (err, "cannot write '%s': %s", path, strerror (errno));
+  free (text);
+  json_decref (c);
+  return rc;
+}
+
+int
+certificate_digest_check (const char *image_id, const char *digest, struct error *e)
+{
+  cleanup_free char *path = certificate_path (image_id);
+  cleanup_free char *named = certificate_manifest_digest (image_id);
+  if (named == NULL)
+    return err_set (e, ERR_INVALID, "its certificate %s names no manifest digest", path);
+  if (!streq (named, digest))
+    return err_set (e, ERR_INVALID, "its certificate %s names manifest %s, but the manifest to push is %s", path, named,
+                    digest);
+  return 0;
+}
+
+void
 certify_result_release (struct certify_result *r)
 {
+  free (r->manifest_digest);
   free (r->image_id);
   free (r->level);
   free (r->result);

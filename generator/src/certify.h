@@ -4,6 +4,7 @@
 #ifndef PCGEN_CERTIFY_H
 #define PCGEN_CERTIFY_H
 
+#include "error.h"
 #include "plan.h"
 #include "strbuf.h"
 
@@ -13,6 +14,7 @@ struct certify_result
   char *level;   /* "static" or "gpu" */
   char *result;  /* "certified" or "failed" */
   char *failed_checks; /* names of the checks that failed, comma-separated */
+  char *manifest_digest; /* the push manifest's ("sha256:…"), NULL without a layout (below) */
   int exit_code; /* the verifier's */
   double seconds;
 };
@@ -30,6 +32,29 @@ int certificate_passed (const char *image_id);
 /* The same, with the reason when not (no certificate, another image's, a failed one) and the
    certificate's level ("static", "gpu") when it passed (*level then to be freed). */
 int certificate_check (const char *image_id, char **level, struct strbuf *why);
+
+/* The digests a user checks against a registry (docs/certificates.md, "Digests"): a
+   certificate names the image ID ("image_id", the config digest) and, for an image pcgen wrote
+   (its layout build/oci/<tag> has that config), "manifest_digest": the digest of the push
+   manifest `pcgen publish` will put (push_image.h), computed when the image is certified, before
+   anything is pushed. null for an image without such a layout (docker build's): the engine's
+   push then decides the manifest, and only the image ID is promised.
+   certify_manifest_digest: that digest for tag's image image_id ("sha256:…"; *digest NULL when
+   the layout is missing or holds another image). Compresses the layers not yet compressed
+   (blob_gzip.h, cached). Returns 0; 1 (*digest NULL) when the layout is this image's but its
+   layer tars are gone (build --lean: nothing to compress); -1 with err. */
+int certify_manifest_digest (const char *tag, const char *image_id, char **digest, struct strbuf *err);
+/* The line certify prints for the 1 above (stderr). */
+void certify_lean_note (const char *tag);
+/* The manifest digest image_id's certificate names (NULL: none, or no certificate). */
+char *certificate_manifest_digest (const char *image_id);
+/* Write digest (NULL: null) as the manifest digest of image_id's existing certificate. Returns 0,
+   or -1 with err. */
+int certificate_set_manifest_digest (const char *image_id, const char *digest, struct strbuf *err);
+/* Publish's gate on the digest: image_id's certificate must name digest ("sha256:…"), the push
+   manifest publish is about to put. Returns 0, or -1 with e (ERR_INVALID) in one line: the
+   certificate names no manifest digest, or another one. */
+int certificate_digest_check (const char *image_id, const char *digest, struct error *e);
 
 void certify_result_release (struct certify_result *r);
 

@@ -17,6 +17,9 @@ static const char certify_usage[]
       "engine has the NVIDIA runtime, or --gpus) and keep the certificate as\n"
       "results/certificates/<image id>.json. Tags without an image in the engine are skipped, and\n"
       "images that already have a passing certificate are not verified again unless --force.\n"
+      "A certificate names the image ID and, for an image pcgen wrote (build/oci/<tag>), the\n"
+      "manifest digest publish will push (its layers compressed now, cached); a kept certificate\n"
+      "without one gets it.\n"
       "exit: 0 every image certified, 1 a check failed, 2 usage, 3 the engine or verifier failed\n";
 
 int
@@ -85,13 +88,34 @@ cmd_certify (int argc, char **argv)
       struct strbuf id = STRBUF_INIT;
       docker_image_id (t->ref, &id);
       int have = !force && certificate_passed (id.buf);
-      strbuf_release (&id);
       if (have)
         {
-          printf ("%-36s %-14s %-7s %-10s %6s  %s\n", t->name, "", "", "certified", "", "(certificate kept)");
+          /* A certificate from before pcgen recorded the push manifest's digest gets it now: it
+             is a function of the image's layers, which the certificate's image ID fixes. */
+          cleanup_free char *named = certificate_manifest_digest (id.buf), *digest = NULL;
+          const char *note = "(certificate kept)";
+          strbuf_reset (&err);
+          int drc = named == NULL ? certify_manifest_digest (t->name, id.buf, &digest, &err) : 0;
+          if (drc < 0)
+            {
+              error ("%s: the push manifest's digest: %s", t->name, err.buf);
+              broken++;
+            }
+          else if (drc > 0)
+            certify_lean_note (t->name);
+          else if (digest && certificate_set_manifest_digest (id.buf, digest, &err) < 0)
+            {
+              error ("%s: %s", t->name, err.buf);
+              broken++;
+            }
+          else if (digest)
+            note = "(certificate kept, manifest digest recorded)";
+          printf ("%-36s %-14s %-7s %-10s %6s  %s\n", t->name, "", "", "certified", "", note);
           certified++;
+          strbuf_release (&id);
           continue;
         }
+      strbuf_release (&id);
       struct certify_result r = { 0 };
       strbuf_reset (&err);
       if (certify_image (t, gpus, &r, &err) < 0)

@@ -31,6 +31,8 @@ static const char publish_usage[]
       "Push each tag (default: every tag with a source) and its aliases to REGISTRY/REPO (REPO\n"
       "defaults to the matrix's repository), but only when the image has a passing certificate\n"
       "(pcgen certify); a tag without one is refused in one line and none of its aliases is pushed.\n"
+      "With the writer the certificate must also name the manifest digest about to be pushed\n"
+      "(certify records it): a certificate naming another one, or none, refuses the tag.\n"
       "Blobs the registry has are not uploaded again, and a tag is stored only after all its blobs\n"
       "are. Prints the manifest digest per tag and writes a JSON report.\n"
       "  --to REGISTRY[/REPO]  e.g. localhost:5000, ghcr.io/org/pytorch-cuda\n"
@@ -250,29 +252,24 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
 /* Push t's image from its layout with the registry API (registry.h): the blobs, then the
    manifest as the tag and each alias; the digest the registry answers must be pcgen's. */
 static int
-push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registry *reg, json_t *entry)
+push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registry *reg, const struct push_image *img,
+              json_t *entry)
 {
-  cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
   cleanup_free char *ref = xasprintf ("%s/%s:%s", d->host, d->repo, t->name);
   struct strbuf err = STRBUF_INIT;
-  struct push_image img;
   char *digest = NULL;
-  cleanup_free char *want = NULL;
+  cleanup_free char *want = xasprintf ("sha256:%s", img->manifest_sha);
   int up = 0, had = 0, mounted = 0, rc = -1;
   unsigned long long bytes = 0;
   double t0 = now ();
-  fprintf (stderr, "publish: %s: compressing its layers (once per machine, cached) and pushing %s\n", t->name, ref);
-  if (push_image_prepare (layout, 0, &img, &err) < 0)
-    goto fail;
-  want = xasprintf ("sha256:%s", img.manifest_sha);
-  json_object_set_new (entry, "manifest_digest", json_string (want));
+  fprintf (stderr, "publish: %s: pushing %s\n", t->name, ref);
   /* The config, then the layers bottom to top. */
-  for (size_t i = 0; i <= img.nlayers; i++)
+  for (size_t i = 0; i <= img->nlayers; i++)
     {
-      const struct push_blob *b = i == 0 ? &img.config : &img.layers[i - 1];
+      const struct push_blob *b = i == 0 ? &img->config : &img->layers[i - 1];
       enum blob_how how;
       if (registry_push_blob (reg, b->sha, b->size, b->path, &how, &err) < 0)
-        goto fail_img;
+        goto fail;
       if (i == 0)
         continue;
       if (how == BLOB_UPLOADED)
@@ -281,15 +278,15 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
         mounted++;
       else
         had++;
-      fprintf (stderr, "publish: %s: layer %zu/%zu sha256:%.12s %.1f MB %s\n", t->name, i, img.nlayers, b->sha,
+      fprintf (stderr, "publish: %s: layer %zu/%zu sha256:%.12s %.1f MB %s\n", t->name, i, img->nlayers, b->sha,
                (double) b->size / 1e6, how == BLOB_UPLOADED ? "uploaded" : how == BLOB_MOUNTED ? "mounted" : "already there");
     }
-  if (registry_put_manifest (reg, t->name, OCI_MT_MANIFEST, img.manifest, &digest, &err) < 0)
-    goto fail_img;
+  if (registry_put_manifest (reg, t->name, OCI_MT_MANIFEST, img->manifest, &digest, &err) < 0)
+    goto fail;
   if (!streq (digest, want))
     {
       strbuf_addf (&err, "the registry stored the manifest of %s as %s, but pcgen computed %s", ref, digest, want);
-      goto fail_img;
+      goto fail;
     }
   printf ("pushed  %-36s %s  %d layer%s uploaded, %d already there, %.0fs\n", t->name, digest, up, up == 1 ? "" : "s",
           had + mounted, now () - t0);
@@ -304,7 +301,7 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
       char *adigest = NULL;
       json_t *a = json_array_get (aliases, i);
       strbuf_reset (&err);
-      if (registry_put_manifest (reg, t->aliases[i], OCI_MT_MANIFEST, img.manifest, &adigest, &err) < 0
+      if (registry_put_manifest (reg, t->aliases[i], OCI_MT_MANIFEST, img->manifest, &adigest, &err) < 0
           || !streq (adigest, want))
         {
           if (adigest && !err.len)
@@ -317,12 +314,9 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
         alias_pushed (a, t, i, adigest);
       free (adigest);
     }
-  push_image_release (&img);
   free (digest);
   strbuf_release (&err);
   return rc;
-fail_img:
-  push_image_release (&img);
 fail:
   error ("%s: %s", t->name, err.buf);
   json_object_set_new (entry, "status", json_string ("failed"));
@@ -340,64 +334,111 @@ struct publish_ctx
   int dry_run, engine_docker;
 };
 
+/* A refusal: one line naming the tag, why, and the aliases left alone. */
+static void
+refuse (const struct ptag *t, json_t *entry, const char *why, struct counts *n)
+{
+  struct strbuf names = STRBUF_INIT;
+  alias_list (t, &names);
+  printf ("refused %-36s %s%s%s\n", t->name, why, names.len ? "; aliases not pushed: " : "", names.buf);
+  json_object_set_new (entry, "status", json_string ("refused"));
+  json_object_set_new (entry, "why", json_string (why));
+  strbuf_release (&names);
+  n->refused++;
+}
+
+/* The writer's image of t (certified as id) made ready to push: its push manifest, whose digest
+   its certificate must name (certificate_digest_check: pcgen pushes only the manifest that was
+   certified). Returns 0 with img filled, 1 when refused (why), -1 when it could not be made
+   (printed, entry says so). */
+static int
+prepare_checked (const struct ptag *t, const char *id, struct push_image *img, json_t *entry, struct strbuf *why)
+{
+  cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
+  struct strbuf err = STRBUF_INIT;
+  struct error e = ERROR_INIT;
+  fprintf (stderr, "publish: %s: its push manifest (layers compressed once per machine, cached)\n", t->name);
+  if (push_image_prepare (layout, 0, img, &err) < 0)
+    {
+      error ("%s: %s", t->name, err.buf);
+      json_object_set_new (entry, "status", json_string ("failed"));
+      json_object_set_new (entry, "why", json_string (err.buf));
+      strbuf_release (&err);
+      return -1;
+    }
+  strbuf_release (&err);
+  cleanup_free char *digest = xasprintf ("sha256:%s", img->manifest_sha);
+  json_object_set_new (entry, "manifest_digest", json_string (digest));
+  if (certificate_digest_check (id, digest, &e) < 0)
+    {
+      /* None named: certify records it for a kept certificate. Another one: the blobs differ
+         from those certified (another zlib, a changed cache), so the image is verified again. */
+      cleanup_free char *named = certificate_manifest_digest (id);
+      strbuf_addf (why, "%s (run 'pcgen certify %s%s'%s)", e.msg.buf, named ? "--force " : "", t->name,
+                   named ? "" : ", which records it");
+      err_release (&e);
+      push_image_release (img);
+      return 1;
+    }
+  return 0;
+}
+
 static void
 publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, struct counts *n)
 {
   const struct publish_dest *d = x->d;
   int dry_run = x->dry_run;
-  struct strbuf id = STRBUF_INIT, why = STRBUF_INIT, names = STRBUF_INIT;
+  struct strbuf id = STRBUF_INIT, why = STRBUF_INIT, names = STRBUF_INIT, mdig = STRBUF_INIT;
   char *level = NULL;
+  struct push_image img;
+  int prepared = 0;
   json_t *aliases = json_array ();
   for (size_t i = 0; i < t->naliases; i++)
     json_array_append_new (aliases, json_pack ("{s:s,s:s}", "name", t->aliases[i], "status", "not pushed"));
   json_object_set_new (entry, "aliases", aliases);
   if (!(x->engine_docker ? admissible (t, &id, &level, &why) : admissible_layout (t, &id, &level, &why)))
     {
-      alias_list (t, &names);
-      printf ("refused %-36s %s%s%s\n", t->name, why.buf, names.len ? "; aliases not pushed: " : "", names.buf);
-      json_object_set_new (entry, "status", json_string ("refused"));
-      json_object_set_new (entry, "why", json_string (why.buf));
-      n->refused++;
+      refuse (t, entry, why.buf, n);
       goto out;
     }
   json_object_set_new (entry, "image_id", json_string (id.buf));
   json_object_set_new (entry, "certificate_level", json_string (level));
+  /* The writer's image: its push manifest (compressing what is not yet cached), whose digest
+     the certificate must name, before anything is sent (also for a dry run: the digest the
+     registry would hold is then known without contacting it). */
+  if (!x->engine_docker)
+    {
+      int prc = prepare_checked (t, id.buf, &img, entry, &why);
+      if (prc < 0)
+        {
+          n->failed++;
+          goto out;
+        }
+      if (prc > 0)
+        {
+          refuse (t, entry, why.buf, n);
+          goto out;
+        }
+      prepared = 1;
+      strbuf_addf (&mdig, "sha256:%s", img.manifest_sha);
+    }
   if (dry_run)
     {
-      /* The writer's image: the push manifest too (compressing what is not yet cached), so that
-         the digest the registry would hold is known without contacting it. */
-      struct strbuf mdig = STRBUF_INIT;
-      if (!x->engine_docker)
-        {
-          cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
-          struct push_image img;
-          struct strbuf perr = STRBUF_INIT;
-          if (push_image_prepare (layout, 0, &img, &perr) < 0)
-            {
-              error ("%s: %s", t->name, perr.buf);
-              json_object_set_new (entry, "status", json_string ("failed"));
-              json_object_set_new (entry, "why", json_string (perr.buf));
-              strbuf_release (&perr);
-              n->failed++;
-              goto out;
-            }
-          strbuf_addf (&mdig, "sha256:%s", img.manifest_sha);
-          json_object_set_new (entry, "manifest_digest", json_string (mdig.buf));
-          push_image_release (&img);
-        }
       alias_list (t, &names);
       printf ("would push %-33s %s/%s:%s (image %.19s, certified %s%s%.19s)%s%s\n", t->name, d->host, d->repo, t->name,
               id.buf, level, mdig.len ? ", manifest " : "", mdig.buf, names.len ? " with " : "", names.buf);
-      strbuf_release (&mdig);
       json_object_set_new (entry, "status", json_string ("would push"));
       n->pushed++;
       goto out;
     }
-  if ((x->engine_docker ? push_tag (t, d, x->cfg, id.buf, entry) : push_tag_api (t, d, x->reg, entry)) < 0)
+  if ((x->engine_docker ? push_tag (t, d, x->cfg, id.buf, entry) : push_tag_api (t, d, x->reg, &img, entry)) < 0)
     n->failed++;
   else
     n->pushed++;
 out:
+  if (prepared)
+    push_image_release (&img);
+  strbuf_release (&mdig);
   free (level);
   strbuf_release (&id);
   strbuf_release (&why);

@@ -614,7 +614,20 @@ send_req (struct registry *r, const struct request *q, struct response *p, struc
         strbuf_addf (err, "%s refused the credentials from %s (user '%s'): %s %s answered 401", r->host,
                      r->creds.source ? r->creds.source : "-", r->creds.user ? r->creds.user : "-", q->method, q->url);
       else
-        strbuf_addf (err, "%s: %s %s answered 401 after authenticating", r->host, q->method, q->url);
+        {
+          /* A token just issued and refused: the registry does not trust what its token
+             service signs (RFC 6750 section 3.1: error="invalid_token"). */
+          struct www_auth a = { 0 };
+          struct strbuf ignored = STRBUF_INIT;
+          if (p->www_auth && www_auth_parse (p->www_auth, &a, &ignored) == 0 && a.error && streq (a.error, "invalid_token"))
+            strbuf_addf (err, "%s refused the token its token service %s issued (invalid_token): %s %s answered 401; the "
+                              "registry does not accept that service's issuer, audience or signing key",
+                         r->host, a.realm ? a.realm : "-", q->method, q->url);
+          else
+            strbuf_addf (err, "%s: %s %s answered 401 after authenticating", r->host, q->method, q->url);
+          www_auth_release (&a);
+          strbuf_release (&ignored);
+        }
       return -1;
     }
   return 0;

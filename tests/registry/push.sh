@@ -3,17 +3,22 @@
 # registry API (docs/publishing.md) against a real registry, Debian's docker-registry
 # (distribution 2.8) on 127.0.0.1 with htpasswd basic auth and a temporary storage folder. No
 # Docker engine: the image is a small layout as the writer makes one (tests/registry/mklayout.py:
-# 3 incompressible layers, a certificate for its ID), published with an isolated PCGEN_CACHE.
+# 3 incompressible layers, a certificate for its ID naming the push manifest's digest, computed
+# by mklayout.py on its own), published with an isolated PCGEN_CACHE.
 #   dry run   compresses, writes build/oci/<tag>/push-manifest.json, prints its digest, pushes
-#             nothing
+#             nothing; that digest is the certificate's
+#   gate      a certificate naming another manifest digest, or none, is refused (exit 1, one
+#             line) before anything is sent
 #   auth      no credentials (exit 3, "401 unauthorized"), a wrong password (exit 3, "refused the
 #             credentials"), the docker config's auths entry works, a credential helper is
 #             refused by name; the password appears in no output, report or file left behind
-#   resume    the registry killed mid-upload (uploads slowed by PCGEN_PUSH_RATE_LIMIT): exit 3
-#             naming the tag, no tag stored; restarted, the re-run completes and skips what the
-#             first run had finished
+#   resume    the registry killed (SIGKILL) once the first layer blob is in its storage (uploads
+#             slowed by PCGEN_PUSH_RATE_LIMIT): exit 3 naming the tag, no tag stored; restarted
+#             on the same storage, the re-run completes, asks for each blob (HEAD) and sends none
+#             of those stored before the kill (the registry's log)
 #   digests   the registry's Docker-Content-Digest (HEAD manifest) for the tag and its alias is
-#             the sha256 of build/oci/<tag>/push-manifest.json, the digest publish reported;
+#             the certificate's manifest digest, the sha256 of build/oci/<tag>/push-manifest.json
+#             and the digest publish reported;
 #             every layer blob gunzips to the config's diff_id
 #   re-push   uploads no blob byte; to another repository, the layers are mounted, not sent
 # Skipped (exit 0, one line) without docker-registry or htpasswd.
@@ -26,6 +31,7 @@ if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; 
   echo "push: 0 passed, 0 failed"; exit 0
 fi
 regcheck=$top/tests/registry/regcheck.py
+. "$top/tests/registry/lib.sh"
 work=$(mktemp -d /tmp/pcgen-push.XXXXXX)
 configs_before=$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)
 passed=0 failed=0 reg_pid=""
@@ -53,24 +59,11 @@ start_registry() {
   } >"$work/registry.yml"
   docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
   reg_pid=$!
-  for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
-    sleep 0.2
-  done
-  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+  wait_registry "$url" "$work/registry.log"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" 2>/dev/null | cut -f1; }
 
-cat >"$work/proj/matrix.yaml" <<EOF2
-repository: $repo
-base: debian-bookworm
-python: "3.11"
-torch: ["2.6.0"]
-cuda: ["12.4"]
-flavors: [runtime]
-aliases:
-  - { name: "v{major}.{minor}-prod", cuda: pypi, flavor: runtime }
-EOF2
+small_project "$work/proj" "$repo"
 cd "$work/proj"
 export PCGEN_DATA=$top/generator/data PCGEN_CACHE=$work/cache DOCKER_CONFIG=$work/docker-config
 mkdir -p "$DOCKER_CONFIG"
@@ -88,6 +81,33 @@ dry_run() {
   [ -z "$(reg tags "$url" "$repo")" ]
 }
 step "dry run: the push manifest written and its digest printed, nothing pushed" dry_run
+cert=$work/proj/results/certificates/${image_id#sha256:}.json
+cert_digest() { jq -r '.manifest_digest // empty' "$cert"; }
+# mklayout.py computed the certificate's manifest digest on its own (Python's zlib, the same
+# gzip header and manifest bytes): it is the digest pcgen computes for the push manifest.
+cert_names_local() {
+  local l; l=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
+  echo "certificate $(cert_digest), push-manifest.json $l"; [ "$(cert_digest)" = "$l" ]
+}
+step "the certificate's manifest digest is the one pcgen computes for the push manifest" cert_names_local
+# publish pushes only the manifest the certificate names: another digest, or none, is refused
+# in one line (exit 1) before any byte is sent.
+cp "$cert" "$work/cert.json"
+refused_digest() {
+  jq '.manifest_digest = "sha256:'"$(printf '0%.0s' $(seq 64))"'"' "$work/cert.json" >"$cert"
+  with_creds publish; local rc=$?; cp "$work/cert.json" "$cert"
+  [ $rc -eq 1 ] && grep -q "^refused $rt .*its certificate .* names manifest sha256:0000000000000000000000000000000000000000000000000000000000000000, but the manifest to push is $(cert_digest) (run 'pcgen certify --force $rt'); aliases not pushed: v2.6-prod$" "$out" &&
+  [ -z "$(reg tags "$url" "$repo")" ] && [ "$(blob_bytes)" = "${empty_bytes:-}" ]
+}
+no_digest() {
+  jq 'del(.manifest_digest)' "$work/cert.json" >"$cert"
+  with_creds publish; local rc=$?; cp "$work/cert.json" "$cert"
+  [ $rc -eq 1 ] && grep -q "^refused $rt .*names no manifest digest (run 'pcgen certify $rt', which records it)" "$out" &&
+  [ -z "$(reg tags "$url" "$repo")" ] && [ "$(blob_bytes)" = "${empty_bytes:-}" ]
+}
+empty_bytes=$(blob_bytes)
+step "a certificate naming another manifest digest: refused (exit 1), nothing sent" refused_digest
+step "a certificate naming no manifest digest: refused (exit 1), nothing sent" no_digest
 no_creds() { publish; [ $? -eq 3 ] && grep -q "error: $rt: 127.0.0.1:$port answered 401 unauthorized: it needs a user and password" "$out"; }
 step "no credentials: exit 3, the registry's 401 named and what to set" no_creds
 wrong_password() {
@@ -102,18 +122,20 @@ helper() {
 }
 step "a docker credential helper: exit 3 naming it and the variables to set" helper
 
-# Kill the registry once the first layer is stored, while the second one is uploading.
+stored() { stored_layers "$work/storage" "$work/proj/build/oci/$rt/push-manifest.json"; }
+# Kill the registry (SIGKILL) once the first layer is stored, while the second one is uploading.
 midpush() {
   PCGEN_PUSH_RATE_LIMIT=1500000 with_creds publish >"$work/midpush.out" 2>&1 &
   local pub=$! size=0
-  for _ in $(seq 200); do
-    size=$(blob_bytes); size=${size:-0}
-    [ "$size" -gt 3500000 ] && break
+  for _ in $(seq 400); do
+    [ -n "$(stored)" ] && break
     kill -0 $pub 2>/dev/null || break
-    sleep 0.1
+    sleep 0.05
   done
-  echo "killing the registry with $size blob bytes stored"
   stop_registry
+  stored_before=$(stored); size=$(blob_bytes)
+  echo "killed the registry with $size blob bytes stored, layers: $stored_before"
+  [ -n "$stored_before" ] || { echo "no layer was stored before the kill"; return 1; }
   wait $pub; local rc=$?
   cat "$work/midpush.out"; echo "publish exit $rc"
   [ $rc -eq 3 ] && grep -q "error: $rt: " "$work/midpush.out" && grep -q "layer 1/3 .* uploaded" "$work/midpush.out"
@@ -122,12 +144,19 @@ step "registry killed mid-push: publish fails (exit 3) naming the tag" midpush
 step "registry restarts on the same storage" start_registry
 no_tags() { local t; t=$(reg tags "$url" "$repo"); echo "tags: $t"; [ -z "$t" ]; }
 step "after the kill, no tag points at incomplete content (none stored)" no_tags
+# The re-run asks for each blob (HEAD) and sends none of those stored before the kill: no upload
+# of them in the registry's log (PUT .../blobs/uploads/...?digest=), each named "already there".
 rerun() {
-  with_creds publish || return 1
-  jq -e '.tags[0].status == "pushed" and .tags[0].layers_present >= 1 and .tags[0].layers_uploaded < 3
-         and .tags[0].aliases[0].status == "pushed"' "$work/report.json"
+  local mark n; mark=$(wc -l <"$work/registry.log")
+  with_creds publish >"$work/rerun.out" 2>&1; local rc=$?; cat "$work/rerun.out"; [ $rc -eq 0 ] || return 1
+  tail -n +"$((mark + 1))" "$work/registry.log" >"$work/rerun.log"
+  # shellcheck disable=SC2086
+  not_sent_again "$repo" "$work/rerun.out" "$work/rerun.log" $stored_before || return 1
+  n=$(wc -w <<<"$stored_before")
+  jq -e --argjson n "$n" '.tags[0].status == "pushed" and .tags[0].layers_present == $n
+         and .tags[0].layers_uploaded == 3 - $n and .tags[0].aliases[0].status == "pushed"' "$work/report.json"
 }
-step "re-run completes, skipping the layers stored before the kill" rerun
+step "re-run completes: the layers stored before the kill are found (HEAD) and not sent again" rerun
 local_digest=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
 head_digest() {
   curl -sf -I -u "$user:$password" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
@@ -136,10 +165,10 @@ head_digest() {
 same_digest() {
   local a b r; a=$(head_digest $rt); b=$(head_digest v2.6-prod)
   r=$(jq -r '.tags[0].digest' "$work/report.json")
-  echo "registry $a (alias $b), reported $r, local $local_digest"
-  [ "$a" = "$local_digest" ] && [ "$b" = "$local_digest" ] && [ "$r" = "$local_digest" ]
+  echo "registry $a (alias $b), reported $r, local $local_digest, certificate $(cert_digest)"
+  [ "$a" = "$local_digest" ] && [ "$b" = "$local_digest" ] && [ "$r" = "$local_digest" ] && [ "$a" = "$(cert_digest)" ]
 }
-step "HEAD manifest: the registry's Docker-Content-Digest is pcgen's push-manifest.json digest" same_digest
+step "HEAD manifest: the registry's Docker-Content-Digest is the certificate's and push-manifest.json's" same_digest
 diff_ids=$(jq -c '.rootfs.diff_ids' "$work/proj/build/oci/$rt/blobs/sha256/${image_id#sha256:}")
 step "every layer blob is complete and gunzips to the config's diff_id" reg verify "$url" "$repo" $rt "$diff_ids"
 before=$(blob_bytes)

@@ -6,12 +6,14 @@
 # (pctest/pytorch-cuda) with an uncertified image and an unbuilt tag beside them.
 # publish's default engine (the writer: build/oci/<tag> pushed with the registry API); the image
 # docker build made is refused there (no layout) and by --engine docker (no certificate).
-#   auth:    no credentials and a wrong password fail (exit 3); the registry is killed mid-push
-#            (exit 3, no tag points at incomplete content), restarted, and the re-run completes;
+#   auth:    no credentials and a wrong password fail (exit 3); the registry is killed (SIGKILL)
+#            once the first layer blob is in its storage (exit 3, no tag points at incomplete
+#            content), restarted on the same storage, and the re-run completes, sending none of
+#            the blobs stored before the kill (HEAD finds them; the registry's log);
 #            the password appears in no output, report or leftover file
 #   no auth: re-publish uploads no blob byte and moves no tag; the tags resolve to complete
-#            content whose layers uncompress to the image's diff IDs, at the digests of pcgen's
-#            own push manifests (HEAD manifest); the images, removed from
+#            content whose layers uncompress to the image's diff IDs, at the digests the
+#            certificates name and pcgen's push manifests have (HEAD manifest); the images, removed from
 #            the engine and pulled back, have the IDs they had
 # Last line: "registry: N passed, N failed".
 set -u
@@ -19,6 +21,7 @@ PCGEN=${1:?usage: tests/registry/run.sh PCGEN}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 regcheck=$top/tests/registry/regcheck.py
+. "$top/tests/registry/lib.sh"
 # The engine's client from docker.io, as pcgen uses it (PCGEN_DOCKER overrides both): it has
 # BuildKit built in, where another client on PATH may lack buildx.
 docker() { "${PCGEN_DOCKER:-/usr/bin/docker}" "$@"; }
@@ -64,11 +67,7 @@ start_registry() {
   } >"$work/registry-$1.yml"
   docker-registry serve "$work/registry-$1.yml" >>"$work/registry.log" 2>&1 &
   reg_pid=$!
-  for _ in $(seq 50); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/") && [ "$code" != 000 ] && return 0
-    sleep 0.2
-  done
-  echo "registry did not answer on $url; its log:"; tail -n 20 "$work/registry.log"; return 1
+  wait_registry "$url" "$work/registry.log"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" | cut -f1; }
 
@@ -93,6 +92,15 @@ certified() { jq -e --arg id "$1" '.result == "certified" and .image_id == $id' 
 images_certified() { [ -n "$rt_id" ] && [ -n "$dv_id" ] && certified "$rt_id" && certified "$dv_id"; }
 step "the e2e images are built and certified" images_certified
 if [ "$failed" -ne 0 ]; then echo "registry: $passed passed, $failed failed (run tests/e2e/run.sh first)"; exit 1; fi
+# The certificates name the push manifests' digests (certify records them in a certificate it
+# keeps, compressing the layers once: the cache then serves publish).
+cert_digest() { jq -r '.manifest_digest // empty' "results/certificates/${1#sha256:}.json"; }
+certs_name_digests() {
+  "$PCGEN" certify $rt $dv || return 1
+  echo "runtime $(cert_digest "$rt_id"), devel $(cert_digest "$dv_id")"
+  [[ "$(cert_digest "$rt_id")" == sha256:* ]] && [[ "$(cert_digest "$dv_id")" == sha256:* ]]
+}
+step "pcgen certify: the certificates name the push manifests' digests" certs_name_digests
 docker tag "$rt_id" "$repo:$rt" && docker tag "$dv_id" "$repo:$dv"
 docker rmi "$repo:$unbuilt" >/dev/null 2>&1
 printf 'FROM %s\nLABEL org.pytorch-cuda.test=uncertified\n' "$src:$rt" |
@@ -129,21 +137,24 @@ step "a wrong password: exit 3" wrong_password
 half_creds() { PCGEN_REGISTRY_USER=$user publish $rt; [ $? -eq 3 ] && grep -q "PCGEN_REGISTRY_PASSWORD is not" "$out"; }
 step "PCGEN_REGISTRY_USER without the password: exit 3 naming both" half_creds
 
-# Kill the registry once the push has written 100 MB, wait for publish to give up.
+# The layer blobs of both tags' push manifests (the dry run wrote them) the registry's storage holds.
+stored() { stored_layers "$work/storage" "build/oci/$rt/push-manifest.json" "build/oci/$dv/push-manifest.json"; }
+# Kill the registry (SIGKILL) once the first layer blob is in its storage, wait for publish to
+# give up.
 midpush() {
   with_creds publish >"$work/midpush.out" 2>&1 &
-  local pub=$! size=0
-  for _ in $(seq 600); do
-    size=$(du -sb "$work/storage" | cut -f1)
-    [ "$size" -gt 100000000 ] && break
+  local pub=$!
+  for _ in $(seq 3000); do
+    [ -n "$(stored)" ] && break
     kill -0 $pub 2>/dev/null || break
-    sleep 0.5
+    sleep 0.1
   done
-  echo "killing the registry with $size bytes stored"
   stop_registry
+  stored_before=$(stored)
+  echo "killed the registry with $(du -sb "$work/storage" | cut -f1) bytes stored, layers: $stored_before"
   wait $pub; local rc=$?
   cat "$work/midpush.out"; echo "publish exit $rc"
-  [ $rc -eq 3 ] && grep -q "error: $rt: " "$work/midpush.out"
+  [ -n "$stored_before" ] && [ $rc -eq 3 ] && grep -q "error: $rt: " "$work/midpush.out"
 }
 step "registry killed mid-push: publish fails (exit 3) naming the tag" midpush
 step "registry restarts on the same storage" start_registry auth
@@ -154,8 +165,14 @@ tags_complete() {
   echo "$n tags, all complete"
 }
 step "after the kill, every tag in the registry resolves to complete content" tags_complete
+# The re-run asks for each blob (HEAD) and sends none of those stored before the kill: each is
+# "already there", and the registry's log has no upload of it (PUT ...?digest=).
 rerun() {
-  with_creds publish; [ $? -eq 1 ] || return 1
+  local mark; mark=$(wc -l <"$work/registry.log")
+  with_creds publish >"$work/rerun.out" 2>&1; local rc=$?; cat "$work/rerun.out"; [ $rc -eq 1 ] || return 1
+  tail -n +"$((mark + 1))" "$work/registry.log" >"$work/rerun.log"
+  # shellcheck disable=SC2086
+  not_sent_again "$repo" "$work/rerun.out" "$work/rerun.log" $stored_before || return 1
   jq -e --arg rt $rt --arg dv $dv '
      [.tags[] | select(.status == "pushed") | .tag] == [$rt, $dv]
      and ([.tags[] | select(.status == "refused")] | length) == 2
@@ -163,7 +180,7 @@ rerun() {
      and ([.tags[] | select(.status == "pushed") | . as $t | .aliases[] | select(.digest == $t.digest)] | length) == 2' \
     "$work/report.json"
 }
-step "re-run with credentials completes: 2 tags and their 2 aliases pushed, 2 refused (exit 1)" rerun
+step "re-run completes: 2 tags and their 2 aliases pushed, 2 refused (exit 1); the blobs stored before the kill found (HEAD), not sent" rerun
 cp "$work/report.json" "$work/first.json"
 exact_tags() {
   local got; got=$(reg tags "$url" "$repo" | tr '\n' ' '); echo "$got"
@@ -195,18 +212,23 @@ runtime_digest() {
   jq -e --arg d "$d" --arg rt $rt '[.tags[] | select(.tag == $rt) | .digest] == [$d]' "$work/report.json"
 }
 step "the runtime tag's digest is the one publish reported" runtime_digest
-# The registry's digest is pcgen's: HEAD manifest's Docker-Content-Digest against the sha256 of
-# build/oci/<tag>/push-manifest.json, for both tags.
+# The registry's digest is the certificate's and pcgen's: HEAD manifest's Docker-Content-Digest
+# against the certificate's manifest_digest and the sha256 of build/oci/<tag>/push-manifest.json,
+# for both tags; the manifest's config is the certified image ID.
 local_digest() {
-  local t a l
+  local t a l c cfg id
   for t in $rt $dv; do
     a=$(curl -sf -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$url/v2/$repo/manifests/$t" |
         tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
     l=sha256:$(sha256sum "build/oci/$t/push-manifest.json" | cut -d' ' -f1)
-    echo "$t: registry $a, local $l"; [ -n "$a" ] && [ "$a" = "$l" ] || return 1
+    id=$rt_id; [ $t = $dv ] && id=$dv_id
+    c=$(cert_digest "$id")
+    cfg=$(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$url/v2/$repo/manifests/$t" | jq -r .config.digest)
+    echo "$t: registry $a, certificate $c, local $l; config $cfg, certified image $id"
+    [ -n "$a" ] && [ "$a" = "$l" ] && [ "$a" = "$c" ] && [ "$cfg" = "$id" ] || return 1
   done
 }
-step "the registry's digests (HEAD manifest) are pcgen's local push manifests'" local_digest
+step "the registry's digests (HEAD manifest) are the certificates' and pcgen's push manifests'" local_digest
 step "the devel tag's layers uncompress to the image's diff IDs" bash -c \
   '"$1" verify "$2" "$3" "$4" "$(docker image inspect --format "{{json .RootFS.Layers}}" "$5")"' \
   _ "$regcheck" "$url" "$repo" $dv "$dv_id"
