@@ -325,6 +325,37 @@ expect "torch missing from the wheelhouse fails (exit 3, got $rc)" [ "$rc" -eq 3
 expect "  ... naming torch and the wheelhouse" grep -q "error: .* from $work/wh failed (exit 1): no wheel of torch==2.6.0" notorch.out
 expect "  ... pip's index was never asked" bash -c "! grep -v -- '--find-links' pip.log | grep -q ."
 
+# pcgen lock downloads through the same path: the devel set of CUDA 12.4 (cuda.yaml: nvcc and
+# cccl wheels), nvcc's wheel in the wheelhouse, cccl's in pip's index only.
+mkdir -p mirror/simple/nvidia-cuda-cccl-cu12
+python3 - wh mirror/simple/nvidia-cuda-cccl-cu12 <<'PY'
+import sys, zipfile
+for out, name, version in ((sys.argv[1], "nvidia-cuda-nvcc-cu12", "12.4.131"), (sys.argv[2], "nvidia-cuda-cccl-cu12", "12.4.127")):
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    with zipfile.ZipFile(f"{out}/{dist}-{version}-py3-none-manylinux2014_x86_64.whl", "w") as z:
+        z.writestr(f"{dist}/__init__.py", "")
+        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-manylinux2014_x86_64\n")
+        z.writestr(f"{info}/RECORD", "")
+PY
+jq --arg wh "$work/wh" '.sets[0].wheels = [] | .sets[0].source = {kind: "wheelhouse", where: $wh}' wh.lock > dv.lock
+: > pip.log
+PATH="$work/pybin:$PATH" PIP_INDEX_URL="http://127.0.0.1:$port/simple/" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+  PCGEN_CACHE="$work/lcache" "$PCGEN" lock --matrix whmatrix.yaml --lock dv.lock 2.6.0-cuda12.4-cudnn9-devel >dv.out 2>&1; rc=$?
+expect "lock of the devel set from the wheelhouse and pip's index exits 0 (got $rc: $(tail -n 3 dv.out))" [ "$rc" -eq 0 ]
+nvcc_whl=wh/nvidia_cuda_nvcc_cu12-12.4.131-py3-none-manylinux2014_x86_64.whl
+cccl_whl=mirror/simple/nvidia-cuda-cccl-cu12/nvidia_cuda_cccl_cu12-12.4.127-py3-none-manylinux2014_x86_64.whl
+expect "  ... both wheels pinned with their own sha256 and size, and in the cache" bash -c '
+  for f in '"$nvcc_whl $cccl_whl"'; do sha=$(sha256sum "$f" | cut -d" " -f1)
+    jq -e --arg f "$(basename "$f")" --arg s "$sha" --argjson n "$(stat -c %s "$f")" \
+      "[.sets[].wheels[] | select(.file == \$f and .sha256 == \$s and .size == \$n and .role == \"devel\")] | length == 1" dv.lock >/dev/null \
+      && cmp -s "$f" "lcache/sha256/$sha/$(basename "$f")" || exit 1; done'
+expect "  ... cccl said to come from pip's index" grep -qF "lock: cuda-devel-12.4-py3.11: nvidia-cuda-cccl-cu12==12.4.127 is not at $work/wh: from pip's index" dv.out
+expect "  ... pip's index asked once, for cccl alone; the wheelhouse for nvcc (after the run naming cccl)" bash -c \
+  "[ \$(wc -l < pip.log) = 3 ] && [ \$(grep -vc -- '--find-links' pip.log) = 1 ] && grep -v -- '--find-links' pip.log | grep -q ' -r ' \
+   && grep -- '--find-links' pip.log | tail -n 1 | grep -q -- '--no-index'"
+
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
 if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
 finish fetch
