@@ -256,20 +256,23 @@ expect "CUDA 12.4's packages are in the cache" [ -e "dcache/sha256/$dev_sha/$(ba
 # A wheelhouse of tiny wheels (py3-none-any: every platform pcgen asks for) and pip's own index
 # (PIP_INDEX_URL: the http.server above, whose folder listings are PEP 503 pages) holding one
 # more. python3 on PATH is a wrapper that logs each `pip download` and runs the real python3.
-mkdir -p wh "mirror/simple/pcgen-extra" pybin
-python3 - wh mirror/simple/pcgen-extra <<'PY'
-import sys, zipfile
-def wheel(out, name, version):
+mkdir -p wh mirror/simple/pcgen-extra mirror/simple/nvidia-cuda-cccl-cu12 pybin
+# (and, for the lock below, cuda.yaml's devel wheels of CUDA 12.4: nvcc's here, cccl's in pip's index)
+python3 - <<'PY'
+import zipfile
+def wheel(out, name, version, tag="py3-none-any"):
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    with zipfile.ZipFile(f"{out}/{dist}-{version}-py3-none-any.whl", "w") as z:
+    with zipfile.ZipFile(f"{out}/{dist}-{version}-{tag}.whl", "w") as z:
         z.writestr(f"{dist}/__init__.py", "")
         z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(f"{info}/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
         z.writestr(f"{info}/RECORD", "")
 for n in ("torch", "pcgen-a", "pcgen-b", "pcgen-c"):
-    wheel(sys.argv[1], n, "2.6.0" if n == "torch" else "1.0")
-wheel(sys.argv[2], "pcgen-extra", "1.0")
+    wheel("wh", n, "2.6.0" if n == "torch" else "1.0")
+wheel("mirror/simple/pcgen-extra", "pcgen-extra", "1.0")
+wheel("wh", "nvidia-cuda-nvcc-cu12", "12.4.131", "py3-none-manylinux2014_x86_64")
+wheel("mirror/simple/nvidia-cuda-cccl-cu12", "nvidia-cuda-cccl-cu12", "12.4.127", "py3-none-manylinux2014_x86_64")
 PY
 realpy=$(command -v python3)
 cat > pybin/python3 <<SH
@@ -295,18 +298,18 @@ wfetch() { # wfetch LOCK CACHE OUT: pcgen fetch through the wrapper, pip's index
   PATH="$work/pybin:$PATH" PIP_INDEX_URL="http://127.0.0.1:$port/simple/" PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 PCGEN_CACHE="$work/$2" "$PCGEN" fetch --matrix whmatrix.yaml --lock "$1" 2.6.0-cuda12.4-cudnn9-runtime >"$3" 2>&1
 }
-wheel_lock wh.lock wh/*.whl
+wheel_lock wh.lock wh/*-py3-none-any.whl
 wfetch wh.lock wcache wh.out; rc=$?
 expect "fetch of 4 wheels from a wheelhouse exits 0 (got $rc: $(tail -n 3 wh.out))" [ "$rc" -eq 0 ]
 expect "the 4 wheels come in ONE pip download (got $(wc -l < pip.log))" [ "$(wc -l < pip.log)" = 1 ]
 expect "  ... asking for all 4 from the wheelhouse alone" bash -c \
   "grep -- '--no-index --find-links $work/wh ' pip.log | grep -c '==' | grep -qx 1 && [ \$(grep -o '[a-z-]*==[0-9.]*' pip.log | wc -l) = 4 ]"
 expect "every wheel is in the cache under its digest" bash -c \
-  'for f in wh/*.whl; do cmp -s "$f" "wcache/sha256/$(sha256sum "$f" | cut -d" " -f1)/$(basename "$f")" || exit 1; done'
+  'for f in wh/*-py3-none-any.whl; do cmp -s "$f" "wcache/sha256/$(sha256sum "$f" | cut -d" " -f1)/$(basename "$f")" || exit 1; done'
 wfetch wh.lock wcache again.out
 expect "a second fetch starts no pip" [ ! -s pip.log ]
 # pcgen-extra is not in the wheelhouse: from pip's index, one more pip download for it alone.
-wheel_lock extra.lock wh/*.whl mirror/simple/pcgen-extra/*.whl
+wheel_lock extra.lock wh/*-py3-none-any.whl mirror/simple/pcgen-extra/*.whl
 wfetch extra.lock xcache extra.out; rc=$?
 expect "a wheel the wheelhouse lacks comes from pip's index (exit 0, got $rc: $(tail -n 3 extra.out))" [ "$rc" -eq 0 ]
 expect "  ... said on stderr" grep -qF "fetch: pcgen-extra==1.0 is not at $work/wh: from pip's index" extra.out
@@ -318,7 +321,7 @@ expect "  ... and it is in the cache" bash -c "ls xcache/sha256/*/pcgen_extra-1.
 # torch must be the source's: never from pip's index.
 mv wh/torch-2.6.0-py3-none-any.whl mirror/simple/pcgen-extra/
 mkdir -p mirror/simple/torch && cp mirror/simple/pcgen-extra/torch-2.6.0-py3-none-any.whl mirror/simple/torch/
-wheel_lock notorch.lock wh/*.whl mirror/simple/torch/*.whl
+wheel_lock notorch.lock wh/*-py3-none-any.whl mirror/simple/torch/*.whl
 wfetch notorch.lock ncache notorch.out; rc=$?
 mv mirror/simple/pcgen-extra/torch-2.6.0-py3-none-any.whl wh/
 expect "torch missing from the wheelhouse fails (exit 3, got $rc)" [ "$rc" -eq 3 ]
@@ -327,18 +330,6 @@ expect "  ... pip's index was never asked" bash -c "! grep -v -- '--find-links' 
 
 # pcgen lock downloads through the same path: the devel set of CUDA 12.4 (cuda.yaml: nvcc and
 # cccl wheels), nvcc's wheel in the wheelhouse, cccl's in pip's index only.
-mkdir -p mirror/simple/nvidia-cuda-cccl-cu12
-python3 - wh mirror/simple/nvidia-cuda-cccl-cu12 <<'PY'
-import sys, zipfile
-for out, name, version in ((sys.argv[1], "nvidia-cuda-nvcc-cu12", "12.4.131"), (sys.argv[2], "nvidia-cuda-cccl-cu12", "12.4.127")):
-    dist = name.replace("-", "_")
-    info = f"{dist}-{version}.dist-info"
-    with zipfile.ZipFile(f"{out}/{dist}-{version}-py3-none-manylinux2014_x86_64.whl", "w") as z:
-        z.writestr(f"{dist}/__init__.py", "")
-        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-manylinux2014_x86_64\n")
-        z.writestr(f"{info}/RECORD", "")
-PY
 jq --arg wh "$work/wh" '.sets[0].wheels = [] | .sets[0].source = {kind: "wheelhouse", where: $wh}' wh.lock > dv.lock
 : > pip.log
 PATH="$work/pybin:$PATH" PIP_INDEX_URL="http://127.0.0.1:$port/simple/" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
