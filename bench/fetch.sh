@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # bench/fetch.sh OLD NEW [TAG] [ROUNDS]: `pcgen fetch TAG` into an empty cache, binary OLD against
-# NEW, alternating (OLD first in odd rounds), ROUNDS rounds (default 2) (BENCHMARKS.md, "Cold
-# build"; issue 18). Each run starts from an empty PCGEN_CACHE, $WORK/cache (WORK default
-# /tmp/fetchbench), and pip keeps no HTTP cache (PIP_NO_CACHE_DIR=1): every byte comes from the
-# network, the base's Debian packages included. Then, with PIP=1, pip alone on the torch set's wheels (the same options pcgen gives
-# it): one `pip download` of every wheel of the set SET (default torch-2.6.0-cu124-py3.11, Python
-# 3.11) against two at once (torch's wheel alone, and the rest).
-# Writes bench/fetch-results.txt; removes $WORK at the end.
+# NEW, alternating (OLD first in odd rounds), ROUNDS rounds (default 2); issue 18, recorded in
+# BENCHMARKS.md, "Cold build". Each run starts from an empty PCGEN_CACHE, $WORK/cache (WORK
+# default /tmp/fetchbench), and pip keeps no HTTP cache (PIP_NO_CACHE_DIR=1): every byte comes
+# from the network, the base's Debian packages included. Then, with PIP=1, pip alone on the
+# wheels of the set SET (default torch-2.6.0-cu124-py3.11, Python 3.11) with the options pcgen
+# gives it: one `pip download` of every wheel against two at once (torch's wheel alone, and the
+# rest). Writes bench/fetch-results.txt; removes $WORK at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$(realpath "${1:?usage: bench/fetch.sh OLD NEW [TAG] [ROUNDS]}")
