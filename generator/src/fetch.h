@@ -31,7 +31,7 @@ enum fetch_pins
    ("fetch", "lock: torch-2.6.0-cu124-py3.11"). Returns 0, or -1 with err: pip's failure (what
    was asked, from where, why), a file pip did not download, or the cache's refusal. */
 int fetch_wheels (struct locked_wheel *w, size_t n, const struct pip_source *src, const char *python,
-                  enum fetch_pins pins, const char *who, struct strbuf *err);
+                  enum fetch_pins mode, const char *who, struct strbuf *err);
 
 /* The cached path of a wheel of a set (verified by lock_fetch before). */
 char *lock_wheel_path (const struct locked_wheel *w);
