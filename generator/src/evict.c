@@ -2,6 +2,7 @@
 #include "evict.h"
 #include "cache.h"
 #include "docker.h"
+#include "fetch.h"
 #include "image_writer.h"
 #include "oci.h"
 #include "run.h"

@@ -1,18 +1,12 @@
 /* lock.c: which sets a tag needs and resolving them (see lock.h; the file itself: lockfile.c;
    downloading a locked set's files: fetch.c). */
 #include "lock.h"
-#include "cache.h"
 #include "fetch.h"
-#include "fsutil.h"
 #include "wheel.h"
 #include "util.h"
 
-#include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 char *
 lock_devel_set_id (const struct ptag *t)
@@ -79,14 +73,6 @@ role_of (const char *name, int kind)
   if (starts_with (name, "nvidia-") || starts_with (name, "cuda-"))
     return ROLE_CUDA;
   return ROLE_TORCH;
-}
-
-/* The PEP 503 name of a requirement ("typing-extensions>=4.10.0", "MarkupSafe>=2.0"). */
-static char *
-spec_name (const char *spec)
-{
-  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;[("));
-  return pep503_name (raw);
 }
 
 static const struct pip_wheel *
@@ -172,7 +158,7 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
   cleanup_free char *missing = NULL;
   struct strbuf perr = STRBUF_INIT;
   int rc = pip_resolve (specs, nspecs, src, python, 0, w, nw, &missing, &perr);
-  cleanup_free char *lacking = missing ? spec_name (missing) : NULL;
+  cleanup_free char *lacking = missing ? pip_requirement_name (missing) : NULL;
   if (rc != PIP_NOT_FOUND || src->kind == SOURCE_PYPI || lacking == NULL || strcmp (lacking, "torch") == 0)
     {
       strbuf_addstr (err, perr.buf);
@@ -209,104 +195,23 @@ resolve_specs (const char *id, const char *const *specs, size_t nspecs, struct p
   return 0;
 }
 
-/* Every wheel of the report into the set: from the cache when it holds that sha256 already,
-   else downloaded by pip (hash-checking mode) and let into the cache only with that digest. */
+/* Every wheel of the report into the set, with its role; the cache gets those it lacks
+   (fetch_wheels: from the source, what it lacks from pip's index, each only with the digest of
+   pip's report, or under its own where the index lists none). */
 static int
 download_wheels (struct lockset *s, const struct pip_wheel *w, size_t nw, const struct pip_source *src,
                  const char *python, int kind, struct strbuf *err)
 {
-  struct pip_pin *pins = xcalloc (nw + 1, sizeof *pins), *others = xcalloc (nw + 1, sizeof *others);
-  cleanup_free char *missing = NULL;
-  size_t npins = 0, nothers = 0;
-  int rc = 0;
-  for (size_t i = 0; i < nw && rc == 0; i++)
+  size_t first = s->n;
+  for (size_t i = 0; i < nw; i++)
     {
       ARRAY_GROW (s->w, s->n + 1, s->alloc);
-      struct locked_wheel *lw = &s->w[s->n++];
-      *lw = (struct locked_wheel) { xstrdup (w[i].name), xstrdup (w[i].version), xstrdup (w[i].file),
-                                    xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, role_of (w[i].name, kind),
-                                    NULL };
-      int have = w[i].sha256 ? cache_check (w[i].sha256, w[i].file, err) : 0;
-      if (have < 0)
-        rc = -1;
-      else if (have)
-        {
-          cleanup_free char *path = lock_wheel_path (lw);
-          struct stat st;
-          lw->size = stat (path, &st) == 0 ? (unsigned long long) st.st_size : 0;
-        }
-      else
-        pins[npins++] = (struct pip_pin) { w[i].name, w[i].version, w[i].sha256 };
+      s->w[s->n++] = (struct locked_wheel) { xstrdup (w[i].name), xstrdup (w[i].version), xstrdup (w[i].file),
+                                             xstrdup (w[i].sha256 ? w[i].sha256 : ""), 0, role_of (w[i].name, kind),
+                                             NULL };
     }
-  if (rc == 0 && npins + nothers)
-    {
-      fprintf (stderr, "lock: %s: %zu of %zu wheels to download\n", s->id, npins + nothers, nw);
-      char *dir = fetch_tmpdir (err);
-      /* What the source serves from the source alone (when pip's index was needed too, each
-         package pip does not find there moves to the second download); the rest with pip's
-         index too. pip keeps the files already downloaded into dir. */
-      struct pip_source alone = *src;
-      alone.fallback = 0;
-      rc = dir ? 0 : -1;
-      while (rc == 0 && npins)
-        {
-          struct strbuf perr = STRBUF_INIT;
-          free (missing);
-          rc = pip_download (pins, npins, &alone, python, dir, &missing, &perr);
-          size_t k = npins;
-          if (rc == PIP_NOT_FOUND && src->fallback && missing)
-            {
-              cleanup_free char *want = spec_name (missing);
-              for (k = 0; k < npins && strcmp (pins[k].name, want) != 0; k++)
-                ;
-            }
-          if (k < npins)
-            {
-              fprintf (stderr, "lock: %s: %s is not at %s: from pip's index\n", s->id, missing, src->where);
-              others[nothers++] = pins[k];
-              pins[k] = pins[--npins];
-              rc = 0;
-              strbuf_release (&perr);
-              continue;
-            }
-          strbuf_addstr (err, perr.buf);
-          strbuf_release (&perr);
-          break;
-        }
-      if (rc == 0 && nothers)
-        rc = pip_download (others, nothers, src, python, dir, NULL, err);
-      for (size_t i = 0; i < s->n && rc == 0; i++)
-        {
-          struct locked_wheel *lw = &s->w[i];
-          if (lw->size || (lw->sha256[0] && cache_check (lw->sha256, lw->file, err) == 1))
-            continue;
-          cleanup_free char *got = xasprintf ("%s/%s", dir, lw->file);
-          if (access (got, F_OK) != 0)
-            {
-              strbuf_addf (err, "pip did not download %s (%s==%s)", lw->file, lw->name, lw->version);
-              rc = -1;
-              break;
-            }
-          char sha[SHA256_HEX_LEN + 1];
-          rc = cache_put (got, lw->file, lw->sha256[0] ? lw->sha256 : NULL, sha, &lw->size, err);
-          free (lw->sha256);
-          lw->sha256 = xstrdup (sha);
-        }
-      if (dir)
-        fetch_tmpdir_remove (dir);
-    }
-  /* Sizes of the wheels that were in the cache already. */
-  for (size_t i = 0; i < s->n && rc == 0; i++)
-    if (s->w[i].size == 0)
-      {
-        cleanup_free char *path = lock_wheel_path (&s->w[i]);
-        struct stat st;
-        if (stat (path, &st) == 0)
-          s->w[i].size = (unsigned long long) st.st_size;
-      }
-  free (pins);
-  free (others);
-  return rc < 0 ? -1 : 0;
+  cleanup_free char *who = xasprintf ("lock: %s", s->id);
+  return fetch_wheels (s->w + first, nw, src, python, PINS_REPORTED, who, err);
 }
 
 int
@@ -475,10 +380,4 @@ lock_nvcc_debs (const struct ptag *t, struct lockset *s)
       changed = 1;
     }
   return changed;
-}
-
-char *
-lock_wheel_path (const struct locked_wheel *w)
-{
-  return cache_path (w->sha256, w->file);
 }

@@ -48,7 +48,4 @@ int lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset,
    changed, else 0. */
 int lock_nvcc_debs (const struct ptag *t, struct lockset *s);
 
-/* The cached path of a wheel of the set (verified by lock_fetch before: fetch.h). */
-char *lock_wheel_path (const struct locked_wheel *w);
-
 #endif

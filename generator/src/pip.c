@@ -537,6 +537,13 @@ pep503_name (const char *name)
   return strbuf_detach (&sb, NULL);
 }
 
+char *
+pip_requirement_name (const char *spec)
+{
+  cleanup_free char *raw = xstrndup (spec, strcspn (spec, "<>=!~ ;[("));
+  return pep503_name (raw);
+}
+
 int
 wheel_file_name (const char *file, char **name, char **version)
 {

@@ -80,4 +80,8 @@ char *url_decode (const char *s);
 /* PEP 503 normalization: lowercase, runs of '-', '_', '.' as one '-'. */
 char *pep503_name (const char *name);
 
+/* The PEP 503 name of a requirement ("typing-extensions>=4.10.0", "MarkupSafe>=2.0"): what pip
+   names with PIP_NOT_FOUND. */
+char *pip_requirement_name (const char *spec);
+
 #endif

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "debs.h"
 #include "digest.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "http.h"
 #include "kinds.h"

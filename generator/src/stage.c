@@ -3,6 +3,7 @@
 #include "base.h"
 #include "cache.h"
 #include "debs.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "layer.h"
 #include "wheel.h"

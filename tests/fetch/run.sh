@@ -3,7 +3,9 @@
 # against a local mirror (python3 -m http.server on 127.0.0.1) serving a small fixture package
 # under the pool path the lock names: pinned from the knowledge base, downloaded with libcurl,
 # verified before it enters the cache, a wrong digest refused naming both, a missing file, the
-# offline check, a second fetch downloading nothing. No Docker. Last line: "fetch: N passed, N failed".
+# offline check, a second fetch downloading nothing; and a set's wheels fetched by ONE pip
+# download from a wheelhouse, what it lacks from pip's index but torch (a wrapper on PATH counts
+# the pip runs). No Docker. Last line: "fetch: N passed, N failed".
 set -u
 PCGEN=$(realpath "${1:?usage: tests/fetch/run.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -249,6 +251,101 @@ expect "one line, for the 12.1 devel tag, naming the setting" \
   bash -c "[ \$(grep -c 'unavailable: ' down.out) = 1 ] && ! grep -q 'error' down.out && grep 'unavailable: ' down.out | grep -q '^2.4.1-cuda12.1-cudnn9-devel: unavailable: nvcc unavailable: .*PCGEN_CUDA_REDIST'"
 expect "the other tags are fetched (3 present, 1 unavailable)" grep -q '^fetch: 3 tags present and verified, 0 failed, 0 skipped (no source), 1 unavailable' down.out
 expect "CUDA 12.4's packages are in the cache" [ -e "dcache/sha256/$dev_sha/$(basename "$deb124")" ]
+
+# --- wheels: ONE pip process per source, whatever the number of wheels -----------------------
+# A wheelhouse of tiny wheels (py3-none-any: every platform pcgen asks for) and pip's own index
+# (PIP_INDEX_URL: the http.server above, whose folder listings are PEP 503 pages) holding one
+# more. python3 on PATH is a wrapper that logs each `pip download` and runs the real python3.
+mkdir -p wh mirror/simple/pcgen-extra mirror/simple/nvidia-cuda-cccl-cu12 pybin
+# (and, for the lock below, cuda.yaml's devel wheels of CUDA 12.4: nvcc's here, cccl's in pip's index)
+python3 - <<'PY'
+import zipfile
+def wheel(out, name, version, tag="py3-none-any"):
+    dist = name.replace("-", "_")
+    info = f"{dist}-{version}.dist-info"
+    with zipfile.ZipFile(f"{out}/{dist}-{version}-{tag}.whl", "w") as z:
+        z.writestr(f"{dist}/__init__.py", "")
+        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        z.writestr(f"{info}/WHEEL", f"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: {tag}\n")
+        z.writestr(f"{info}/RECORD", "")
+for n in ("torch", "pcgen-a", "pcgen-b", "pcgen-c"):
+    wheel("wh", n, "2.6.0" if n == "torch" else "1.0")
+wheel("mirror/simple/pcgen-extra", "pcgen-extra", "1.0")
+wheel("wh", "nvidia-cuda-nvcc-cu12", "12.4.131", "py3-none-manylinux2014_x86_64")
+wheel("mirror/simple/nvidia-cuda-cccl-cu12", "nvidia-cuda-cccl-cu12", "12.4.127", "py3-none-manylinux2014_x86_64")
+PY
+realpy=$(command -v python3)
+cat > pybin/python3 <<SH
+#!/bin/sh
+case "\$*" in *"-m pip download"*) echo "\$*" >> "$work/pip.log" ;; esac
+exec "$realpy" "\$@"
+SH
+chmod 755 pybin/python3
+cat matrix.yaml - > whmatrix.yaml <<YAML
+sources:
+  "12.4": { wheelhouse: "$work/wh" }
+YAML
+wheel_lock() { # wheel_lock OUT WHEEL...: a lock of the torch set from the wheelhouse pinning these files
+  local out=$1 f; shift
+  for f in "$@"; do
+    jq -n --arg f "$(basename "$f")" --arg sha "$(sha256sum "$f" | cut -d' ' -f1)" --argjson size "$(stat -c %s "$f")" \
+      '{name: ($f | split("-")[0] | gsub("_"; "-")), version: ($f | split("-")[1]), role: "torch", size: $size, file: $f, sha256: $sha}'
+  done | jq -s --arg wh "$work/wh" '{schema: 1, generated_by: "test", sets: [{id: "torch-2.6.0-cu124-py3.11",
+    source: {kind: "wheelhouse", where: $wh}, wheels: .}]}' > "$out"
+}
+wfetch() { # wfetch LOCK CACHE OUT: pcgen fetch through the wrapper, pip's index the local one
+  : > pip.log
+  PATH="$work/pybin:$PATH" PIP_INDEX_URL="http://127.0.0.1:$port/simple/" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 PCGEN_CACHE="$work/$2" "$PCGEN" fetch --matrix whmatrix.yaml --lock "$1" 2.6.0-cuda12.4-cudnn9-runtime >"$3" 2>&1
+}
+wheel_lock wh.lock wh/*-py3-none-any.whl
+wfetch wh.lock wcache wh.out; rc=$?
+expect "fetch of 4 wheels from a wheelhouse exits 0 (got $rc: $(tail -n 3 wh.out))" [ "$rc" -eq 0 ]
+expect "the 4 wheels come in ONE pip download (got $(wc -l < pip.log))" [ "$(wc -l < pip.log)" = 1 ]
+expect "  ... asking for all 4 from the wheelhouse alone" bash -c \
+  "grep -- '--no-index --find-links $work/wh ' pip.log | grep -c '==' | grep -qx 1 && [ \$(grep -o '[a-z-]*==[0-9.]*' pip.log | wc -l) = 4 ]"
+expect "every wheel is in the cache under its digest" bash -c \
+  'for f in wh/*-py3-none-any.whl; do cmp -s "$f" "wcache/sha256/$(sha256sum "$f" | cut -d" " -f1)/$(basename "$f")" || exit 1; done'
+wfetch wh.lock wcache again.out
+expect "a second fetch starts no pip" [ ! -s pip.log ]
+# pcgen-extra is not in the wheelhouse: from pip's index, one more pip download for it alone.
+wheel_lock extra.lock wh/*-py3-none-any.whl mirror/simple/pcgen-extra/*.whl
+wfetch extra.lock xcache extra.out; rc=$?
+expect "a wheel the wheelhouse lacks comes from pip's index (exit 0, got $rc: $(tail -n 3 extra.out))" [ "$rc" -eq 0 ]
+expect "  ... said on stderr" grep -qF "fetch: pcgen-extra==1.0 is not at $work/wh: from pip's index" extra.out
+expect "  ... pip's index was asked once, for that wheel alone" bash -c \
+  "[ \$(grep -vc -- '--find-links' pip.log) = 1 ] && grep -v -- '--find-links' pip.log | grep -q ' pcgen-extra==1.0\$'"
+expect "  ... the wheelhouse's 4 still in one download (after the run that named the missing one)" bash -c \
+  "[ \$(grep -c -- '--find-links' pip.log) = 2 ] && [ \$(grep -- '--find-links' pip.log | tail -n 1 | grep -o '[a-z-]*==[0-9.]*' | wc -l) = 4 ]"
+expect "  ... and it is in the cache" bash -c "ls xcache/sha256/*/pcgen_extra-1.0-py3-none-any.whl"
+# torch must be the source's: never from pip's index.
+mv wh/torch-2.6.0-py3-none-any.whl mirror/simple/pcgen-extra/
+mkdir -p mirror/simple/torch && cp mirror/simple/pcgen-extra/torch-2.6.0-py3-none-any.whl mirror/simple/torch/
+wheel_lock notorch.lock wh/*-py3-none-any.whl mirror/simple/torch/*.whl
+wfetch notorch.lock ncache notorch.out; rc=$?
+mv mirror/simple/pcgen-extra/torch-2.6.0-py3-none-any.whl wh/
+expect "torch missing from the wheelhouse fails (exit 3, got $rc)" [ "$rc" -eq 3 ]
+expect "  ... naming torch and the wheelhouse" grep -q "error: .* from $work/wh failed (exit 1): no wheel of torch==2.6.0" notorch.out
+expect "  ... pip's index was never asked" bash -c "! grep -v -- '--find-links' pip.log | grep -q ."
+
+# pcgen lock downloads through the same path: the devel set of CUDA 12.4 (cuda.yaml: nvcc and
+# cccl wheels), nvcc's wheel in the wheelhouse, cccl's in pip's index only.
+jq --arg wh "$work/wh" '.sets[0].wheels = [] | .sets[0].source = {kind: "wheelhouse", where: $wh}' wh.lock > dv.lock
+: > pip.log
+PATH="$work/pybin:$PATH" PIP_INDEX_URL="http://127.0.0.1:$port/simple/" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+  PCGEN_CACHE="$work/lcache" "$PCGEN" lock --matrix whmatrix.yaml --lock dv.lock 2.6.0-cuda12.4-cudnn9-devel >dv.out 2>&1; rc=$?
+expect "lock of the devel set from the wheelhouse and pip's index exits 0 (got $rc: $(tail -n 3 dv.out))" [ "$rc" -eq 0 ]
+nvcc_whl=wh/nvidia_cuda_nvcc_cu12-12.4.131-py3-none-manylinux2014_x86_64.whl
+cccl_whl=mirror/simple/nvidia-cuda-cccl-cu12/nvidia_cuda_cccl_cu12-12.4.127-py3-none-manylinux2014_x86_64.whl
+expect "  ... both wheels pinned with their own sha256 and size, and in the cache" bash -c '
+  for f in '"$nvcc_whl $cccl_whl"'; do sha=$(sha256sum "$f" | cut -d" " -f1)
+    jq -e --arg f "$(basename "$f")" --arg s "$sha" --argjson n "$(stat -c %s "$f")" \
+      "[.sets[].wheels[] | select(.file == \$f and .sha256 == \$s and .size == \$n and .role == \"devel\")] | length == 1" dv.lock >/dev/null \
+      && cmp -s "$f" "lcache/sha256/$sha/$(basename "$f")" || exit 1; done'
+expect "  ... cccl said to come from pip's index" grep -qF "lock: cuda-devel-12.4-py3.11: nvidia-cuda-cccl-cu12==12.4.127 is not at $work/wh: from pip's index" dv.out
+expect "  ... pip's index asked once, for cccl alone; the wheelhouse for nvcc (after the run naming cccl)" bash -c \
+  "[ \$(wc -l < pip.log) = 3 ] && [ \$(grep -vc -- '--find-links' pip.log) = 1 ] && grep -v -- '--find-links' pip.log | grep -q ' -r ' \
+   && grep -- '--find-links' pip.log | tail -n 1 | grep -q -- '--no-index'"
 
 grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' ./*.out && ko "sanitizer report in $(grep -lE 'Sanitizer|runtime error:' ./*.out)"
 if [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ]; then cd / && rm -rf "$work"; else echo "kept $work"; fi
