@@ -167,6 +167,18 @@ gz_cached (const char *dir, const char *tar_sha, struct gz_blob *out)
 }
 
 int
+gz_layer_cached (const char *tar_sha)
+{
+  if (!cache_valid_sha256 (tar_sha))
+    return 0;
+  cleanup_free char *dir = gz_dir ();
+  struct gz_blob b = { 0 };
+  int ok = gz_cached (dir, tar_sha, &b);
+  gz_blob_release (&b);
+  return ok;
+}
+
+int
 gz_layer (const char *tar_sha, const char *tar_path, struct gz_blob *out, struct strbuf *err)
 {
   memset (out, 0, sizeof *out);

@@ -38,6 +38,10 @@ int gz_layer (const char *tar_sha, const char *tar_path, struct gz_blob *out, st
 int gz_layers (const char *const *tar_sha, const char *const *tar_path, size_t n, int jobs, struct gz_blob *out,
                struct strbuf *err);
 
+/* Whether the compressed blob of the tar whose sha256 is tar_sha is in the cache (1) or not (0):
+   nothing is compressed. */
+int gz_layer_cached (const char *tar_sha);
+
 void gz_blob_release (struct gz_blob *b);
 
 #endif

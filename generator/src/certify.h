@@ -36,12 +36,13 @@ int certificate_check (const char *image_id, char **level, struct strbuf *why);
 /* The digests a user checks against a registry (docs/certificates.md, "Digests"): a
    certificate names the image ID ("image_id", the config digest) and, for an image pcgen wrote
    (its layout build/oci/<tag> has that config), "manifest_digest": the digest of the push
-   manifest `pcgen publish` will put (push_image.h), computed when the image is certified, before
-   anything is pushed. null for an image without such a layout (docker build's): the engine's
+   manifest `pcgen publish` will put (push_image.h), computed when the image is certified if its
+   layers are compressed already (blob_gzip.h, cached), else by the first publish, which records
+   it before it pushes. null for an image without such a layout (docker build's): the engine's
    push then decides the manifest, and only the image ID is promised.
    certify_manifest_digest: that digest for tag's image image_id ("sha256:…"; *digest NULL when
-   the layout is missing or holds another image). Compresses the layers not yet compressed
-   (blob_gzip.h, cached). Returns 0; 1 (*digest NULL) when the layout is this image's but its
+   the layout is missing, holds another image, or has a layer not compressed yet: nothing is
+   compressed here). Returns 0; 1 (*digest NULL) when the layout is this image's but its
    layer tars are gone (build --lean: nothing to compress); -1 with err. */
 int certify_manifest_digest (const char *tag, const char *image_id, char **digest, struct strbuf *err);
 /* The line certify prints for the 1 above (stderr). */
@@ -53,7 +54,7 @@ char *certificate_manifest_digest (const char *image_id);
 int certificate_set_manifest_digest (const char *image_id, const char *digest, struct strbuf *err);
 /* Publish's gate on the digest: image_id's certificate must name digest ("sha256:…"), the push
    manifest publish is about to put. Returns 0, or -1 with e (ERR_INVALID) in one line: the
-   certificate names no manifest digest, or another one. */
+   certificate names no manifest digest (publish then records it), or another one. */
 int certificate_digest_check (const char *image_id, const char *digest, struct error *e);
 
 void certify_result_release (struct certify_result *r);

@@ -31,8 +31,8 @@ static const char publish_usage[]
       "Push each tag (default: every tag with a source) and its aliases to REGISTRY/REPO (REPO\n"
       "defaults to the matrix's repository), but only when the image has a passing certificate\n"
       "(pcgen certify); a tag without one is refused in one line and none of its aliases is pushed.\n"
-      "With the writer the certificate must also name the manifest digest about to be pushed\n"
-      "(certify records it): a certificate naming another one, or none, refuses the tag.\n"
+      "With the writer the certificate must also name the manifest digest about to be pushed: one\n"
+      "naming another refuses the tag; one naming none (certify compresses nothing) gets it now.\n"
       "Blobs the registry has are not uploaded again, and a tag is stored only after all its blobs\n"
       "are. Prints the manifest digest per tag and writes a JSON report.\n"
       "  --to REGISTRY[/REPO]  e.g. localhost:5000, ghcr.io/org/pytorch-cuda\n"
@@ -349,10 +349,11 @@ refuse (const struct ptag *t, json_t *entry, const char *why, struct counts *n)
 
 /* The writer's image of t (certified as id) made ready to push: its push manifest, whose digest
    its certificate must name (certificate_digest_check: pcgen pushes only the manifest that was
-   certified). Returns 0 with img filled, 1 when refused (why), -1 when it could not be made
+   certified; one naming none gets it recorded here, unless dry_run). Returns 0 with img filled, 1 when refused (why), -1 when it could not be made
    (printed, entry says so). */
 static int
-prepare_checked (const struct ptag *t, const char *id, struct push_image *img, json_t *entry, struct strbuf *why)
+prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_image *img, json_t *entry,
+                 struct strbuf *why)
 {
   cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
   struct strbuf err = STRBUF_INIT;
@@ -369,13 +370,30 @@ prepare_checked (const struct ptag *t, const char *id, struct push_image *img, j
   strbuf_release (&err);
   cleanup_free char *digest = xasprintf ("sha256:%s", img->manifest_sha);
   json_object_set_new (entry, "manifest_digest", json_string (digest));
+  cleanup_free char *named = certificate_manifest_digest (id);
+  if (named == NULL)
+    {
+      /* None named (certify compresses nothing): the manifest made from the certified image's
+         layers (its config is the certified image ID, checked by admissible_layout) is recorded
+         before anything is pushed, so the certificate names what the registry will hold. */
+      if (!dry_run && certificate_set_manifest_digest (id, digest, &err) < 0)
+        {
+          error ("%s: %s", t->name, err.buf);
+          json_object_set_new (entry, "status", json_string ("failed"));
+          json_object_set_new (entry, "why", json_string (err.buf));
+          strbuf_release (&err);
+          push_image_release (img);
+          return -1;
+        }
+      fprintf (stderr, "publish: %s: its certificate %s manifest %s\n", t->name, dry_run ? "would name" : "now names",
+               digest);
+      return 0;
+    }
   if (certificate_digest_check (id, digest, &e) < 0)
     {
-      /* None named: certify records it for a kept certificate. Another one: the blobs differ
-         from those certified (another zlib, a changed cache), so the image is verified again. */
-      cleanup_free char *named = certificate_manifest_digest (id);
-      strbuf_addf (why, "%s (run 'pcgen certify %s%s'%s)", e.msg.buf, named ? "--force " : "", t->name,
-                   named ? "" : ", which records it");
+      /* Another one: the blobs differ from those certified (another zlib, a changed cache), so
+         the image is verified again. */
+      strbuf_addf (why, "%s (run 'pcgen certify --force %s')", e.msg.buf, t->name);
       err_release (&e);
       push_image_release (img);
       return 1;
@@ -408,7 +426,7 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
      registry would hold is then known without contacting it). */
   if (!x->engine_docker)
     {
-      int prc = prepare_checked (t, id.buf, &img, entry, &why);
+      int prc = prepare_checked (t, id.buf, dry_run, &img, entry, &why);
       if (prc < 0)
         {
           n->failed++;

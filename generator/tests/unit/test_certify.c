@@ -1,6 +1,7 @@
 /* test_certify.c: the digests a certificate names (certify.h) and publish's gate on them: a
    certificate without a manifest digest, with another one, with the right one; recording one in
    a kept certificate; no layout, no digest. Each case in its own temporary folder. */
+#include "blob_gzip.h"
 #include "certify.h"
 #include "check.h"
 #include "digest.h"
@@ -100,8 +101,8 @@ put_blob (const char *dir, const char *data, char hex[SHA256_HEX_LEN + 1])
   write_file_atomic (p, data, strlen (data), 0644);
 }
 
-/* A layout of one layer for tag (as oci.c writes one): the digest certify records is the sha256
-   of the push manifest publish writes beside it; without its layer tar (build --lean) there is
+/* A layout of one layer for tag (as oci.c writes one): the digest certify records, once the
+   layer is compressed, is the sha256 of the push manifest publish writes beside it; without its layer tar (build --lean) there is
    none to record (1). */
 static void
 test_layout (void)
@@ -121,7 +122,18 @@ test_layout (void)
   write_file_atomic ("build/oci/2.6.0-cuda12.4-cudnn9-devel/index.json", ix, strlen (ix), 0644);
   cleanup_free char *id = xasprintf ("sha256:%s", config);
   struct strbuf err = STRBUF_INIT, pm = STRBUF_INIT;
-  char *d = NULL;
+  char *d = (char *) 1;
+  /* Its layer not compressed yet: no digest, and nothing compressed (publish records it). */
+  CHECK_INT (certify_manifest_digest (tag, id, &d, &err), 0);
+  CHECK (d == NULL);
+  CHECK (!gz_layer_cached (layer));
+  CHECK (access ("build/oci/2.6.0-cuda12.4-cudnn9-devel/push-manifest.json", F_OK) != 0);
+  /* Compressed (as publish or an earlier certify did): the digest. */
+  struct gz_blob gz;
+  cleanup_free char *tarp = xasprintf ("%s/blobs/sha256/%s", dir, layer);
+  CHECK_INT (gz_layer (layer, tarp, &gz, &err), 0);
+  gz_blob_release (&gz);
+  CHECK (gz_layer_cached (layer));
   CHECK_INT (certify_manifest_digest (tag, id, &d, &err), 0);
   CHECK (strbuf_read_file (&pm, "build/oci/2.6.0-cuda12.4-cudnn9-devel/push-manifest.json", 1 << 20) >= 0);
   char want[SHA256_HEX_LEN + 1];
