@@ -54,7 +54,10 @@ end_fake() { [ -s "$tmp/inspect.pid" ] && kill "$(cat "$tmp/inspect.pid")" 2>/de
 for sig in HUP INT QUIT ALRM TERM USR1 USR2; do
   before=$(configs)
   rm -f "$tmp/inspect.pid"
-  FAKE_SLEEP=30 "$PCGEN" publish --engine docker --to localhost:5000 --report "$tmp/report.json" "$tag" >"$tmp/out.$sig" 2>&1 &
+  # env --default-signal: pcgen starts with every signal at its default, whatever this script
+  # inherited (run under nohup, or as a background job of a shell without job control, HUP, INT
+  # and QUIT arrive ignored, and pcgen rightly leaves an ignored signal ignored: it cannot end it)
+  FAKE_SLEEP=30 env --default-signal "$PCGEN" publish --engine docker --to localhost:5000 --report "$tmp/report.json" "$tag" >"$tmp/out.$sig" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ -s "$tmp/inspect.pid" ] && break; sleep 0.1; done
   mine=$(new_configs)
