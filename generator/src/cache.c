@@ -134,6 +134,35 @@ check (const char *sha256, const char *file, int rehash, struct strbuf *err)
 }
 
 int
+cache_file_sha256 (const char *path, char out[SHA256_HEX_LEN + 1], struct strbuf *err)
+{
+  cleanup_free char *side = xasprintf ("%s.sha256", path);
+  cleanup_free char *stamp = stat_stamp (path);
+  if (stamp == NULL)
+    return strbuf_addf (err, "cannot read '%s': %s", path, strerror (errno)), -1;
+  struct strbuf was = STRBUF_INIT;
+  size_t n = strlen (stamp);
+  /* "stamp\nsha256\n" */
+  if (strbuf_read_file (&was, side, 4096) >= 0 && was.len == n + SHA256_HEX_LEN + 1 && memcmp (was.buf, stamp, n) == 0
+      && was.buf[n + SHA256_HEX_LEN] == '\n')
+    {
+      memcpy (out, was.buf + n, SHA256_HEX_LEN);
+      out[SHA256_HEX_LEN] = '\0';
+      if (cache_valid_sha256 (out))
+        {
+          strbuf_release (&was);
+          return 0;
+        }
+    }
+  strbuf_release (&was);
+  if (sha256_file (path, out, NULL) < 0)
+    return strbuf_addf (err, "cannot read '%s': %s", path, strerror (errno)), -1;
+  cleanup_free char *text = xasprintf ("%s%s\n", stamp, out);
+  write_file_atomic (side, text, strlen (text), 0644); /* a speed-up only: a failure costs a hash */
+  return 0;
+}
+
+int
 cache_check (const char *sha256, const char *file, struct strbuf *err)
 {
   return check (sha256, file, 0, err);

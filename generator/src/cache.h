@@ -29,6 +29,11 @@ int cache_verify (const char *sha256, const char *file, struct strbuf *err);
    s is a file name that stays inside its folder (not empty, no '/', no "..", not starting with
    '.' or '-'). Every function here refuses other names: an entry never leads outside the cache. */
 int cache_valid_sha256 (const char *s);
+
+/* The sha256 of the file at path (one pcgen made, e.g. the base tar), remembered beside it in
+   path.sha256 with its stat stamp (size, mtime, inode): hashed again only when the stamp
+   changed, as cache_check does for entries. Returns 0, or -1 with err. */
+int cache_file_sha256 (const char *path, char out[SHA256_HEX_LEN + 1], struct strbuf *err);
 int cache_valid_file (const char *s);
 
 /* Move src (a downloaded file) into the cache under its own sha256 (returned in sha256, its

@@ -1,6 +1,7 @@
 /* test_lock.c: matrix.lock reading and writing, the cache's refusal of wrong bytes, and
    pip's errors turned into one line. */
 #include "check.h"
+#include "base.h"
 #include "cache.h"
 #include "fsutil.h"
 #include "lock.h"
@@ -264,6 +265,75 @@ test_cache_verify (void)
   strbuf_release (&err);
 }
 
+/* A file's sha256 is remembered beside it with its stat stamp: trusted while the stamp holds
+   (the sidecar's value is returned, not a new hash), hashed again once the file changes. */
+static void
+test_file_sha256 (void)
+{
+  struct strbuf err = STRBUF_INIT;
+  cleanup_free char *path = xasprintf ("%s/base.tar", tmp);
+  cleanup_free char *side = xasprintf ("%s/base.tar.sha256", tmp);
+  char sha[SHA256_HEX_LEN + 1], want[SHA256_HEX_LEN + 1];
+  CHECK_INT (write_file_atomic (path, "one", 3, 0644), 0);
+  sha256_hex ("one", 3, want);
+  CHECK_INT (cache_file_sha256 (path, sha, &err), 0);
+  CHECK_STR (sha, want);
+  CHECK (access (side, F_OK) == 0);
+  /* The sidecar is what answers while the stamp holds: put another digest in it. */
+  struct strbuf was = STRBUF_INIT;
+  CHECK_INT (strbuf_read_file (&was, side, 4096), 0);
+  char *at = strstr (was.buf, want);
+  CHECK (at != NULL);
+  if (at)
+    memset (at, 'a', SHA256_HEX_LEN);
+  CHECK_INT (write_file_atomic (side, was.buf, was.len, 0644), 0);
+  CHECK_INT (cache_file_sha256 (path, sha, &err), 0);
+  CHECK_STR (sha, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+  /* Rewritten (a new inode, as mmdebstrap's rename makes): hashed again. */
+  CHECK_INT (write_file_atomic (path, "two", 3, 0644), 0);
+  sha256_hex ("two", 3, want);
+  CHECK_INT (cache_file_sha256 (path, sha, &err), 0);
+  CHECK_STR (sha, want);
+  /* A broken sidecar is not trusted. */
+  CHECK_INT (write_file_atomic (side, "garbage\n", 8, 0644), 0);
+  CHECK_INT (cache_file_sha256 (path, sha, &err), 0);
+  CHECK_STR (sha, want);
+  CHECK_STR (err.buf, "");
+  strbuf_release (&was);
+  strbuf_release (&err);
+}
+
+/* A file read from the base tar is kept by the tar's digest: the next read takes the kept copy
+   (here changed on purpose, to see it is the one read) without scanning the tar. */
+static void
+test_base_files_kept (void)
+{
+  struct strbuf err = STRBUF_INIT, out[1] = { STRBUF_INIT };
+  cleanup_free char *root = xasprintf ("%s/rootfs/etc", tmp);
+  CHECK_INT (mkdir_p (root, 0755), 0);
+  cleanup_free char *f = xasprintf ("%s/os-release", root);
+  CHECK_INT (write_file_atomic (f, "ID=debian\n", 10, 0644), 0);
+  cleanup_free char *tar = xasprintf ("%s/rootfs.tar", tmp);
+  cleanup_free char *cmd = xasprintf ("tar -C '%s/rootfs' -cf '%s' ./etc", tmp, tar);
+  CHECK_INT (system (cmd), 0);
+  const char *names[] = { "etc/os-release" };
+  CHECK_INT (base_read_files (tar, names, 1, out, &err), 0);
+  CHECK_STR (out[0].buf, "ID=debian\n");
+  char sha[SHA256_HEX_LEN + 1];
+  CHECK_INT (cache_file_sha256 (tar, sha, &err), 0);
+  cleanup_free char *kept = xasprintf ("%s/base/files/%s/etc%%os-release", cache_dir (), sha);
+  CHECK (access (kept, F_OK) == 0);
+  CHECK_INT (write_file_atomic (kept, "ID=kept\n", 8, 0644), 0);
+  CHECK_INT (base_read_files (tar, names, 1, out, &err), 0);
+  CHECK_STR (out[0].buf, "ID=kept\n");
+  /* A name the tar lacks is still an error naming it. */
+  const char *missing[] = { "etc/missing" };
+  CHECK_INT (base_read_files (tar, missing, 1, out, &err), -1);
+  CHECK_CONTAINS (err.buf, "has no file 'etc/missing'");
+  strbuf_release (&out[0]);
+  strbuf_release (&err);
+}
+
 /* pip's multi-line reports, as pip 23 prints them, become one line and a class. */
 static void
 test_pip_explain (void)
@@ -459,6 +529,8 @@ main (void)
   test_hostile_lock ();
   test_unknown_role ();
   test_cache_verify ();
+  test_file_sha256 ();
+  test_base_files_kept ();
   test_pip_explain ();
   test_pip_explain_resolver ();
   test_pip_report ();
