@@ -349,8 +349,8 @@ refuse (const struct ptag *t, json_t *entry, const char *why, struct counts *n)
 
 /* The writer's image of t (certified as id) made ready to push: its push manifest, whose digest
    its certificate must name (certificate_digest_check: pcgen pushes only the manifest that was
-   certified; one naming none gets it recorded here, unless dry_run). Returns 0 with img filled, 1 when refused (why), -1 when it could not be made
-   (printed, entry says so). */
+   certified; one naming none gets it recorded here, unless dry_run). Returns 0 with img
+   filled, 1 when refused (why), -1 when it could not be made (printed, entry says so). */
 static int
 prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_image *img, json_t *entry,
                  struct strbuf *why)
