@@ -54,15 +54,8 @@ start() {
   for _ in $(seq 100); do [ -s "$work/tokens/port" ] && break; sleep 0.1; done
   tport=$(cat "$work/tokens/port"); [ -n "$tport" ] || { echo "the token service did not start:"; cat "$work/tokens/server.log"; return 1; }
   realm=http://127.0.0.1:$tport/token
-  { echo "version: 0.1"
-    echo "log: { level: info }"
-    echo "storage: { filesystem: { rootdirectory: $work/storage }, delete: { enabled: true } }"
-    echo "http: { addr: 127.0.0.1:$port }"
-    echo "auth: { token: { realm: \"$realm\", service: $TOKEN_SERVICE, issuer: $TOKEN_ISSUER, rootcertbundle: $work/tokens/rootcertbundle.pem } }"
-  } >"$work/registry.yml"
-  docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
-  reg_pid=$!
-  wait_registry "$url" "$work/registry.log"
+  serve_registry "$work/registry.yml" "$work/storage" "$port" "$work/registry.log" \
+    "{ token: { realm: \"$realm\", service: $TOKEN_SERVICE, issuer: $TOKEN_ISSUER, rootcertbundle: $work/tokens/rootcertbundle.pem } }"
 }
 # A token as a client gets one (the token spec, "Requesting a Token"), for the checks below.
 bearer() {

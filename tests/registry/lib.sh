@@ -10,6 +10,22 @@ wait_registry() {
   echo "registry did not answer on $1; its log:"; tail -n 20 "$2"; return 1
 }
 
+# serve_registry YML STORAGE PORT LOG [AUTH]: Debian's docker-registry on 127.0.0.1:PORT, its
+# filesystem storage at STORAGE, AUTH the value of its `auth:` key (none when empty), its config
+# written to YML and its output appended to LOG; its pid in reg_pid; returns once it answers.
+serve_registry() {
+  local yml=$1 storage=$2 port=$3 log=$4 auth=${5:-}
+  { echo "version: 0.1"
+    echo "log: { level: info }"
+    echo "storage: { filesystem: { rootdirectory: $storage }, delete: { enabled: true } }"
+    echo "http: { addr: 127.0.0.1:$port }"
+    [ -z "$auth" ] || echo "auth: $auth"
+  } >"$yml"
+  docker-registry serve "$yml" >>"$log" 2>&1 &
+  reg_pid=$!
+  wait_registry "http://127.0.0.1:$port" "$log"
+}
+
 # small_project DIR REPO: DIR/matrix.yaml of one runtime tag (2.6.0-cuda12.4-cudnn9-runtime)
 # and its alias v2.6-prod, in repository REPO (tests/registry/mklayout.py makes its layout).
 small_project() {

@@ -51,15 +51,8 @@ user=pctest password="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 mkdir -p "$work/storage" "$work/proj"
 htpasswd -Bbn "$user" "$password" >"$work/htpasswd" 2>/dev/null
 start_registry() {
-  { echo "version: 0.1"
-    echo "log: { level: info }"
-    echo "storage: { filesystem: { rootdirectory: $work/storage }, delete: { enabled: true } }"
-    echo "http: { addr: 127.0.0.1:$port }"
-    echo "auth: { htpasswd: { realm: pctest, path: $work/htpasswd } }"
-  } >"$work/registry.yml"
-  docker-registry serve "$work/registry.yml" >>"$work/registry.log" 2>&1 &
-  reg_pid=$!
-  wait_registry "$url" "$work/registry.log"
+  serve_registry "$work/registry.yml" "$work/storage" "$port" "$work/registry.log" \
+    "{ htpasswd: { realm: pctest, path: $work/htpasswd } }"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" 2>/dev/null | cut -f1; }
 

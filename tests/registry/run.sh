@@ -59,15 +59,9 @@ url=http://127.0.0.1:$port
 mkdir -p "$work/storage"
 # start_registry auth|noauth: one registry process on the shared storage folder.
 start_registry() {
-  { echo "version: 0.1"
-    echo "log: { level: info }"
-    echo "storage: { filesystem: { rootdirectory: $work/storage }, delete: { enabled: true } }"
-    echo "http: { addr: 127.0.0.1:$port }"
-    [ "$1" = auth ] && echo "auth: { htpasswd: { realm: pctest, path: $work/htpasswd } }"
-  } >"$work/registry-$1.yml"
-  docker-registry serve "$work/registry-$1.yml" >>"$work/registry.log" 2>&1 &
-  reg_pid=$!
-  wait_registry "$url" "$work/registry.log"
+  local auth=""
+  [ "$1" = auth ] && auth="{ htpasswd: { realm: pctest, path: $work/htpasswd } }"
+  serve_registry "$work/registry-$1.yml" "$work/storage" "$port" "$work/registry.log" "$auth"
 }
 blob_bytes() { du -sb "$work/storage/docker/registry/v2/blobs" | cut -f1; }
 
