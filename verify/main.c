@@ -22,7 +22,9 @@ static const struct check_def defs[] = {
   /* One interpreter runs these after python's `import torch` (python.c): what users run first. */
   { "python-train", check_python_train }, { "python-numpy", check_python_numpy },
   { "python-compile", check_python_compile }, { "python-archs", check_python_archs },
-  { "python-gpu", check_python_gpu }, { "user", check_user },
+  { "python-gpu", check_python_gpu },
+  /* `python` on PATH is the image's Python (command.c): what users type. */
+  { "python-command", check_python_command }, { "user", check_user },
   /* Notebook images only: sshd's effective configuration (sshd.c). */
   { "sshd", check_sshd },
   /* The image's SPDX bill of materials is there and is this tag's (sbom.c, docs/sbom.md). */
@@ -46,7 +48,8 @@ usage (FILE *out)
            "  --only LIST      run only these checks (comma-separated); the rest are skipped\n"
            "  --help, --version\n\n"
            "checks: driver, runtime, kernel, cublas, cudnn, libtorch, python, python-train,\n"
-           "        python-numpy, python-compile, python-archs, python-gpu, user, sshd, sbom\n\n"
+           "        python-numpy, python-compile, python-archs, python-gpu, python-command, user, sshd,\n"
+           "        sbom\n\n"
            "exit codes (when several apply, the highest listed here wins over 1):\n"
            "  0  certified: every check passed or was skipped for a stated reason\n"
            "  1  a check failed (its row names the remedy)\n"

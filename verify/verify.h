@@ -128,6 +128,7 @@ void check_python_numpy (struct ctx *c, struct check *out);
 void check_python_compile (struct ctx *c, struct check *out);
 void check_python_archs (struct ctx *c, struct check *out);
 void check_python_gpu (struct ctx *c, struct check *out);
+void check_python_command (struct ctx *c, struct check *out);
 void check_user (struct ctx *c, struct check *out);
 void check_sshd (struct ctx *c, struct check *out);
 void check_sbom (struct ctx *c, struct check *out);

@@ -405,7 +405,7 @@ expect_json 'c["schema_version"] == 1 and c["tool"]["name"] == "pytorch-cuda-ver
 expect_json 'c["level"] == "gpu" and c["device"] == {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0"}'
 expect_json 'c["driver"] == {"version": "535.104.05", "cuda": "12.2", "minor_version_compatibility": True}'
 expect_json 'c["image"]["tag"] == "2.6.0-cuda12.4-cudnn9-runtime" and c["image"]["id"] == "sha256:0123abcd"'
-expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "user", "sshd", "sbom"]'
+expect_json '[k["name"] for k in c["checks"]] == ["driver", "runtime", "kernel", "cublas", "cudnn", "libtorch", "python", "python-train", "python-numpy", "python-compile", "python-archs", "python-gpu", "python-command", "user", "sshd", "sbom"]'
 expect_json 'c["checks"][0]["status"] == "pass" and c["checks"][1]["detail"] == "not selected (--only)"'
 expect_json 'c["result"] == "certified" and c["exit_code"] == 0 and c["started"].endswith("Z")'
 end
@@ -641,6 +641,37 @@ write_env "$DIR" PC_PYTHON="$DIR/no-such-python"
 v -- --only python
 expect_rc 1
 expect_row python FAIL "cannot run '$DIR/no-such-python' \(PC_PYTHON\)"
+end
+
+# `python` on PATH (command.c): what users type is the image's Python (PC_PYTHON); Debian's
+# python3 installs only `python3`, python-is-python3 adds /usr/bin/python -> python3.
+begin python-command
+mkdir -p "$DIR/bin"
+fake_python "$DIR/bin" 2.6.0+cu124 12.4 90100 False
+write_env "$DIR" PC_PYTHON="$DIR/bin/python3"
+v PATH="$DIR/bin" -- --only python-command
+expect_rc 1
+expect_row python-command FAIL "no \`python\` on PATH \($DIR/bin\).*python-is-python3"
+ln -s python3 "$DIR/bin/python"
+v PATH="$DIR/bin" -- --only python-command
+expect_rc 0
+expect_row python-command PASS "\`python\` on PATH is the image's Python, $DIR/bin/python3"
+# a bare PC_PYTHON is looked up on PATH, as the image's CMD is
+write_env "$DIR" PC_PYTHON=python3
+v PATH="$DIR/bin" -- --only python-command
+expect_rc 0
+expect_row python-command PASS "is the image's Python, $DIR/bin/python3"
+# another interpreter first on PATH
+mkdir -p "$DIR/other"
+printf '#!/bin/sh\nexit 0\n' >"$DIR/other/python2.7" && chmod +x "$DIR/other/python2.7"
+ln -s python2.7 "$DIR/other/python"
+v PATH="$DIR/other:$DIR/bin" -- --only python-command
+expect_rc 1
+expect_row python-command FAIL "is $DIR/other/python2.7, not the image's Python $DIR/bin/python3"
+write_env "$DIR"
+v PATH="$DIR/bin" -- --only python-command
+expect_rc 0
+expect_row python-command SKIP 'PC_PYTHON is empty'
 end
 
 # The stages after `import torch`: a stand-in that prints, for each stage the verifier names
