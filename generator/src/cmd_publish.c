@@ -4,6 +4,7 @@
    API (push_image.h, registry.h); --engine docker tags and runs docker push (publish.h). */
 #include "certify.h"
 #include "cmd.h"
+#include "credentials.h"
 #include "docker.h"
 #include "exitcode.h"
 #include "fsutil.h"
@@ -44,7 +45,8 @@ static const char publish_usage[]
       "  --report FILE         the report (default " DEFAULT_REPORT ")\n"
       "credentials: PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD when both are set (in memory\n"
       "only; with --engine docker a private docker config for this run), else docker's own config\n"
-      "(docker login; --engine writer reads its auths entry, not credential helpers).\n"
+      "as docker push reads it: the host's credHelpers, else credsStore (docker-credential-NAME get,\n"
+      "killed after PCGEN_CREDENTIAL_HELPER_TIMEOUT seconds, default 60), else its auths entry.\n"
       "exit: 0 every selected tag published (or would be), 1 a tag was refused (not built, not\n"
       "certified), 2 usage, 3 the engine or the registry failed (a re-run completes the push)\n";
 
@@ -517,10 +519,11 @@ cmd_publish (int argc, char **argv)
   if (!o.engine_docker && !o.dry_run)
     {
       struct registry_creds creds;
-      if (registry_creds_find (d.host, &creds, &err) < 0)
+      struct error ce = ERROR_INIT;
+      if (credentials_find (d.host, &creds, &ce) < 0)
         {
-          error ("%s", err.buf);
-          rc = EXIT_ENV;
+          rc = cmd_error (&ce);
+          err_release (&ce);
           goto out;
         }
       if ((reg = registry_open (d.host, d.repo, &creds)) == NULL)

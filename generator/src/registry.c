@@ -1,6 +1,7 @@
 /* registry.c: see registry.h. */
 #include "registry.h"
 #include "cache.h"
+#include "credentials.h"
 #include "fsutil.h"
 #include "util.h"
 
@@ -190,91 +191,13 @@ b64 (const char *s)
   return out;
 }
 
-static void
-free_secret (char *s)
-{
-  if (s)
-    {
-      OPENSSL_cleanse (s, strlen (s));
-      free (s);
-    }
-}
-
 void
 registry_creds_release (struct registry_creds *c)
 {
-  free_secret (c->user);
-  free_secret (c->password);
+  secret_free (c->user);
+  secret_free (c->password);
   free (c->source);
   memset (c, 0, sizeof *c);
-}
-
-int
-registry_creds_find (const char *host, struct registry_creds *c, struct strbuf *err)
-{
-  memset (c, 0, sizeof *c);
-  const char *user = getenv ("PCGEN_REGISTRY_USER"), *pass = getenv ("PCGEN_REGISTRY_PASSWORD");
-  int have_user = user && *user, have_pass = pass && *pass;
-  if (have_user != have_pass)
-    {
-      strbuf_addf (err, "%s is set but %s is not: set both, or neither to use docker's own config",
-                   have_user ? "PCGEN_REGISTRY_USER" : "PCGEN_REGISTRY_PASSWORD",
-                   have_user ? "PCGEN_REGISTRY_PASSWORD" : "PCGEN_REGISTRY_USER");
-      return -1;
-    }
-  if (have_user)
-    {
-      c->user = xstrdup (user);
-      c->password = xstrdup (pass);
-      c->source = xstrdup ("PCGEN_REGISTRY_USER/PCGEN_REGISTRY_PASSWORD");
-      return 0;
-    }
-  /* docker's cli/config: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
-  const char *dc = getenv ("DOCKER_CONFIG"), *home = getenv ("HOME");
-  cleanup_free char *path = dc && *dc ? xasprintf ("%s/config.json", dc)
-                            : home && *home ? xasprintf ("%s/.docker/config.json", home)
-                                            : NULL;
-  json_t *cfg = path ? json_load_file (path, 0, NULL) : NULL;
-  if (cfg == NULL)
-    return 0;
-  int rc = 0;
-  json_t *entry = json_object_get (json_object_get (cfg, "auths"), host);
-  const char *auth = json_string_value (json_object_get (entry, "auth"));
-  const char *helper = json_string_value (json_object_get (json_object_get (cfg, "credHelpers"), host));
-  if (helper == NULL)
-    helper = json_string_value (json_object_get (cfg, "credsStore"));
-  if (auth && *auth)
-    {
-      /* base64("user:password"), what `docker login` writes without a helper. */
-      size_t n = strlen (auth);
-      unsigned char *dec = xcalloc (n + 4, 1);
-      int dn = EVP_DecodeBlock (dec, (const unsigned char *) auth, (int) n);
-      while (dn > 0 && n > 0 && auth[n - 1] == '=' && dec[dn - 1] == '\0') /* the padding decoded as NULs */
-        dn--, n--;
-      char *colon = dn > 0 ? memchr (dec, ':', (size_t) dn) : NULL;
-      if (colon == NULL)
-        {
-          strbuf_addf (err, "%s: the auths entry of %s is not base64 of user:password", path, host);
-          rc = -1;
-        }
-      else
-        {
-          c->user = xstrndup ((char *) dec, (size_t) (colon - (char *) dec));
-          c->password = xstrndup (colon + 1, (size_t) dn - (size_t) (colon + 1 - (char *) dec));
-          c->source = xstrdup (path);
-        }
-      OPENSSL_cleanse (dec, n + 4);
-      free (dec);
-    }
-  else if (helper && *helper)
-    {
-      strbuf_addf (err, "%s keeps the credentials of %s in the credential helper docker-credential-%s, which pcgen does "
-                        "not run: set PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD, or publish with --engine docker",
-                   path, host, helper);
-      rc = -1;
-    }
-  json_decref (cfg);
-  return rc;
 }
 
 /* --- requests */
@@ -463,6 +386,18 @@ append_query (struct strbuf *url, const char *name, const char *value, CURL *c)
   curl_free (esc);
 }
 
+/* After "needs credentials": where none came from (a credential helper that had none), and how to
+   give some. */
+static void
+no_creds_hint (const struct registry *r, struct strbuf *err)
+{
+  if (r->creds.source)
+    strbuf_addf (err, ": %s; docker login %s, or set PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD", r->creds.source,
+                 r->host);
+  else
+    strbuf_addf (err, ": set PCGEN_REGISTRY_USER and PCGEN_REGISTRY_PASSWORD, or docker login %s", r->host);
+}
+
 /* A Bearer challenge: ask realm for a token covering this repository (pull, push), what the
    challenge asked for, and the mount source (pull). */
 static int
@@ -493,7 +428,7 @@ get_token (struct registry *r, const struct www_auth *a, struct strbuf *err)
       cleanup_free char *pair = xasprintf ("%s:%s", r->creds.user, r->creds.password);
       char *enc = b64 (pair);
       basic = xasprintf ("Authorization: Basic %s", enc);
-      free_secret (enc);
+      secret_free (enc);
       OPENSSL_cleanse (pair, strlen (pair));
     }
   char *saved = r->authz;
@@ -501,7 +436,7 @@ get_token (struct registry *r, const struct www_auth *a, struct strbuf *err)
   q.no_auth = basic == NULL;
   int sr = send_once (r, &q, &p, err);
   r->authz = saved;
-  free_secret (basic);
+  secret_free (basic);
   if (sr < 0)
     goto out;
   if (p.status == 401 || p.status == 403)
@@ -510,9 +445,10 @@ get_token (struct registry *r, const struct www_auth *a, struct strbuf *err)
         strbuf_addf (err, "%s refused the credentials from %s (user '%s'): the token service %s answered %ld", r->host,
                      r->creds.source, r->creds.user, a->realm, p.status);
       else
-        strbuf_addf (err, "%s needs credentials (the token service %s answered %ld): set PCGEN_REGISTRY_USER and "
-                          "PCGEN_REGISTRY_PASSWORD, or docker login %s",
-                     r->host, a->realm, p.status, r->host);
+        {
+          strbuf_addf (err, "%s needs credentials (the token service %s answered %ld)", r->host, a->realm, p.status);
+          no_creds_hint (r, err);
+        }
       goto out;
     }
   if (p.status != 200)
@@ -526,7 +462,7 @@ get_token (struct registry *r, const struct www_auth *a, struct strbuf *err)
     tok = json_string_value (json_object_get (j, "access_token"));
   if (tok && *tok && strcspn (tok, "\r\n") == strlen (tok))
     {
-      free_secret (r->authz);
+      secret_free (r->authz);
       r->authz = xasprintf ("Authorization: Bearer %s", tok);
       r->sent_basic = 0;
       rc = 0;
@@ -568,9 +504,11 @@ authenticate (struct registry *r, const struct response *p, struct strbuf *err)
   if (strcasecmp (a.scheme, "Basic") == 0)
     {
       if (r->creds.user == NULL)
-        strbuf_addf (err, "%s answered 401 unauthorized: it needs a user and password (Basic realm \"%s\"): set PCGEN_REGISTRY_USER and "
-                          "PCGEN_REGISTRY_PASSWORD, or docker login %s",
-                     r->host, a.realm ? a.realm : "", r->host);
+        {
+          strbuf_addf (err, "%s answered 401 unauthorized: it needs a user and password (Basic realm \"%s\")", r->host,
+                       a.realm ? a.realm : "");
+          no_creds_hint (r, err);
+        }
       else if (r->sent_basic)
         strbuf_addf (err, "%s refused the credentials from %s (user '%s'): 401 unauthorized", r->host, r->creds.source,
                      r->creds.user);
@@ -578,9 +516,9 @@ authenticate (struct registry *r, const struct response *p, struct strbuf *err)
         {
           cleanup_free char *pair = xasprintf ("%s:%s", r->creds.user, r->creds.password);
           char *enc = b64 (pair);
-          free_secret (r->authz);
+          secret_free (r->authz);
           r->authz = xasprintf ("Authorization: Basic %s", enc);
-          free_secret (enc);
+          secret_free (enc);
           OPENSSL_cleanse (pair, strlen (pair));
           r->sent_basic = 1;
           rc = 0;
@@ -686,7 +624,7 @@ registry_close (struct registry *r)
   if (r->curl)
     curl_easy_cleanup (r->curl);
   registry_creds_release (&r->creds);
-  free_secret (r->authz);
+  secret_free (r->authz);
   free (r->base);
   free (r->host);
   free (r->repo);

@@ -10,11 +10,9 @@
                answered must be the digest pcgen computed
    Auth: a 401's WWW-Authenticate decides. Basic: the credentials below, base64. Bearer
    (realm, service, scope): GET realm?service=…&scope=… with the credentials as Basic (or none),
-   then the token as "Authorization: Bearer". Credentials: PCGEN_REGISTRY_USER and
-   PCGEN_REGISTRY_PASSWORD when both are set, else the docker config's "auths" entry for the
-   host ($DOCKER_CONFIG or ~/.docker/config.json, what `docker login` writes without a
-   credential helper). They live in this process's memory only (no file, no argv) and are
-   cleansed when released. */
+   then the token as "Authorization: Bearer". The credentials come from credentials_find
+   (credentials.h); they live in this process's memory only (no file, no argv) and are cleansed
+   when released. */
 #ifndef PCGEN_REGISTRY_H
 #define PCGEN_REGISTRY_H
 
@@ -37,13 +35,11 @@ void www_auth_release (struct www_auth *a);
 struct registry_creds
 {
   char *user, *password; /* NULL: none */
-  char *source;          /* for messages: "PCGEN_REGISTRY_USER", "/root/.docker/config.json" */
+  /* for messages: "PCGEN_REGISTRY_USER/PCGEN_REGISTRY_PASSWORD", "/root/.docker/config.json",
+     "docker-credential-ecr-login"; with no user, why there is none (or NULL) */
+  char *source;
 };
 
-/* Credentials for host, as above. A docker config whose credsStore or credHelpers names host
-   is an error naming the variables (pcgen does not run credential helpers). No credentials at
-   all is not an error (a registry without auth). Returns 0, or -1 with err. */
-int registry_creds_find (const char *host, struct registry_creds *c, struct strbuf *err);
 void registry_creds_release (struct registry_creds *c);
 
 struct registry;

@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -279,4 +280,128 @@ run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, i
   while (said->len && said->buf[said->len - 1] == '\n')
     said->buf[--said->len] = '\0';
   return rc;
+}
+
+static long long
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+run_bounded (const struct run_bounded_opts *o)
+{
+  int in[2] = { -1, -1 }, out[2] = { -1, -1 };
+  *o->out_len = 0;
+  if (o->cap)
+    o->out[0] = '\0';
+  if (pipe2 (in, O_CLOEXEC) < 0 || pipe2 (out, O_CLOEXEC) < 0)
+    {
+      int e = errno;
+      if (in[0] >= 0)
+        close (in[0]), close (in[1]);
+      errno = e;
+      return -1;
+    }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2 (&fa, out[1], 1);
+  pid_t pid;
+  int e = posix_spawnp (&pid, o->argv[0], &fa, NULL, (char *const *) o->argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (in[0]);
+  close (out[1]);
+  if (e != 0)
+    {
+      close (in[1]);
+      close (out[0]);
+      errno = e;
+      return -1;
+    }
+  /* A program that exits without reading its stdin must be an EPIPE here, not a SIGPIPE that
+     ends pcgen (as run_feed). */
+  sigset_t pipe_set, old_mask;
+  sigemptyset (&pipe_set);
+  sigaddset (&pipe_set, SIGPIPE);
+  pthread_sigmask (SIG_BLOCK, &pipe_set, &old_mask);
+  fcntl (in[1], F_SETFL, O_NONBLOCK);
+  size_t sent = 0, len = 0;
+  int killed = 0;
+  long long deadline = now_ms () + o->timeout_ms;
+  if (o->input == NULL || o->input_len == 0)
+    close (in[1]), in[1] = -1;
+  while (out[0] >= 0)
+    {
+      long long left = deadline - now_ms ();
+      if (left <= 0)
+        {
+          killed = RUN_TIMED_OUT;
+          break;
+        }
+      struct pollfd fds[2] = { { out[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+      if (poll (fds, in[1] >= 0 ? 2 : 1, left > 1000 ? 1000 : (int) left) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          killed = RUN_TIMED_OUT; /* cannot wait for it: treat as hung */
+          break;
+        }
+      if (in[1] >= 0 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)))
+        {
+          ssize_t n = write (in[1], o->input + sent, o->input_len - sent);
+          if (n > 0)
+            sent += (size_t) n;
+          if ((n < 0 && errno != EAGAIN && errno != EINTR) || sent == o->input_len)
+            close (in[1]), in[1] = -1; /* all written, or it stopped reading (EPIPE) */
+        }
+      if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          /* Straight into the caller's buffer: no copy of what it says is left anywhere else. */
+          ssize_t n = read (out[0], o->out + len, o->cap - 1 - len);
+          if (n > 0)
+            {
+              len += (size_t) n;
+              if (len == o->cap - 1)
+                {
+                  killed = RUN_TOO_BIG;
+                  break;
+                }
+            }
+          else if (n == 0 || errno != EINTR)
+            close (out[0]), out[0] = -1;
+        }
+    }
+  if (in[1] >= 0)
+    close (in[1]);
+  if (out[0] >= 0)
+    close (out[0]);
+  struct timespec zero = { 0, 0 };
+  while (sigtimedwait (&pipe_set, NULL, &zero) == SIGPIPE)
+    ;
+  pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+  o->out[len] = '\0';
+  *o->out_len = len;
+  /* Its stdout closed: it has until the deadline to exit. */
+  int status;
+  while (!killed)
+    {
+      pid_t w = waitpid (pid, &status, WNOHANG);
+      if (w == pid)
+        return WIFSIGNALED (status) ? 128 + WTERMSIG (status) : WEXITSTATUS (status);
+      if (w < 0 && errno != EINTR)
+        return -1;
+      if (now_ms () >= deadline)
+        killed = RUN_TIMED_OUT;
+      else
+        {
+          struct timespec tick = { 0, 10 * 1000000 };
+          nanosleep (&tick, NULL);
+        }
+    }
+  kill (pid, SIGKILL);
+  wait_exit (pid);
+  return killed;
 }

@@ -44,6 +44,29 @@ int run_stop_all (int sig);
    exit status as run_command does, or -1 with errno when it could not be started. */
 int run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, int *fed, struct strbuf *said);
 
+/* A short-lived program that may hang and whose output may be a secret (a docker credential
+   helper): input written to its stdin (then closed), its stdout read into the caller's buffer out
+   (at most cap - 1 bytes, NUL-terminated; never copied elsewhere, so the caller can wipe it), its
+   stderr inherited (as the docker CLI leaves a helper's), in pcgen's own process group (a helper
+   may ask for a passphrase on the terminal). A program still running after timeout_ms, or
+   writing cap bytes or more, is killed (SIGKILL). */
+struct run_bounded_opts
+{
+  const char *const *argv; /* argv[0] is looked up in PATH */
+  const char *input;       /* written to stdin; NULL: nothing */
+  size_t input_len;
+  char *out; /* cap bytes */
+  size_t cap;
+  size_t *out_len;
+  int timeout_ms;
+};
+#define RUN_TIMED_OUT (-2)
+#define RUN_TOO_BIG (-3)
+
+/* The exit status as run_command returns it; RUN_TIMED_OUT or RUN_TOO_BIG when it was killed for
+   that; -1 with errno when it could not be started (ENOENT: not on PATH). */
+int run_bounded (const struct run_bounded_opts *o);
+
 /* "a b 'c d'": the command for messages (never for a shell). */
 void run_describe (const char *const *argv, struct strbuf *out);
 

@@ -26,6 +26,9 @@ serve_registry() {
   wait_registry "http://127.0.0.1:$port" "$log"
 }
 
+# stop_registry: the registry serve_registry started, killed (SIGKILL) and reaped.
+stop_registry() { if [ -n "$reg_pid" ]; then kill -9 "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; reg_pid=""; fi; }
+
 # small_project DIR REPO: DIR/matrix.yaml of one runtime tag (2.6.0-cuda12.4-cudnn9-runtime)
 # and its alias v2.6-prod, in repository REPO (tests/registry/mklayout.py makes its layout).
 small_project() {

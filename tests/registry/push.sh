@@ -10,8 +10,9 @@
 #   gate      a certificate naming another manifest digest, or none, is refused (exit 1, one
 #             line) before anything is sent
 #   auth      no credentials (exit 3, "401 unauthorized"), a wrong password (exit 3, "refused the
-#             credentials"), the docker config's auths entry works, a credential helper is
-#             refused by name; the password appears in no output, report or file left behind
+#             credentials"), the docker config's auths entry works, a credsStore helper that is
+#             not installed is named (helpers that are: credhelpers.sh); the password appears in
+#             no output, report or file left behind
 #   resume    the registry killed (SIGKILL) once the first layer blob is in its storage (uploads
 #             slowed by PCGEN_PUSH_RATE_LIMIT): exit 3 naming the tag, no tag stored; restarted
 #             on the same storage, the re-run completes, asks for each blob (HEAD) and sends none
@@ -101,12 +102,15 @@ wrong_password() {
   grep -q "error: $rt: 127.0.0.1:$port refused the credentials from PCGEN_REGISTRY_USER/PCGEN_REGISTRY_PASSWORD (user '$user')" "$out"
 }
 step "a wrong password: exit 3, 'refused the credentials' naming where they came from" wrong_password
+# credsStore wins over auths (docker/cli GetAuthConfig); a helper that is not installed is named.
 helper() {
-  echo '{"credsStore":"pass"}' >"$DOCKER_CONFIG/config.json"
+  local auth; auth=$(printf '%s:%s' "$user" "$password" | base64 -w0)
+  printf '{"credsStore":"pcgen-not-installed","auths":{"127.0.0.1:%s":{"auth":"%s"}}}' "$port" "$auth" \
+    >"$DOCKER_CONFIG/config.json"
   publish; local rc=$?; rm -f "$DOCKER_CONFIG/config.json"
-  [ $rc -eq 3 ] && grep -q "credential helper docker-credential-pass, which pcgen does not run" "$out"
+  [ $rc -eq 3 ] && grep -q "^pcgen: error: credential helper docker-credential-pcgen-not-installed (credsStore in $DOCKER_CONFIG/config.json) for 127.0.0.1:$port: docker-credential-pcgen-not-installed is not on PATH$" "$out"
 }
-step "a docker credential helper: exit 3 naming it and the variables to set" helper
+step "a credsStore helper not on PATH: exit 3 naming it and the host (auths not used)" helper
 
 stored() { stored_layers "$work/storage" "$work/proj/build/oci/$rt/push-manifest.json"; }
 # Kill the registry (SIGKILL) once the first layer is stored, while the second one is uploading.

@@ -1,8 +1,7 @@
 /* test_registry.c: the registry client's parsing (registry.h): WWW-Authenticate challenges as
    registries send them (distribution's htpasswd and token auth, Docker Hub, ghcr.io), several
-   challenges in one value, quoted-pair escapes, and malformed values refused with the byte;
-   credentials from the environment and from a docker config's "auths" (base64 user:password),
-   and a credential helper refused by name. */
+   challenges in one value, quoted-pair escapes, and malformed values refused with the byte
+   (credentials: test_credentials.c). */
 #include "check.h"
 #include "fsutil.h"
 #include "registry.h"
@@ -76,66 +75,11 @@ test_www_auth (void)
   strbuf_release (&err);
 }
 
-static void
-test_creds (void)
-{
-  struct registry_creds c;
-  struct strbuf err = STRBUF_INIT;
-  char *cfgdir = xasprintf ("%s/docker", dir), *cfg = xasprintf ("%s/docker/config.json", dir);
-  mkdir (cfgdir, 0700);
-  setenv ("DOCKER_CONFIG", cfgdir, 1);
-  unsetenv ("PCGEN_REGISTRY_USER");
-  unsetenv ("PCGEN_REGISTRY_PASSWORD");
-  /* Nothing anywhere: no credentials, no error. */
-  CHECK_INT (registry_creds_find ("localhost:5000", &c, &err), 0);
-  CHECK (c.user == NULL && c.password == NULL);
-  registry_creds_release (&c);
-  /* docker login's auths: "u:p:w" is user u, password "p:w". */
-  const char *json = "{\"auths\":{\"localhost:5000\":{\"auth\":\"dTpwOnc=\"},\"ghcr.io\":{\"auth\":\"YWxpY2U6c2VjcmV0\"}},"
-                     "\"credHelpers\":{\"gcr.io\":\"gcloud\"}}";
-  CHECK_INT (write_file_atomic (cfg, json, strlen (json), 0600), 0);
-  CHECK_INT (registry_creds_find ("localhost:5000", &c, &err), 0);
-  CHECK_NULL_OR (c.user, "u");
-  CHECK_NULL_OR (c.password, "p:w");
-  CHECK_NULL_OR (c.source, cfg);
-  registry_creds_release (&c);
-  CHECK_INT (registry_creds_find ("ghcr.io", &c, &err), 0);
-  CHECK_NULL_OR (c.user, "alice");
-  CHECK_NULL_OR (c.password, "secret");
-  registry_creds_release (&c);
-  /* A helper for the host: refused, naming it and the way out. */
-  CHECK_INT (registry_creds_find ("gcr.io", &c, &err), -1);
-  CHECK (strstr (err.buf, "docker-credential-gcloud") && strstr (err.buf, "PCGEN_REGISTRY_USER"));
-  strbuf_reset (&err);
-  /* The environment wins; half of it is an error naming both. */
-  setenv ("PCGEN_REGISTRY_USER", "ci", 1);
-  setenv ("PCGEN_REGISTRY_PASSWORD", "pw", 1);
-  CHECK_INT (registry_creds_find ("localhost:5000", &c, &err), 0);
-  CHECK_NULL_OR (c.user, "ci");
-  CHECK_NULL_OR (c.password, "pw");
-  registry_creds_release (&c);
-  unsetenv ("PCGEN_REGISTRY_PASSWORD");
-  CHECK_INT (registry_creds_find ("localhost:5000", &c, &err), -1);
-  CHECK (strstr (err.buf, "PCGEN_REGISTRY_USER is set but PCGEN_REGISTRY_PASSWORD is not") != NULL);
-  unsetenv ("PCGEN_REGISTRY_USER");
-  strbuf_reset (&err);
-  /* Not base64 of user:password. */
-  json = "{\"auths\":{\"localhost:5000\":{\"auth\":\"bm9jb2xvbg==\"}}}";
-  CHECK_INT (write_file_atomic (cfg, json, strlen (json), 0600), 0);
-  CHECK_INT (registry_creds_find ("localhost:5000", &c, &err), -1);
-  CHECK (strstr (err.buf, "not base64 of user:password") != NULL);
-  unsetenv ("DOCKER_CONFIG");
-  strbuf_release (&err);
-  free (cfgdir);
-  free (cfg);
-}
-
 int
 main (void)
 {
   if (mkdtemp (dir) == NULL)
     return 1;
   test_www_auth ();
-  test_creds ();
   return check_summary_in ("registry", dir);
 }
