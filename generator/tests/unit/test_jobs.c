@@ -23,6 +23,9 @@ struct fake
   int running, max_running;
   int fail[N];     /* job i returns 1 */
   int sleep_ms[N];
+  int gated[N];       /* job i, once started, waits until the test opens the gate */
+  int gate_open;
+  pthread_cond_t gate;
   int skipped_dep[N];
   enum job_state skipped_why[N];
   int nskipped;
@@ -33,6 +36,7 @@ fake_init (struct fake *f)
 {
   memset (f, 0, sizeof *f);
   pthread_mutex_init (&f->mu, NULL);
+  pthread_cond_init (&f->gate, NULL);
   for (int i = 0; i < N; i++)
     f->skipped_dep[i] = -1;
 }
@@ -53,6 +57,8 @@ fake_run (void *ctx, size_t i)
   f->order[f->norder++] = (int) i;
   if (++f->running > f->max_running)
     f->max_running = f->running;
+  while (f->gated[i] && !f->gate_open)
+    pthread_cond_wait (&f->gate, &f->mu);
   pthread_mutex_unlock (&f->mu);
   sleep_ms (f->sleep_ms[i]);
   pthread_mutex_lock (&f->mu);
@@ -195,14 +201,15 @@ test_initial_states (void)
   CHECK_INT (f.start[0] + f.start[1] + f.start[2], 0);
 }
 
-/* jobs_cancel: the running job ends as it ends; the others never start. */
+/* jobs_cancel: the running job ends as it ends; the others never start. Job 0 waits at a gate
+   the test opens only after cancelling, so a loaded machine cannot let it end first (with a
+   100 ms sleep instead, job 1 started under load and the test failed). */
 static void
 test_cancel (void)
 {
   struct fake f;
   fake_init (&f);
-  for (int i = 0; i < 4; i++)
-    f.sleep_ms[i] = 100;
+  f.gated[0] = 1;
   size_t dep[4] = { JOBS_NO_DEP, JOBS_NO_DEP, 0, JOBS_NO_DEP };
   struct jobs_spec spec = { 4, 1, dep, NULL, fake_run, fake_skipped, &f };
   struct jobs *j = jobs_start (&spec);
@@ -211,6 +218,10 @@ test_cancel (void)
     return;
   CHECK_INT (jobs_wait (j, 30), 0); /* still running: timed out */
   jobs_cancel (j);
+  pthread_mutex_lock (&f.mu);
+  f.gate_open = 1;
+  pthread_cond_broadcast (&f.gate);
+  pthread_mutex_unlock (&f.mu);
   CHECK_INT (jobs_wait (j, 5000), 1);
   CHECK_INT (jobs_state (j, 0), JOB_DONE);
   CHECK_INT (jobs_state (j, 1), JOB_CANCELLED);
