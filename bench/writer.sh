@@ -10,12 +10,13 @@
 # images measured, whatever else is loaded; and its own repository (pcgen-bench-writer/...).
 #   warm-up  pcgen build of the tags (makes the writer's step layers, ldconfig and COPY, in the
 #            run's cache, and imports the run's base image, which both paths then find)
-#   docker   every image of the run removed (the base kept), `docker builder prune -f` (the
+#   docker   every image of the run removed (the base kept), `docker builder prune -af` (the
 #            run's base is new, so no BuildKit cache can hit), pcgen build --engine docker TAG
 #   writer   every image of the run removed (the base kept), pcgen build TAG
 # Printed for each tag and path: the time of `pcgen build TAG` (in brackets the build step alone,
 # results/builds/<tag>.json "seconds": write + docker load + tag, or docker build + tag); the
-# ratio writer / docker; the sums.
+# ratio writer / docker; the writer's two parts (writing the layout, then `docker load` until the
+# tags are set, from the seconds at which pcgen prints each phase); the sums.
 # Usage: bench/writer.sh [TAG...] (default: the tags make images builds, every tag with a wheel
 # source). Needs the tags' wheels in the cache (pcgen fetch). Appends to bench/results.txt.
 set -euo pipefail
@@ -67,28 +68,39 @@ for t in "${tags[@]}"; do ids[$t]=$(jq -r .image_id "results/builds/$t.json"); d
 # One tag after another (a devel or notebook image FROM the runtime image made just before, as
 # pcgen build orders them); BuildKit's unused cache (the build context it was sent) is pruned
 # after each docker build, untimed, so that the run fits on the disk.
-path() { # path NAME [OPTION...]: build every tag; "TAG wall step" lines in $work/NAME.times
-  local name=$1 t t0
+# pcgen's output lines, each prefixed with the seconds since t0 (the phases it prints: "TAG: writing",
+# "TAG: loading", "TAG: tagging")
+stamped() { local t0=$1 line; while IFS= read -r line; do echo "$(secs "$t0" "$(now)") $line"; done; }
+# seconds between the phase lines "TAG: $2" and the first "TAG: $3" after it (regexes) in stamped
+# output $1 (0 when absent: docker build's path prints neither)
+phase() { awk -v a="$2" -v b="$3" '$0 ~ ": "a"$" { s = $1 } $0 ~ ": "b"$" && s != "" && e == "" { e = $1 } END { printf "%.1f", (e == "" ? 0 : e - s) }' "$1"; }
+path() { # path NAME [OPTION...]: build every tag; "TAG wall step layout load" lines in $work/NAME.times
+  local name=$1 t t0 rc
   shift
   : >"$work/$name.times"
   for t in "${tags[@]}"; do
     t0=$(now)
-    pc "$@" "$t" >>"$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
-    echo "$t $(secs "$t0" "$(now)") $(jq -r .seconds "results/builds/$t.json")" >>"$work/$name.times"
-    [ "$name" = writer ] || docker builder prune -f >/dev/null
+    rc=0
+    pc "$@" "$t" 2>&1 | stamped "$t0" >"$work/$name.$t.log" || rc=$?
+    cat "$work/$name.$t.log" >>"$work/$name.log"
+    [ "$rc" = 0 ] || { cat "$work/$name.log"; exit 1; }
+    echo "$t $(secs "$t0" "$(now)") $(jq -r .seconds "results/builds/$t.json")" \
+      "$(phase "$work/$name.$t.log" writing loading) $(phase "$work/$name.$t.log" loading '(tagging|done .*)')" >>"$work/$name.times"
+    # -a: BuildKit keeps the context snapshots as "in use" otherwise (18 GB after five tags)
+    [ "$name" = writer ] || docker builder prune -af >/dev/null 2>&1
   done
 }
 fresh
-docker builder prune -f >/dev/null
+docker builder prune -af >/dev/null 2>&1
 path docker --engine docker
 fresh
 path writer
 same=yes
 for t in "${tags[@]}"; do [ "$(jq -r .image_id "results/builds/$t.json")" = "${ids[$t]}" ] || same=no; done
 
-log "$(printf '%-34s %9s %9s %6s   %s' tag 'docker s' 'writer s' ratio '(pcgen build TAG wall; in brackets the build step alone)')"
-paste -d ' ' "$work/docker.times" <(cut -d ' ' -f 2- "$work/writer.times") | while read -r t d dstep w wstep; do
-  log "$(awk -v t="$t" -v d="$d" -v w="$w" -v ds="$dstep" -v ws="$wstep" 'BEGIN { printf "%-34s %9.1f %9.1f %6.2f   (%.1f, %.1f)", t, d, w, w / d, ds, ws }')"
+log "$(printf '%-34s %9s %9s %6s   %s' tag 'docker s' 'writer s' ratio '(pcgen build TAG wall; in brackets the build step alone; the writer'"'"'s layout, then docker load)')"
+paste -d ' ' "$work/docker.times" <(cut -d ' ' -f 2- "$work/writer.times") | while read -r t d dstep _ _ w wstep wlay wload; do
+  log "$(awk -v t="$t" -v d="$d" -v w="$w" -v ds="$dstep" -v ws="$wstep" -v wl="$wlay" -v wd="$wload" 'BEGIN { printf "%-34s %9.1f %9.1f %6.2f   (%.1f, %.1f: layout %.1f, load %.1f)", t, d, w, w / d, ds, ws, wl, wd }')"
 done
-log "$(paste -d ' ' "$work/docker.times" "$work/writer.times" | awk '{ d += $2; w += $5 } END { printf "%-34s %9.1f %9.1f %6.2f", "all tags", d, w, w / d }')"
+log "$(paste -d ' ' "$work/docker.times" "$work/writer.times" | awk '{ d += $2; w += $7; l += $9; k += $10 } END { printf "%-34s %9.1f %9.1f %6.2f   (layout %.1f, load %.1f)", "all tags", d, w, w / d, l, k }')"
 log "writer image IDs the same as the warm-up's: $same; load after: $(cut -d' ' -f1-3 /proc/loadavg)"
