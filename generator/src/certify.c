@@ -4,6 +4,7 @@
 #include "docker.h"
 #include "fsutil.h"
 #include "image_writer.h"
+#include "kinds.h"
 #include "oci.h"
 #include "push_image.h"
 #include "run.h"
@@ -17,8 +18,6 @@
 #include <unistd.h>
 
 #define CERT_DIR "results/certificates"
-
-static void summarize (json_t *cert, struct certify_result *r);
 
 int
 certify_engine_has_gpus (void)
@@ -38,60 +37,106 @@ certificate_path (const char *image_id)
   return xasprintf ("%s/%s.json", CERT_DIR, hex);
 }
 
-int
-certificate_passed (const char *image_id)
+static const char *const cert_verdict_names[] = { [VERDICT_CERTIFIED] = "certified", [VERDICT_FAILED] = "failed", NULL };
+static const char *const cert_level_names[] = { [LEVEL_STATIC] = "static", [LEVEL_GPU] = "gpu", NULL };
+static const char *const check_status_names[]
+    = { [CHECK_STATUS_PASS] = "pass", [CHECK_STATUS_FAIL] = "fail", [CHECK_STATUS_SKIP] = "skip", NULL };
+
+#define NAMES(E) \
+  const char *E##_name (enum E value) { return E##_names[value]; } \
+  int E##_parse (const char *word) { return names_lookup (E##_names, word); }
+NAMES (cert_verdict)
+NAMES (cert_level)
+NAMES (check_status)
+#undef NAMES
+
+const char *
+cert_verdict_word (int v)
 {
-  cleanup_free char *path = certificate_path (image_id);
-  json_t *c = json_load_file (path, 0, NULL);
-  int ok = c && streq (json_string_value (json_object_get (c, "result")), "certified")
-           && streq (json_string_value (json_object_get (c, "image_id")), image_id);
-  json_decref (c);
-  return ok;
+  return v < 0 ? "?" : cert_verdict_name ((enum cert_verdict) v);
 }
 
-int
-certificate_check (const char *image_id, char **level, struct strbuf *why)
+const char *
+cert_level_word (int l)
 {
-  cleanup_free char *path = certificate_path (image_id);
-  json_error_t je;
-  json_t *c = json_load_file (path, 0, &je);
-  int ok = 0;
-  *level = NULL;
-  if (c == NULL && access (path, F_OK) != 0)
-    strbuf_addf (why, "image %.19s has no certificate", image_id);
-  else if (c == NULL)
-    strbuf_addf (why, "its certificate %s is unreadable (%s)", path, je.text);
-  else if (!streq (json_string_value (json_object_get (c, "image_id")), image_id))
-    strbuf_addf (why, "its certificate %s is for another image", path);
-  else if (!streq (json_string_value (json_object_get (c, "result")), "certified"))
-    {
-      struct certify_result r = { 0 };
-      summarize (c, &r);
-      strbuf_addf (why, "its certificate %s says %s (failed checks: %s)", path, r.result,
-                   *r.failed_checks ? r.failed_checks : "-");
-      certify_result_release (&r);
-    }
-  else
-    {
-      ok = 1;
-      *level = xstrdup (json_string_value (json_object_get (c, "level")) ?: "?");
-    }
-  json_decref (c);
-  return ok;
+  return l < 0 ? "?" : cert_level_name ((enum cert_level) l);
 }
 
+/* The verdict, the level and the failed checks of a certificate's JSON. */
 static void
-summarize (json_t *cert, struct certify_result *r)
+summarize (json_t *cert, int *verdict, int *level, char **failed_checks)
 {
-  r->level = xstrdup (json_string_value (json_object_get (cert, "level")) ?: "?");
-  r->result = xstrdup (json_string_value (json_object_get (cert, "result")) ?: "?");
+  *verdict = cert_verdict_parse (json_string_value (json_object_get (cert, "result")));
+  *level = cert_level_parse (json_string_value (json_object_get (cert, "level")));
   struct strbuf failed = STRBUF_INIT;
   size_t i;
   json_t *c;
   json_array_foreach (json_object_get (cert, "checks"), i, c)
-  if (streq (json_string_value (json_object_get (c, "status")), "fail"))
+  if (check_status_parse (json_string_value (json_object_get (c, "status"))) == CHECK_STATUS_FAIL)
     strbuf_addf (&failed, "%s%s", failed.len ? "," : "", json_string_value (json_object_get (c, "name")));
-  r->failed_checks = strbuf_detach (&failed, NULL);
+  *failed_checks = strbuf_detach (&failed, NULL);
+}
+
+int
+certificate_load (const char *image_id, struct certificate *c, struct strbuf *why)
+{
+  memset (c, 0, sizeof *c);
+  c->verdict = c->level = -1;
+  c->path = certificate_path (image_id);
+  json_error_t je;
+  json_t *j = json_load_file (c->path, 0, &je);
+  int ok = 0;
+  if (j == NULL && access (c->path, F_OK) != 0)
+    strbuf_addf (why, "image %.19s has no certificate", image_id);
+  else if (j == NULL)
+    strbuf_addf (why, "its certificate %s is unreadable (%s)", c->path, je.text);
+  else if (!streq (json_string_value (json_object_get (j, "image_id")), image_id))
+    strbuf_addf (why, "its certificate %s is for another image", c->path);
+  else
+    {
+      ok = 1;
+      summarize (j, &c->verdict, &c->level, &c->failed_checks);
+      const char *d = json_string_value (json_object_get (j, "manifest_digest"));
+      c->manifest_digest = d ? xstrdup (d) : NULL;
+    }
+  json_decref (j);
+  return ok;
+}
+
+void
+certificate_release (struct certificate *c)
+{
+  free (c->path);
+  free (c->failed_checks);
+  free (c->manifest_digest);
+  memset (c, 0, sizeof *c);
+}
+
+int
+certificate_passed_as (const struct certificate *c, struct strbuf *why)
+{
+  if (c->verdict == VERDICT_CERTIFIED)
+    return 1;
+  strbuf_addf (why, "its certificate %s says %s (failed checks: %s)", c->path, cert_verdict_word (c->verdict),
+               c->failed_checks && *c->failed_checks ? c->failed_checks : "-");
+  return 0;
+}
+
+int
+certificate_check (const char *image_id, struct certificate *c, struct strbuf *why)
+{
+  return certificate_load (image_id, c, why) && certificate_passed_as (c, why);
+}
+
+int
+certificate_passed (const char *image_id)
+{
+  struct certificate c;
+  struct strbuf ignored = STRBUF_INIT;
+  int ok = certificate_check (image_id, &c, &ignored);
+  certificate_release (&c);
+  strbuf_release (&ignored);
+  return ok;
 }
 
 int
@@ -129,11 +174,11 @@ certify_image (const struct ptag *t, int gpus, struct certify_result *r, struct 
       /* The engine's view wins over what the container believes its ID is. */
       json_object_set_new (cert, "image_id", json_string (r->image_id));
       json_object_set_new (cert, "image", json_string (t->ref));
-      summarize (cert, r);
+      summarize (cert, &r->verdict, &r->level, &r->failed_checks);
       /* The digest publish will push, computed now (certify.h), for an image that passed: null
          when there is no layout of it. */
       struct strbuf derr = STRBUF_INIT;
-      int drc = streq (r->result, "certified") ? certify_manifest_digest (t->name, r->image_id, &r->manifest_digest, &derr) : 0;
+      int drc = r->verdict == VERDICT_CERTIFIED ? certify_manifest_digest (t->name, r->image_id, &r->manifest_digest, &derr) : 0;
       if (drc < 0)
         {
           strbuf_addf (err, "the push manifest's digest: %s", derr.buf);
@@ -208,17 +253,6 @@ certify_manifest_digest (const char *tag, const char *image_id, char **digest, s
   return 0;
 }
 
-char *
-certificate_manifest_digest (const char *image_id)
-{
-  cleanup_free char *path = certificate_path (image_id);
-  json_t *c = json_load_file (path, 0, NULL);
-  const char *d = json_string_value (json_object_get (c, "manifest_digest"));
-  char *out = d ? xstrdup (d) : NULL;
-  json_decref (c);
-  return out;
-}
-
 int
 certificate_set_manifest_digest (const char *image_id, const char *digest, struct strbuf *err)
 {
@@ -241,15 +275,13 @@ certificate_set_manifest_digest (const char *image_id, const char *digest, struc
 }
 
 int
-certificate_digest_check (const char *image_id, const char *digest, struct error *e)
+certificate_digest_check (const struct certificate *c, const char *digest, struct error *e)
 {
-  cleanup_free char *path = certificate_path (image_id);
-  cleanup_free char *named = certificate_manifest_digest (image_id);
-  if (named == NULL)
-    return err_set (e, ERR_INVALID, "its certificate %s names no manifest digest", path);
-  if (!streq (named, digest))
-    return err_set (e, ERR_INVALID, "its certificate %s names manifest %s, but the manifest to push is %s", path, named,
-                    digest);
+  if (c->manifest_digest == NULL)
+    return err_set (e, ERR_INVALID, "its certificate %s names no manifest digest", c->path);
+  if (!streq (c->manifest_digest, digest))
+    return err_set (e, ERR_INVALID, "its certificate %s names manifest %s, but the manifest to push is %s", c->path,
+                    c->manifest_digest, digest);
   return 0;
 }
 
@@ -258,8 +290,6 @@ certify_result_release (struct certify_result *r)
 {
   free (r->manifest_digest);
   free (r->image_id);
-  free (r->level);
-  free (r->result);
   free (r->failed_checks);
   memset (r, 0, sizeof *r);
 }

@@ -29,6 +29,10 @@ int project_open (struct project *p, const char *matrix_path);
 /* plan_select (plan.h), printing what failed; returns 0, or -1 (a usage error, EXIT_USAGE). */
 int select_tags (const struct plan *p, char *const *patterns, size_t npatterns, int *sel);
 
+/* --engine's argument (build_engine_parse, build.h) into *engine; a word it does not know is
+   printed as a usage error naming both engines, with usage after it. Returns 0 or -1. */
+int engine_option (const char *arg, const char *usage, int *engine);
+
 /* Print `json` to stdout, indented or compact; returns EXIT_OK or EXIT_ENV. */
 struct json_t;
 int print_json (struct json_t *json, int compact);

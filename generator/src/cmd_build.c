@@ -102,13 +102,9 @@ parse (int argc, char **argv, struct build_opts *o)
         break;
       case 'e':
         {
-          int e = build_engine_parse (optarg);
-          if (e < 0)
-            {
-              error ("--engine '%s' is not 'writer' or 'docker'", optarg);
-              fputs (build_usage, stderr);
-              return -1;
-            }
+          int e;
+          if (engine_option (optarg, build_usage, &e) < 0)
+            return -1;
           o->engine = (enum build_engine) e;
         }
         break;

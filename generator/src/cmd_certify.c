@@ -87,15 +87,16 @@ cmd_certify (int argc, char **argv)
         }
       struct strbuf id = STRBUF_INIT;
       docker_image_id (t->ref, &id);
-      int have = !force && certificate_passed (id.buf);
+      struct certificate kept = { 0 };
+      strbuf_reset (&err);
+      int have = !force && certificate_check (id.buf, &kept, &err);
       if (have)
         {
           /* A certificate from before pcgen recorded the push manifest's digest gets it now: it
              is a function of the image's layers, which the certificate's image ID fixes. */
-          cleanup_free char *named = certificate_manifest_digest (id.buf), *digest = NULL;
+          cleanup_free char *digest = NULL;
           const char *note = "(certificate kept)";
-          strbuf_reset (&err);
-          int drc = named == NULL ? certify_manifest_digest (t->name, id.buf, &digest, &err) : 0;
+          int drc = kept.manifest_digest == NULL ? certify_manifest_digest (t->name, id.buf, &digest, &err) : 0;
           if (drc < 0)
             {
               error ("%s: the push manifest's digest: %s", t->name, err.buf);
@@ -110,11 +111,13 @@ cmd_certify (int argc, char **argv)
             }
           else if (digest)
             note = "(certificate kept, manifest digest recorded)";
-          printf ("%-36s %-14s %-7s %-10s %6s  %s\n", t->name, "", "", "certified", "", note);
+          printf ("%-36s %-14s %-7s %-10s %6s  %s\n", t->name, "", "", cert_verdict_name (VERDICT_CERTIFIED), "", note);
           certified++;
+          certificate_release (&kept);
           strbuf_release (&id);
           continue;
         }
+      certificate_release (&kept);
       strbuf_release (&id);
       struct certify_result r = { 0 };
       strbuf_reset (&err);
@@ -125,9 +128,10 @@ cmd_certify (int argc, char **argv)
         }
       else
         {
-          printf ("%-36s %-14.12s %-7s %-10s %5.1fs  %s\n", t->name, r.image_id + 7, r.level, r.result, r.seconds,
+          printf ("%-36s %-14.12s %-7s %-10s %5.1fs  %s\n", t->name, r.image_id + 7, cert_level_word (r.level),
+                  cert_verdict_word (r.verdict), r.seconds,
                   *r.failed_checks ? r.failed_checks : "-");
-          strcmp (r.result, "certified") == 0 ? certified++ : failed++;
+          r.verdict == VERDICT_CERTIFIED ? certified++ : failed++;
         }
       certify_result_release (&r);
     }

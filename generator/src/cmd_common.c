@@ -1,9 +1,11 @@
 /* cmd_common.c: what every command does with an error a module returned: print it, and end
    with its kind's exit code (error.h). Modules never print errors; commands do, through here. */
 #include "cmd.h"
+#include "build.h"
 #include "error.h"
 #include "exitcode.h"
 #include "project.h"
+#include "util.h"
 
 #include <stdio.h>
 
@@ -51,4 +53,18 @@ select_tags (const struct plan *p, char *const *patterns, size_t npatterns, int 
     cmd_error (&err);
   err_release (&err);
   return rc;
+}
+
+int
+engine_option (const char *arg, const char *usage, int *engine)
+{
+  int e = build_engine_parse (arg);
+  if (e < 0)
+    {
+      error ("--engine '%s': give writer (the image pcgen writes) or docker (docker build, docker push)", arg);
+      fputs (usage, stderr);
+      return -1;
+    }
+  *engine = e;
+  return 0;
 }

@@ -2,6 +2,7 @@
    only when the exact image the tag names has a passing certificate; a report of what
    happened to every tag. --engine writer (default) pushes build/oci/<tag> with the registry
    API (push_image.h, registry.h); --engine docker tags and runs docker push (publish.h). */
+#include "build.h"
 #include "certify.h"
 #include "cmd.h"
 #include "credentials.h"
@@ -54,7 +55,7 @@ struct publish_opts
 {
   const char *to, *report, *matrix;
   int dry_run;
-  int engine_docker;
+  enum build_engine engine;
 };
 
 static int
@@ -82,13 +83,12 @@ parse (int argc, char **argv, struct publish_opts *o)
         o->matrix = optarg;
         break;
       case 'e':
-        if (streq (optarg, "docker"))
-          o->engine_docker = 1;
-        else if (!streq (optarg, "writer"))
-          {
-            error ("--engine '%s': give writer (the image pcgen wrote) or docker (docker push)", optarg);
+        {
+          int e;
+          if (engine_option (optarg, publish_usage, &e) < 0)
             return -1;
-          }
+          o->engine = (enum build_engine) e;
+        }
         break;
       case 'h':
         fputs (publish_usage, stdout);
@@ -121,16 +121,17 @@ alias_list (const struct ptag *t, struct strbuf *out)
     strbuf_addf (out, "%s%s", i ? ", " : "", t->aliases[i]);
 }
 
-/* Whether t may be published: built here, and that image certified. Fills id and level. */
+/* Whether t may be published: built here, and that image certified. Fills id and the
+   certificate c (read once: publish asks it for the level and the manifest digest). */
 static int
-admissible (const struct ptag *t, struct strbuf *id, char **level, struct strbuf *why)
+admissible (const struct ptag *t, struct strbuf *id, struct certificate *c, struct strbuf *why)
 {
   if (docker_image_id (t->ref, id) < 0)
     {
       strbuf_addf (why, "not built: no image %s in the engine (run 'pcgen build %s')", t->ref, t->name);
       return 0;
     }
-  if (!certificate_check (id->buf, level, why))
+  if (!certificate_check (id->buf, c, why))
     {
       strbuf_addf (why, " (run 'pcgen certify %s')", t->name);
       return 0;
@@ -141,7 +142,7 @@ admissible (const struct ptag *t, struct strbuf *id, char **level, struct strbuf
 /* The same for an image the writer made: its layout build/oci/<tag>, whose config digest is
    the image ID the certificate names. */
 static int
-admissible_layout (const struct ptag *t, struct strbuf *id, char **level, struct strbuf *why)
+admissible_layout (const struct ptag *t, struct strbuf *id, struct certificate *c, struct strbuf *why)
 {
   cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
   cleanup_free char *ix = xasprintf ("%s/index.json", layout);
@@ -161,12 +162,33 @@ admissible_layout (const struct ptag *t, struct strbuf *id, char **level, struct
       return 0;
     }
   strbuf_addf (id, "sha256:%s", sha);
-  if (!certificate_check (id->buf, level, why))
+  if (!certificate_check (id->buf, c, why))
     {
       strbuf_addf (why, " (run 'pcgen certify %s')", t->name);
       return 0;
     }
   return 1;
+}
+
+/* A tag's or an alias's "status" in the report (docs/publishing.md, "The rest, for both engines"). */
+enum publish_status
+{
+  PUBLISH_PUSHED,
+  PUBLISH_WOULD_PUSH, /* --dry-run */
+  PUBLISH_REFUSED,    /* not built, not certified, or another manifest digest certified */
+  PUBLISH_FAILED,     /* the engine or the registry failed */
+  PUBLISH_NOT_PUSHED, /* an alias whose tag was not pushed */
+  PUBLISH_SKIPPED_NO_SOURCE,
+};
+static const char *const publish_status_names[]
+    = { [PUBLISH_PUSHED] = "pushed",         [PUBLISH_WOULD_PUSH] = "would push",
+        [PUBLISH_REFUSED] = "refused",       [PUBLISH_FAILED] = "failed",
+        [PUBLISH_NOT_PUSHED] = "not pushed", [PUBLISH_SKIPPED_NO_SOURCE] = "skipped: no source" };
+
+static void
+set_status (json_t *o, enum publish_status s)
+{
+  json_object_set_new (o, "status", json_string (publish_status_names[s]));
 }
 
 struct counts
@@ -178,7 +200,7 @@ struct counts
 static void
 tag_pushed (json_t *entry, const char *ref, const char *digest, int up, int had)
 {
-  json_object_set_new (entry, "status", json_string ("pushed"));
+  set_status (entry, PUBLISH_PUSHED);
   json_object_set_new (entry, "ref", json_string (ref));
   json_object_set_new (entry, "digest", json_string (digest));
   json_object_set_new (entry, "layers_uploaded", json_integer (up));
@@ -192,7 +214,7 @@ alias_pushed (json_t *a, const struct ptag *t, size_t i, const char *digest)
 {
   printf ("pushed  %-36s %s  (alias of %s)\n", t->aliases[i], digest, t->name);
   fflush (stdout);
-  json_object_set_new (a, "status", json_string ("pushed"));
+  set_status (a, PUBLISH_PUSHED);
   json_object_set_new (a, "digest", json_string (digest));
 }
 
@@ -200,7 +222,7 @@ static void
 alias_failed (json_t *a, const struct ptag *t, size_t i, const char *why)
 {
   error ("%s: alias %s: %s", t->name, t->aliases[i], why);
-  json_object_set_new (a, "status", json_string ("failed"));
+  set_status (a, PUBLISH_FAILED);
   json_object_set_new (a, "why", json_string (why));
 }
 
@@ -219,7 +241,7 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
   if (rc < 0)
     {
       error ("%s: %s", t->name, err.buf);
-      json_object_set_new (entry, "status", json_string ("failed"));
+      set_status (entry, PUBLISH_FAILED);
       json_object_set_new (entry, "why", json_string (err.buf));
       strbuf_release (&err);
       return -1;
@@ -245,7 +267,7 @@ push_tag (const struct ptag *t, const struct publish_dest *d, const char *cfg, c
       free (adigest);
     }
   if (rc < 0)
-    json_object_set_new (entry, "status", json_string ("failed"));
+    set_status (entry, PUBLISH_FAILED);
   free (digest);
   strbuf_release (&err);
   return rc;
@@ -309,7 +331,7 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
           if (adigest && !err.len)
             strbuf_addf (&err, "the registry stored it as %s, but pcgen computed %s", adigest, want);
           alias_failed (a, t, i, err.buf);
-          json_object_set_new (entry, "status", json_string ("failed"));
+          set_status (entry, PUBLISH_FAILED);
           rc = -1;
         }
       else
@@ -321,7 +343,7 @@ push_tag_api (const struct ptag *t, const struct publish_dest *d, struct registr
   return rc;
 fail:
   error ("%s: %s", t->name, err.buf);
-  json_object_set_new (entry, "status", json_string ("failed"));
+  set_status (entry, PUBLISH_FAILED);
   json_object_set_new (entry, "why", json_string (err.buf));
   free (digest);
   strbuf_release (&err);
@@ -343,19 +365,19 @@ refuse (const struct ptag *t, json_t *entry, const char *why, struct counts *n)
   struct strbuf names = STRBUF_INIT;
   alias_list (t, &names);
   printf ("refused %-36s %s%s%s\n", t->name, why, names.len ? "; aliases not pushed: " : "", names.buf);
-  json_object_set_new (entry, "status", json_string ("refused"));
+  set_status (entry, PUBLISH_REFUSED);
   json_object_set_new (entry, "why", json_string (why));
   strbuf_release (&names);
   n->refused++;
 }
 
-/* The writer's image of t (certified as id) made ready to push: its push manifest, whose digest
+/* The writer's image of t (certified as id, c its certificate) made ready to push: its push manifest, whose digest
    its certificate must name (certificate_digest_check: pcgen pushes only the manifest that was
    certified; one naming none gets it recorded here, unless dry_run). Returns 0 with img
    filled, 1 when refused (why), -1 when it could not be made (printed, entry says so). */
 static int
-prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_image *img, json_t *entry,
-                 struct strbuf *why)
+prepare_checked (const struct ptag *t, const char *id, const struct certificate *c, int dry_run,
+                 struct push_image *img, json_t *entry, struct strbuf *why)
 {
   cleanup_free char *layout = xasprintf (OCI_DIR "/%s", t->name);
   struct strbuf err = STRBUF_INIT;
@@ -364,7 +386,7 @@ prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_
   if (push_image_prepare (layout, 0, img, &err) < 0)
     {
       error ("%s: %s", t->name, err.buf);
-      json_object_set_new (entry, "status", json_string ("failed"));
+      set_status (entry, PUBLISH_FAILED);
       json_object_set_new (entry, "why", json_string (err.buf));
       strbuf_release (&err);
       return -1;
@@ -372,8 +394,7 @@ prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_
   strbuf_release (&err);
   cleanup_free char *digest = xasprintf ("sha256:%s", img->manifest_sha);
   json_object_set_new (entry, "manifest_digest", json_string (digest));
-  cleanup_free char *named = certificate_manifest_digest (id);
-  if (named == NULL)
+  if (c->manifest_digest == NULL)
     {
       /* None named (certify compresses nothing): the manifest made from the certified image's
          layers (its config is the certified image ID, checked by admissible_layout) is recorded
@@ -381,7 +402,7 @@ prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_
       if (!dry_run && certificate_set_manifest_digest (id, digest, &err) < 0)
         {
           error ("%s: %s", t->name, err.buf);
-          json_object_set_new (entry, "status", json_string ("failed"));
+          set_status (entry, PUBLISH_FAILED);
           json_object_set_new (entry, "why", json_string (err.buf));
           strbuf_release (&err);
           push_image_release (img);
@@ -391,7 +412,7 @@ prepare_checked (const struct ptag *t, const char *id, int dry_run, struct push_
                digest);
       return 0;
     }
-  if (certificate_digest_check (id, digest, &e) < 0)
+  if (certificate_digest_check (c, digest, &e) < 0)
     {
       /* Another one: the blobs differ from those certified (another zlib, a changed cache), so
          the image is verified again. */
@@ -409,26 +430,27 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
   const struct publish_dest *d = x->d;
   int dry_run = x->dry_run;
   struct strbuf id = STRBUF_INIT, why = STRBUF_INIT, names = STRBUF_INIT, mdig = STRBUF_INIT;
-  char *level = NULL;
+  struct certificate cert = { 0 };
   struct push_image img;
   int prepared = 0;
   json_t *aliases = json_array ();
   for (size_t i = 0; i < t->naliases; i++)
-    json_array_append_new (aliases, json_pack ("{s:s,s:s}", "name", t->aliases[i], "status", "not pushed"));
+    json_array_append_new (aliases, json_pack ("{s:s,s:s}", "name", t->aliases[i], "status",
+                                               publish_status_names[PUBLISH_NOT_PUSHED]));
   json_object_set_new (entry, "aliases", aliases);
-  if (!(x->engine_docker ? admissible (t, &id, &level, &why) : admissible_layout (t, &id, &level, &why)))
+  if (!(x->engine_docker ? admissible (t, &id, &cert, &why) : admissible_layout (t, &id, &cert, &why)))
     {
       refuse (t, entry, why.buf, n);
       goto out;
     }
   json_object_set_new (entry, "image_id", json_string (id.buf));
-  json_object_set_new (entry, "certificate_level", json_string (level));
+  json_object_set_new (entry, "certificate_level", json_string (cert_level_word (cert.level)));
   /* The writer's image: its push manifest (compressing what is not yet cached), whose digest
      the certificate must name, before anything is sent (also for a dry run: the digest the
      registry would hold is then known without contacting it). */
   if (!x->engine_docker)
     {
-      int prc = prepare_checked (t, id.buf, dry_run, &img, entry, &why);
+      int prc = prepare_checked (t, id.buf, &cert, dry_run, &img, entry, &why);
       if (prc < 0)
         {
           n->failed++;
@@ -446,8 +468,8 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
     {
       alias_list (t, &names);
       printf ("would push %-33s %s/%s:%s (image %.19s, certified %s%s%.19s)%s%s\n", t->name, d->host, d->repo, t->name,
-              id.buf, level, mdig.len ? ", manifest " : "", mdig.buf, names.len ? " with " : "", names.buf);
-      json_object_set_new (entry, "status", json_string ("would push"));
+              id.buf, cert_level_word (cert.level), mdig.len ? ", manifest " : "", mdig.buf, names.len ? " with " : "", names.buf);
+      set_status (entry, PUBLISH_WOULD_PUSH);
       n->pushed++;
       goto out;
     }
@@ -459,7 +481,7 @@ out:
   if (prepared)
     push_image_release (&img);
   strbuf_release (&mdig);
-  free (level);
+  certificate_release (&cert);
   strbuf_release (&id);
   strbuf_release (&why);
   strbuf_release (&names);
@@ -483,7 +505,7 @@ write_report (const char *path, json_t *report)
 int
 cmd_publish (int argc, char **argv)
 {
-  struct publish_opts o = { NULL, DEFAULT_REPORT, DEFAULT_MATRIX, 0, 0 };
+  struct publish_opts o = { NULL, DEFAULT_REPORT, DEFAULT_MATRIX, 0, ENGINE_WRITER };
   int r = parse (argc, argv, &o);
   if (r)
     return r > 0 ? EXIT_OK : EXIT_USAGE;
@@ -508,15 +530,15 @@ cmd_publish (int argc, char **argv)
     }
   /* Process-wide, once, and only when there will be a private docker config to remove (SIGPIPE
      stays fatal otherwise): its removal at exit and on a fatal signal (publish.h). */
-  if (o.engine_docker && !o.dry_run && publish_credentials_wanted ())
+  if (o.engine == ENGINE_DOCKER && !o.dry_run && publish_credentials_wanted ())
     publish_credentials_guard ();
-  if (o.engine_docker && (docker_ping (&err) < 0 || (!o.dry_run && publish_credentials (d.host, &cfg, &err) < 0)))
+  if (o.engine == ENGINE_DOCKER && (docker_ping (&err) < 0 || (!o.dry_run && publish_credentials (d.host, &cfg, &err) < 0)))
     {
       error ("%s", err.buf);
       rc = EXIT_ENV;
       goto out;
     }
-  if (!o.engine_docker && !o.dry_run)
+  if (o.engine == ENGINE_WRITER && !o.dry_run)
     {
       struct registry_creds creds;
       struct error ce = ERROR_INIT;
@@ -534,10 +556,10 @@ cmd_publish (int argc, char **argv)
           goto out;
         }
     }
-  struct publish_ctx x = { &d, cfg, reg, o.dry_run, o.engine_docker };
+  struct publish_ctx x = { &d, cfg, reg, o.dry_run, o.engine == ENGINE_DOCKER };
   int named = argc > optind;
   report = json_pack ("{s:s,s:s,s:s,s:b,s:[]}", "registry", d.host, "repository", d.repo, "engine",
-                      o.engine_docker ? "docker" : "writer", "dry_run", o.dry_run, "tags");
+                      build_engine_name (o.engine), "dry_run", o.dry_run, "tags");
   struct counts n = { 0 };
   for (size_t i = 0; i < p.plan.ntags; i++)
     {
@@ -549,7 +571,7 @@ cmd_publish (int argc, char **argv)
       if (t->source_kind == SOURCE_UNAVAILABLE && !named)
         {
           /* Never built: not a refusal, the plan already says why. */
-          json_object_set_new (entry, "status", json_string ("skipped: no source"));
+          set_status (entry, PUBLISH_SKIPPED_NO_SOURCE);
           n.skipped++;
           continue;
         }

@@ -70,7 +70,7 @@ step "registry with htpasswd starts on 127.0.0.1:$port" start_registry
 dry_run() {
   local o d; o=$(publish --dry-run) || return 1; echo "$o"
   d=sha256:$(sha256sum "$work/proj/build/oci/$rt/push-manifest.json" | cut -d' ' -f1)
-  grep -q "^would push $rt .*(image ${image_id:0:19}, certified cpu, manifest ${d:0:19}) with v2.6-prod" <<<"$o" &&
+  grep -q "^would push $rt .*(image ${image_id:0:19}, certified static, manifest ${d:0:19}) with v2.6-prod" <<<"$o" &&
   jq -e --arg d "$d" '.tags[0].manifest_digest == $d' "$work/report.json" &&
   [ -z "$(reg tags "$url" "$repo")" ]
 }
