@@ -91,7 +91,7 @@ ensure_set (struct lockfile *lf, const struct ptag *t, int devel, struct lock_op
     }
   if (have && !o->refresh && !lock_source_matches (have, t))
     fprintf (stderr, "lock: %s: locked from %s%s%s before; matrix.yaml's source changed: locking again\n", id,
-             have->source_kind, have->source_where ? " " : "", have->source_where ? have->source_where : "");
+             source_kind_name (have->source_kind), have->source_where ? " " : "", have->source_where ? have->source_where : "");
   else if (have && !o->refresh)
     fprintf (stderr, "lock: %s: %s: locking again\n", id, stale);
   struct lockset s;

@@ -182,14 +182,6 @@ fetch_wheels (struct locked_wheel *w, size_t n, const struct pip_source *src, co
   return rc < 0 ? -1 : 0;
 }
 
-/* The source a set was locked from; pip's own index for a kind matrix.lock should not hold. */
-static enum source_kind
-set_source_kind (const struct lockset *s)
-{
-  int k = source_kind_parse (s->source_kind);
-  return k < 0 ? SOURCE_PYPI : (enum source_kind) k;
-}
-
 int
 lock_fetch (const struct lockset *s, const char *python, int offline, struct strbuf *err)
 {
@@ -220,7 +212,7 @@ lock_fetch (const struct lockset *s, const char *python, int offline, struct str
         wheels[nwheels++] = *w;
     }
   /* From the set's source, as lock took it; a dependency that source lacks from pip's index. */
-  struct pip_source src = { set_source_kind (s), s->source_where, 0 };
+  struct pip_source src = { s->source_kind, s->source_where, 0 };
   if (rc == 0 && nwheels)
     rc = fetch_wheels (wheels, nwheels, &src, python, PINS_LOCKED, "fetch", err);
   if (rc == 0 && nnvcc && fetch_wheels (nvcc_wheels, nnvcc, &pip_config, python, PINS_LOCKED, "fetch", err) < 0)

@@ -34,7 +34,7 @@ int
 lock_source_matches (const struct lockset *s, const struct ptag *t)
 {
   const char *where = t->source_where;
-  return source_kind_parse (s->source_kind) == (int) t->source_kind
+  return s->source_kind == t->source_kind
          && (s->source_where == NULL ? where == NULL : where != NULL && strcmp (s->source_where, where) == 0);
 }
 
@@ -49,7 +49,7 @@ lock_find_current (const struct lockfile *lf, const struct ptag *t, int devel, c
     {
       const char *where = t->source_where;
       strbuf_addf (err, "%s was locked from %s%s%s, but matrix.yaml now says %s%s%s: run 'pcgen lock'", id,
-                   s->source_kind, s->source_where ? " " : "", s->source_where ? s->source_where : "",
+                   source_kind_name (s->source_kind), s->source_where ? " " : "", s->source_where ? s->source_where : "",
                    source_kind_name (t->source_kind), where ? " " : "", where ? where : "");
       s = NULL;
     }
@@ -227,7 +227,7 @@ lock_resolve (const struct ptag *t, int devel, struct lockset *out, struct error
      wheels (PyTorch's index serves torch's dependencies too, a mirror, an air-gapped host); what
      it lacks comes from pip's own index as well. */
   struct pip_source src = { t->source_kind, t->source_where, 0 };
-  out->source_kind = xstrdup (source_kind_name (t->source_kind));
+  out->source_kind = t->source_kind;
   out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   char **specs = NULL;
   size_t n = 0, alloc = 0;
@@ -280,7 +280,7 @@ lock_resolve_notebook (const struct ptag *t, const struct lockset *torchset, str
     return strbuf_addf (err, "generator/data/bases.yaml names no jupyterlab release for %s", t->base->name), -1;
   out->id = lock_set_id (t, SET_NOTEBOOK);
   struct pip_source src = { t->source_kind, t->source_where, 0 };
-  out->source_kind = xstrdup (source_kind_name (t->source_kind));
+  out->source_kind = t->source_kind;
   out->source_where = t->source_where ? xstrdup (t->source_where) : NULL;
   /* torch first (resolve_specs takes specs[0] as the torch requirement), then the rest of the
      torch set exactly as locked, then JupyterLab: pip must fit JupyterLab around them. */

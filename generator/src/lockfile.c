@@ -28,7 +28,6 @@ lockset_release (struct lockset *s)
     locked_wheel_release (&s->w[i]);
   free (s->w);
   free (s->id);
-  free (s->source_kind);
   free (s->source_where);
   memset (s, 0, sizeof *s);
 }
@@ -62,13 +61,19 @@ static int
 read_set (const char *path, json_t *js, struct lockset *s, struct strbuf *err)
 {
   s->id = get_str (js, "id");
-  s->source_kind = get_str (json_object_get (js, "source"), "kind");
+  const char *kind = json_string_value (json_object_get (json_object_get (js, "source"), "kind"));
   s->source_where = get_str (json_object_get (js, "source"), "where");
   json_t *ws = json_object_get (js, "wheels");
   size_t i;
   json_t *jw;
-  if (!s->id || !s->source_kind || !json_is_array (ws))
+  if (!s->id || !kind || !json_is_array (ws))
     return strbuf_addf (err, "%s: a set lacks 'id', 'source' or 'wheels'", path), -1;
+  /* Where fetch downloads the set from: a word this pcgen does not know must not fall back to
+     anywhere (it once read as PyPI), and a lock never holds a set of an unavailable source. */
+  int k = source_kind_parse (kind);
+  if (k < 0 || k == SOURCE_UNAVAILABLE)
+    return strbuf_addf (err, "%s: set '%s': source kind '%s' is not pypi, index or wheelhouse", path, s->id, kind), -1;
+  s->source_kind = (enum source_kind) k;
   json_array_foreach (ws, i, jw)
   {
     ARRAY_GROW (s->w, s->n + 1, s->alloc);
@@ -185,7 +190,7 @@ lockfile_write (const char *path, const struct lockfile *lf, struct error *err)
           json_array_append_new (ws, jw);
         }
       json_array_append_new (sets, json_pack ("{s:s, s:{s:s, s:s?}, s:o}", "id", s->id, "source", "kind",
-                                              s->source_kind, "where", s->source_where, "wheels", ws));
+                                              source_kind_name (s->source_kind), "where", s->source_where, "wheels", ws));
     }
   json_t *root = json_pack ("{s:i, s:s, s:o}", "schema", LOCK_SCHEMA_VERSION, "generated_by",
                             "pcgen lock; do not edit", "sets", sets);

@@ -22,7 +22,8 @@ struct locked_wheel
 struct lockset
 {
   char *id; /* torch-2.6.0-cu124-py3.11, cuda-devel-12.4-py3.11 */
-  char *source_kind, *source_where;
+  enum source_kind source_kind; /* pypi, index or wheelhouse (never unavailable) */
+  char *source_where;           /* the index's URL or the wheelhouse's folder; NULL for pypi */
   struct locked_wheel *w;
   size_t n, alloc;
 };

@@ -493,7 +493,7 @@ wheel_python_tag (const char *file)
 static char *
 wheel_url (const struct lockset *s, const struct locked_wheel *w)
 {
-  if (s->source_kind == NULL || source_kind_parse (s->source_kind) != SOURCE_PYPI)
+  if (s->source_kind != SOURCE_PYPI)
     return NULL; /* an index or a wheelhouse: where pip took it is not recorded */
   cleanup_free char *py = wheel_python_tag (w->file);
   if (py == NULL || w->name[0] == '\0')

@@ -712,8 +712,8 @@ test_redist (void)
   struct locked_wheel *w = xcalloc (3, sizeof *w); /* the lockset owns it */
   cache_archive ("cuda_nvcc", "12.1.105", "cuda_nvcc-linux-x86_64-12.1.105-archive.tar.xz", redist_nvcc, &w[0]);
   cache_archive ("cuda_cudart", "12.1.105", "cuda_cudart-linux-x86_64-12.1.105-archive.tar.xz", redist_cudart, &w[1]);
-  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
-  struct lockset ds = { xstrdup ("devel"), xstrdup ("pypi"), NULL, w, 2, 3 };
+  struct lockset ts = { xstrdup ("torch"), SOURCE_PYPI, NULL, NULL, 0, 0 };
+  struct lockset ds = { xstrdup ("devel"), SOURCE_PYPI, NULL, w, 2, 3 };
   struct staged_layer *l = NULL;
   size_t nl = 0;
   struct strbuf err = STRBUF_INIT;
@@ -861,8 +861,8 @@ test_cuda13 (void)
   cache_wheel ("nvidia-nvvm", "13.0.88", "nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64.whl", cu13_nvvm, "nvcc", &dw[2]);
   cache_wheel ("nvidia-cuda-cccl", "13.0.85", "nvidia_cuda_cccl-13.0.85-py3-none-manylinux2014_x86_64.whl", cu13_cccl,
                "nvcc", &dw[3]);
-  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, tw, 4, 4 };
-  struct lockset ds = { xstrdup ("devel"), xstrdup ("pypi"), NULL, dw, 4, 5 };
+  struct lockset ts = { xstrdup ("torch"), SOURCE_PYPI, NULL, tw, 4, 4 };
+  struct lockset ds = { xstrdup ("devel"), SOURCE_PYPI, NULL, dw, 4, 5 };
   struct staged_layer *l = NULL;
   size_t nl = 0;
   struct strbuf err = STRBUF_INIT;
@@ -1047,7 +1047,7 @@ test_parallel_staging (void)
   cache_wheel ("nvidia-cudnn-cu12", "9.1.0.70", "nvidia_cudnn_cu12-9.1.0.70-py3-none-manylinux2014_x86_64.whl", par_cudnn,
                "cudnn", &w[2]);
   cache_wheel ("torch", "2.6.0", "torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl", torch, "torch", &w[3]);
-  struct lockset ts = { xstrdup ("torch"), xstrdup ("pypi"), NULL, w, 4, 5 };
+  struct lockset ts = { xstrdup ("torch"), SOURCE_PYPI, NULL, w, 4, 5 };
   char one[8][65], four[8][65], lib[8][65];
   size_t n1 = 0, n4 = 0, nl = 0;
   CHECK_INT (stage_fresh (&p.plan, t, &ts, "1", NULL, one, &n1), 0);

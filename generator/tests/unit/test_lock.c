@@ -29,7 +29,7 @@ test_empty_lock (void)
   lockfile_release (&back);
   /* A set with no wheel, the same. */
   ARRAY_GROW (lf.sets, 1, lf.alloc);
-  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
+  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), SOURCE_PYPI, NULL, NULL, 0, 0 };
   lf.n = 1;
   CHECK_INT (lockfile_write (path, &lf, &err), 0);
   CHECK_INT (lockfile_read (path, &back, &err), 0);
@@ -66,9 +66,9 @@ test_round_trip (void)
   struct error err = ERROR_INIT;
   cleanup_free char *path = xasprintf ("%s/two.lock", tmp);
   ARRAY_GROW (lf.sets, 2, lf.alloc);
-  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), xstrdup ("index"),
+  lf.sets[0] = (struct lockset) { xstrdup ("torch-2.6.0-cu124-py3.11"), SOURCE_INDEX,
                                   xstrdup ("http://127.0.0.1:8080/simple"), NULL, 0, 0 };
-  lf.sets[1] = (struct lockset) { xstrdup ("cuda-devel-12.4-py3.11"), xstrdup ("pypi"), NULL, NULL, 0, 0 };
+  lf.sets[1] = (struct lockset) { xstrdup ("cuda-devel-12.4-py3.11"), SOURCE_PYPI, NULL, NULL, 0, 0 };
   lf.n = 2;
   struct lockset *t = &lf.sets[0], *d = &lf.sets[1];
   ARRAY_GROW (t->w, 3, t->alloc);
@@ -92,7 +92,7 @@ test_round_trip (void)
       CHECK (a != NULL);
       if (a == NULL)
         continue;
-      CHECK_STR (b->source_kind, a->source_kind);
+      CHECK_INT (b->source_kind, a->source_kind);
       CHECK (same (b->source_where, a->source_where));
       CHECK_INT (b->n, a->n);
       for (size_t j = 0; j < a->n && j < b->n; j++)
@@ -111,6 +111,18 @@ test_round_trip (void)
   CHECK_STR (back.sets[0].w[1].path, "pool/non-free/n/nvidia-cuda-toolkit/nvidia-cuda-toolkit_12.4.131~12.4.1-5_amd64.deb");
   CHECK_STR (back.sets[1].w[0].name, "filelock");
   CHECK (back.sets[1].source_where && strcmp (back.sets[1].source_where, "http://127.0.0.1:8080/simple") == 0);
+  /* The source kind is kept as an enum and written as its word: the lock read back writes the
+     same bytes, and says "index" and "pypi" as matrix.lock always has. */
+  cleanup_free char *again = xasprintf ("%s/two-again.lock", tmp);
+  CHECK_INT (lockfile_write (again, &back, &err), 0);
+  struct strbuf first = STRBUF_INIT, second = STRBUF_INIT;
+  CHECK (strbuf_read_file (&first, path, 1 << 20) >= 0);
+  CHECK (strbuf_read_file (&second, again, 1 << 20) >= 0);
+  CHECK_STR (second.buf, first.buf);
+  CHECK_CONTAINS (first.buf, "\"kind\": \"index\"");
+  CHECK_CONTAINS (first.buf, "\"kind\": \"pypi\"");
+  strbuf_release (&first);
+  strbuf_release (&second);
   lockfile_release (&back);
   lockfile_release (&lf);
   err_release (&err);
@@ -159,6 +171,43 @@ test_unknown_role (void)
   CHECK_CONTAINS (err.msg.buf, "wheel 1 (torch): role 'tourch' is not torch, cuda, cudnn, devel, nvcc or notebook");
   lockfile_release (&lf);
   err_release (&err);
+}
+
+/* The lock's source kind for a set (where fetch downloads it from), read through kinds.h's table:
+   a word it does not know, or "unavailable", is refused naming the set and the word (it was
+   once read as PyPI, so `"kind": "ftp"` fetched from PyPI); each known word reads back as its
+   kind. */
+static void
+test_unknown_source_kind (void)
+{
+  cleanup_free char *path = xasprintf ("%s/kind.lock", tmp);
+  char sha[SHA256_HEX_LEN + 1];
+  sha256_hex ("x", 1, sha);
+  const char *words[] = { "ftp", "PyPI", "unavailable", "pypi", "index", "wheelhouse" };
+  for (size_t i = 0; i < ARRAY_SIZE (words); i++)
+    {
+      cleanup_free char *text = xasprintf (
+          "{ \"schema\": 1, \"sets\": [ { \"id\": \"torch-2.6.0-cu124-py3.11\", \"source\": { \"kind\": \"%s\" },\n"
+          "  \"wheels\": [ { \"name\": \"torch\", \"version\": \"2.6.0\", \"role\": \"torch\", \"size\": 1,\n"
+          "                \"file\": \"torch-2.6.0-cp311-cp311-manylinux1_x86_64.whl\", \"sha256\": \"%s\" } ] } ] }\n",
+          words[i], sha);
+      CHECK_INT (write_file_atomic (path, text, strlen (text), 0644), 0);
+      struct lockfile lf;
+      struct error err = ERROR_INIT;
+      int known = source_kind_parse (words[i]) >= 0 && source_kind_parse (words[i]) != SOURCE_UNAVAILABLE;
+      CHECK_INT (lockfile_read (path, &lf, &err), known ? 0 : -1);
+      if (known && lf.n == 1)
+        CHECK_STR (source_kind_name (lf.sets[0].source_kind), words[i]);
+      else
+        {
+          CHECK_INT (err.kind, ERR_INVALID);
+          cleanup_free char *want
+              = xasprintf ("set 'torch-2.6.0-cu124-py3.11': source kind '%s' is not pypi, index or wheelhouse", words[i]);
+          CHECK_CONTAINS (err.msg.buf, want);
+        }
+      lockfile_release (&lf);
+      err_release (&err);
+    }
 }
 
 /* A hand-edited lock whose digest is 64 characters of path, or whose file name leaves its
@@ -503,15 +552,15 @@ test_source_matches (void)
   t.flavor = FLAVOR_RUNTIME;
   t.source_kind = SOURCE_INDEX;
   t.source_where = "http://127.0.0.1:8080/simple";
-  struct lockset s = { NULL, "index", "http://127.0.0.1:8080/simple", NULL, 0, 0 };
+  struct lockset s = { NULL, SOURCE_INDEX, "http://127.0.0.1:8080/simple", NULL, 0, 0 };
   CHECK (lock_source_matches (&s, &t));
   s.source_where = "http://127.0.0.1:8081/simple";
   CHECK (!lock_source_matches (&s, &t));
-  s.source_kind = "pypi", s.source_where = NULL;
+  s.source_kind = SOURCE_PYPI, s.source_where = NULL;
   CHECK (!lock_source_matches (&s, &t));
   t.source_kind = SOURCE_PYPI, t.source_where = NULL;
   CHECK (lock_source_matches (&s, &t));
-  s.source_kind = "wheelhouse", s.source_where = "/srv/wheels";
+  s.source_kind = SOURCE_WHEELHOUSE, s.source_where = "/srv/wheels";
   CHECK (!lock_source_matches (&s, &t));
   t.source_kind = SOURCE_WHEELHOUSE, t.source_where = "/srv/wheels";
   CHECK (lock_source_matches (&s, &t));
@@ -528,6 +577,7 @@ main (void)
   test_round_trip ();
   test_hostile_lock ();
   test_unknown_role ();
+  test_unknown_source_kind ();
   test_cache_verify ();
   test_file_sha256 ();
   test_base_files_kept ();
