@@ -54,7 +54,7 @@ print_table (const struct plan *p)
       size_t n = 0;
       for (size_t j = 0; j < p->ntags; j++)
         n += strcmp (p->tags[j].cuda->version, s->cuda.s) == 0;
-      printf ("source: CUDA %s: %s %s (%zu tag%s)\n", s->cuda.s, s->index.s ? "index" : "wheelhouse",
+      printf ("source: CUDA %s: %s %s (%zu tag%s)\n", s->cuda.s, source_kind_name (s->index.s ? SOURCE_INDEX : SOURCE_WHEELHOUSE),
               s->index.s ? s->index.s : s->wheelhouse.s, n, n == 1 ? "" : "s");
     }
   for (size_t i = 0; i < p->ntags; i++)
