@@ -698,18 +698,7 @@ build_finish (const struct ptag *t, const char *base_ref, const struct staged_la
 }
 
 static const char *const build_engine_names[] = { [ENGINE_WRITER] = "writer", [ENGINE_DOCKER] = "docker", NULL };
-
-const char *
-build_engine_name (enum build_engine e)
-{
-  return build_engine_names[e];
-}
-
-int
-build_engine_parse (const char *word)
-{
-  return names_lookup (build_engine_names, word);
-}
+NAME_TABLE_FUNCTIONS (build_engine)
 
 static const char *const build_status_names[]
     = { [BUILD_PENDING] = "-",

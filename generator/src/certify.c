@@ -42,13 +42,9 @@ static const char *const cert_level_names[] = { [LEVEL_STATIC] = "static", [LEVE
 static const char *const check_status_names[]
     = { [CHECK_STATUS_PASS] = "pass", [CHECK_STATUS_FAIL] = "fail", [CHECK_STATUS_SKIP] = "skip", NULL };
 
-#define NAMES(E) \
-  const char *E##_name (enum E value) { return E##_names[value]; } \
-  int E##_parse (const char *word) { return names_lookup (E##_names, word); }
-NAMES (cert_verdict)
-NAMES (cert_level)
-NAMES (check_status)
-#undef NAMES
+NAME_TABLE_FUNCTIONS (cert_verdict)
+NAME_TABLE_FUNCTIONS (cert_level)
+NAME_TABLE_FUNCTIONS (check_status)
 
 const char *
 cert_verdict_word (int v)

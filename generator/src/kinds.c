@@ -29,14 +29,10 @@ names_lookup (const char *const *names, const char *word)
   return -1;
 }
 
-#define KIND_NAMES(E) \
-  const char *E##_name (enum E value) { return E##_names[value]; } \
-  int E##_parse (const char *word) { return names_lookup (E##_names, word); }
-
-KIND_NAMES (flavor)
-KIND_NAMES (source_kind)
-KIND_NAMES (role)
-KIND_NAMES (layer_role)
+NAME_TABLE_FUNCTIONS (flavor)
+NAME_TABLE_FUNCTIONS (source_kind)
+NAME_TABLE_FUNCTIONS (role)
+NAME_TABLE_FUNCTIONS (layer_role)
 
 int
 layer_role_wheels (enum layer_role r)

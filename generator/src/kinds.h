@@ -74,4 +74,10 @@ int layer_role_debs (enum layer_role r);
    tables, such as kb.c's nvcc source kinds). */
 int names_lookup (const char *const *names, const char *word);
 
+/* Defines E_name and E_parse over a NULL-terminated table E_names indexed by enum E: kinds.c's
+   enums, and other modules' own (certify.c's certificate words). */
+#define NAME_TABLE_FUNCTIONS(E) \
+  const char *E##_name (enum E value) { return E##_names[value]; } \
+  int E##_parse (const char *word) { return names_lookup (E##_names, word); }
+
 #endif
