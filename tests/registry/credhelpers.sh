@@ -22,12 +22,9 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/registry/credhelpers.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
-  echo "credhelpers: skipped (needs docker-registry and htpasswd: apt-get install docker-registry apache2-utils)"
-  echo "credhelpers: 0 passed, 0 failed"; exit 0
-fi
-. "$top/tests/lib/suite.sh"
 . "$top/tests/registry/lib.sh"
+require_registry_tools credhelpers
+. "$top/tests/lib/suite.sh"
 work=$(mktemp -d /tmp/pcgen-credhelpers.XXXXXX)
 reg_pid=""
 out=$suite_out # what the step running now printed (tests/lib/suite.sh)

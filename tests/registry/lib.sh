@@ -1,4 +1,13 @@
-# tests/registry/lib.sh: what push.sh, bearer.sh and run.sh share (sourced, not run).
+# tests/registry/lib.sh: what push.sh, bearer.sh, credhelpers.sh and run.sh share (sourced, not run).
+
+# require_registry_tools SUITE: without docker-registry or htpasswd, the suite's two skip lines
+# and exit 0.
+require_registry_tools() {
+  if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
+    echo "$1: skipped (needs docker-registry and htpasswd: apt-get install docker-registry apache2-utils)"
+    echo "$1: 0 passed, 0 failed"; exit 0
+  fi
+}
 
 # wait_registry URL LOG: until the registry at URL answers (10 s), else its log's tail, 1.
 wait_registry() {

@@ -27,12 +27,9 @@
 set -u
 PCGEN=$(realpath "${1:?usage: tests/registry/push.sh PCGEN}")
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v docker-registry >/dev/null || ! command -v htpasswd >/dev/null; then
-  echo "push: skipped (needs docker-registry and htpasswd: apt-get install docker-registry apache2-utils)"
-  echo "push: 0 passed, 0 failed"; exit 0
-fi
-regcheck=$top/tests/registry/regcheck.py
 . "$top/tests/registry/lib.sh"
+require_registry_tools push
+regcheck=$top/tests/registry/regcheck.py
 work=$(mktemp -d /tmp/pcgen-push.XXXXXX)
 configs_before=$(ls -d /tmp/pcgen-docker-config.* 2>/dev/null | sort)
 passed=0 failed=0 reg_pid=""
