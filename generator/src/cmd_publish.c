@@ -371,10 +371,11 @@ refuse (const struct ptag *t, json_t *entry, const char *why, struct counts *n)
   n->refused++;
 }
 
-/* The writer's image of t (certified as id, c its certificate) made ready to push: its push manifest, whose digest
-   its certificate must name (certificate_digest_check: pcgen pushes only the manifest that was
-   certified; one naming none gets it recorded here, unless dry_run). Returns 0 with img
-   filled, 1 when refused (why), -1 when it could not be made (printed, entry says so). */
+/* The writer's image of t (certified as id, c its certificate) made ready to push: its push
+   manifest, whose digest the certificate must name (certificate_digest_check: pcgen pushes only
+   the manifest that was certified; one naming none gets it recorded here, unless dry_run).
+   Returns 0 with img filled, 1 when refused (why), -1 when it could not be made (printed, entry
+   says so). */
 static int
 prepare_checked (const struct ptag *t, const char *id, const struct certificate *c, int dry_run,
                  struct push_image *img, json_t *entry, struct strbuf *why)
