@@ -355,7 +355,8 @@ struct publish_ctx
   const struct publish_dest *d;
   const char *cfg;      /* --engine docker: the private docker config, or NULL */
   struct registry *reg; /* --engine writer */
-  int dry_run, engine_docker;
+  int dry_run;
+  enum build_engine engine;
 };
 
 /* A refusal: one line naming the tag, why, and the aliases left alone. */
@@ -439,7 +440,7 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
     json_array_append_new (aliases, json_pack ("{s:s,s:s}", "name", t->aliases[i], "status",
                                                publish_status_names[PUBLISH_NOT_PUSHED]));
   json_object_set_new (entry, "aliases", aliases);
-  if (!(x->engine_docker ? admissible (t, &id, &cert, &why) : admissible_layout (t, &id, &cert, &why)))
+  if (!(x->engine == ENGINE_DOCKER ? admissible (t, &id, &cert, &why) : admissible_layout (t, &id, &cert, &why)))
     {
       refuse (t, entry, why.buf, n);
       goto out;
@@ -449,7 +450,7 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
   /* The writer's image: its push manifest (compressing what is not yet cached), whose digest
      the certificate must name, before anything is sent (also for a dry run: the digest the
      registry would hold is then known without contacting it). */
-  if (!x->engine_docker)
+  if (x->engine == ENGINE_WRITER)
     {
       int prc = prepare_checked (t, id.buf, &cert, dry_run, &img, entry, &why);
       if (prc < 0)
@@ -474,7 +475,7 @@ publish_one (const struct ptag *t, const struct publish_ctx *x, json_t *entry, s
       n->pushed++;
       goto out;
     }
-  if ((x->engine_docker ? push_tag (t, d, x->cfg, id.buf, entry) : push_tag_api (t, d, x->reg, &img, entry)) < 0)
+  if ((x->engine == ENGINE_DOCKER ? push_tag (t, d, x->cfg, id.buf, entry) : push_tag_api (t, d, x->reg, &img, entry)) < 0)
     n->failed++;
   else
     n->pushed++;
@@ -557,7 +558,7 @@ cmd_publish (int argc, char **argv)
           goto out;
         }
     }
-  struct publish_ctx x = { &d, cfg, reg, o.dry_run, o.engine == ENGINE_DOCKER };
+  struct publish_ctx x = { &d, cfg, reg, o.dry_run, o.engine };
   int named = argc > optind;
   report = json_pack ("{s:s,s:s,s:s,s:b,s:[]}", "registry", d.host, "repository", d.repo, "engine",
                       build_engine_name (o.engine), "dry_run", o.dry_run, "tags");
