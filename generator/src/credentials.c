@@ -21,16 +21,6 @@
 #define HELPER_ANSWER_MAX 65536
 #define HELPER_TIMEOUT_S 60
 
-void
-secret_free (char *s)
-{
-  if (s)
-    {
-      OPENSSL_cleanse (s, strlen (s));
-      free (s);
-    }
-}
-
 /* --- the helper's answer */
 
 /* obj's member name: Go's encoding/json (client.Get decodes into credentials.Credentials)

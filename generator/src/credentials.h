@@ -43,7 +43,4 @@ enum helper_said
 enum helper_said helper_answer_parse (const char *out, size_t n, int status, char **user, char **secret,
                                       struct strbuf *why);
 
-/* Overwrite and free a string holding a secret (NULL: nothing). */
-void secret_free (char *s);
-
 #endif

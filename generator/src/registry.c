@@ -1,7 +1,6 @@
 /* registry.c: see registry.h. */
 #include "registry.h"
 #include "cache.h"
-#include "credentials.h"
 #include "fsutil.h"
 #include "util.h"
 

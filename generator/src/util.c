@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -382,4 +383,14 @@ die (const char *fmt, ...)
   vreport ("fatal: ", fmt, ap);
   va_end (ap);
   exit (err_exit_code (ERR_INTERNAL));
+}
+
+void
+secret_free (char *s)
+{
+  if (s)
+    {
+      OPENSSL_cleanse (s, strlen (s));
+      free (s);
+    }
 }

@@ -84,4 +84,8 @@ int error (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void warning (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 _Noreturn void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
+/* Overwrite and free a string holding a secret, a password or a token (NULL: nothing): no
+   secret outlives its use in freed memory. */
+void secret_free (char *s);
+
 #endif
