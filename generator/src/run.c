@@ -282,6 +282,54 @@ run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, i
   return rc;
 }
 
+int
+run_drain (const char *const *argv, int (*reader) (int fd, void *ctx), void *ctx, int *drained, struct strbuf *said)
+{
+  int out[2];
+  int errf = open ("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int devnull = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (errf < 0 || devnull < 0 || pipe2 (out, O_CLOEXEC) < 0)
+    {
+      int e = errno;
+      if (errf >= 0)
+        close (errf);
+      if (devnull >= 0)
+        close (devnull);
+      errno = e;
+      return -1;
+    }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_adddup2 (&fa, devnull, 0);
+  posix_spawn_file_actions_adddup2 (&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2 (&fa, errf, 2);
+  pid_t pid;
+  int e = posix_spawnp (&pid, argv[0], &fa, NULL, (char *const *) argv, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  close (out[1]);
+  close (devnull);
+  if (e != 0)
+    {
+      close (out[0]);
+      close (errf);
+      errno = e;
+      return -1;
+    }
+  *drained = reader (out[0], ctx);
+  /* A reader that stopped early closes the pipe: the program's next write fails (EPIPE, or
+     SIGPIPE in its own process) and it ends. */
+  close (out[0]);
+  int rc = wait_exit (pid);
+  char buf[4096];
+  lseek (errf, 0, SEEK_SET);
+  for (ssize_t n; (n = read (errf, buf, sizeof buf)) > 0;)
+    strbuf_add (said, buf, (size_t) n);
+  close (errf);
+  while (said->len && said->buf[said->len - 1] == '\n')
+    said->buf[--said->len] = '\0';
+  return rc;
+}
+
 static long long
 now_ms (void)
 {

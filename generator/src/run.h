@@ -44,6 +44,13 @@ int run_stop_all (int sig);
    exit status as run_command does, or -1 with errno when it could not be started. */
 int run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, int *fed, struct strbuf *said);
 
+/* Run argv with reader (ctx) reading its standard output from fd as it comes (`docker save`);
+   reader's return goes to *drained. stdin is /dev/null; stderr goes into said (trailing newlines
+   dropped). Returns the exit status as run_command does, or -1 with errno when it could not be
+   started. */
+int run_drain (const char *const *argv, int (*reader) (int fd, void *ctx), void *ctx, int *drained,
+               struct strbuf *said);
+
 /* A short-lived program that may hang and whose output may be a secret (a docker credential
    helper): input written to its stdin (then closed), its stdout read into the caller's buffer out
    (at most cap - 1 bytes, NUL-terminated; never copied elsewhere, so the caller can wipe it), its
