@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "credentials.h"
 #include "docker.h"
+#include "engine_layers.h"
 #include "exitcode.h"
 #include "fsutil.h"
 #include "image_writer.h"
@@ -385,7 +386,13 @@ prepare_checked (const struct ptag *t, const char *id, const struct certificate 
   struct strbuf err = STRBUF_INIT;
   struct error e = ERROR_INIT;
   fprintf (stderr, "publish: %s: its push manifest (layers compressed once per machine, cached)\n", t->name);
-  if (push_image_prepare (layout, 0, img, &err) < 0)
+  /* After build --lean the layer tars are the engine's alone: those not compressed yet come
+     back from docker save (engine_layers.h). */
+  int taken = engine_gz_layers (layout, id, &err);
+  if (taken > 0)
+    fprintf (stderr, "publish: %s: %d layer tar%s taken back from the engine (build --lean had removed them), compressed\n",
+             t->name, taken, taken == 1 ? "" : "s");
+  if (taken < 0 || push_image_prepare (layout, 0, img, &err) < 0)
     {
       error ("%s: %s", t->name, err.buf);
       set_status (entry, PUBLISH_FAILED);

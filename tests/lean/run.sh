@@ -10,7 +10,9 @@
 #     is gone;
 #   - the engine has each tag as the image ID its layout and its build record name, and the
 #     untagged images of the one-layer-at-a-time loads are gone;
-#   - pcgen certify passes on each tag.
+#   - pcgen certify passes on each tag;
+#   - pcgen publish (writer) to a local docker-registry takes the layer tars back from the
+#     engine, and the registry holds each tag's manifest as its certificate names it.
 # Needs the Docker engine (scripts/ensure-docker) and the tags' wheels in the shared cache
 # (bin/pcgen fetch TAGS). The test repository's images are removed at the end.
 # Last line: "lean: N passed, N failed".
@@ -37,7 +39,9 @@ refs=$(plan | jq -r --args '.tags[] | select(.tag | IN($ARGS.positional[])) | .i
 # and come back at the end.
 saved=(build/oci build/context results/builds)
 for d in "${saved[@]}"; do rm -rf "$d.lean-saved"; [ -e "$d" ] && mv "$d" "$d.lean-saved"; done
+reg_pid=""
 cleanup() {
+  [ -z "$reg_pid" ] || { kill -9 "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }
   for r in $refs; do docker rmi "$r" >/dev/null 2>&1; done
   for d in "${saved[@]}"; do
     rm -rf "$d"
@@ -105,6 +109,41 @@ for t in "${tags[@]}"; do
   check "$t: pcgen certify" "$PCGEN" certify --matrix "$tmp/matrix.yaml" "$t"
   check "$t: its certificate passes" jq -e '.result == "certified"' "results/certificates/${id#sha256:}.json"
 done
+# Publishing with the writer after --lean: the layer tars come back from the engine (docker save,
+# engine_layers.h), each checked against its diff_id, compressed into the test cache and removed
+# again; the registry then holds the manifest pcgen computed and the certificate names.
+if command -v docker-registry >/dev/null; then
+  . "$top/tests/registry/lib.sh"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  check "a registry (docker-registry) on 127.0.0.1:$port" serve_registry "$tmp/registry.yml" "$tmp/storage" "$port" "$tmp/registry.log"
+  # as on a CI runner, no layer was compressed before (the test cache's links to the shared
+  # cache's compressed blobs go; the shared cache keeps them)
+  rm -rf "$PCGEN_CACHE/layers/gz"
+  check "pcgen publish (writer) ${tags[*]} after --lean" \
+    "$PCGEN" publish --to "127.0.0.1:$port" --matrix "$tmp/matrix.yaml" --report "$tmp/report.json" "${tags[@]}"
+  cp "$tmp/out" "$tmp/publish.out"
+  grep 'taken back' "$tmp/publish.out" | sed 's/^/       /'
+  # the first tag: every layer of its manifest (each once); a later one: those it does not share
+  t=${tags[0]}
+  m=$(jq -r '.manifests[0].digest' "build/oci/$t/index.json" | sed 's/^sha256://')
+  n=$(jq '.layers | map(.digest) | unique | length' "build/oci/$t/blobs/sha256/$m")
+  check "publish took $t's $n layer tars back from the engine" \
+    grep -q "^publish: $t: $n layer tars taken back from the engine" "$tmp/publish.out"
+  for t in "${tags[@]}"; do
+    ref=$(plan | jq -r --arg t "$t" '.tags[] | select(.tag == $t) | .image')
+    id=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null)
+    cert=$(jq -r '.manifest_digest // empty' "results/certificates/${id#sha256:}.json" 2>/dev/null)
+    local_digest=sha256:$(sha256sum "build/oci/$t/push-manifest.json" 2>/dev/null | cut -d' ' -f1)
+    held=$(curl -sf -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://127.0.0.1:$port/v2/$repo/manifests/$t" |
+      tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p')
+    check "$t: the registry holds $held, the certificate's ($cert) and push-manifest.json's" \
+      test -n "$held" -a "$held" = "$cert" -a "$held" = "$local_digest"
+    check "$t: no layer tar or temporary is left in build/oci/$t" \
+      test -z "$(find "build/oci/$t/blobs" -type f \( -size +1M -o -name '*.engine-*' \) 2>/dev/null)"
+  done
+else
+  echo "  (publish after --lean not tried: no docker-registry)"
+fi
 check "the untagged images of the one-layer loads are gone" \
   test "$(docker images -q --no-trunc -f dangling=true | sort | comm -13 <(echo "$dangling_before") - | wc -l)" -eq 0
 grep '^build --lean' "$tmp/build.out" | sed 's/^/  /'
