@@ -9,12 +9,16 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A layer's tar while it is taken: its blob's name and this, then mkstemp's six letters. */
+#define TAKE_SUFFIX ".engine-"
 
 struct wanted
 {
@@ -36,7 +40,7 @@ struct save_read
 static int
 take_entry (struct archive *a, const struct oci_layer *l, struct strbuf *err, int *ours)
 {
-  cleanup_free char *tmp = xasprintf ("%s.engine-XXXXXX", l->path);
+  cleanup_free char *tmp = xasprintf ("%s" TAKE_SUFFIX "XXXXXX", l->path);
   int fd = mkstemp (tmp);
   if (fd < 0)
     return *ours = 1, strbuf_addf (err, "cannot make '%s': %s", tmp, strerror (errno)), -1;
@@ -106,9 +110,25 @@ read_save (int fd, void *ctx)
   return rc;
 }
 
+/* The temporaries of a take that was interrupted (a signal, a full disk): up to a layer's size
+   each, in the layout's own blobs folder, removed before anything else is taken. */
+static void
+remove_stale (const char *dir)
+{
+  cleanup_free char *blobs = xasprintf ("%s/blobs/sha256", dir);
+  DIR *d = opendir (blobs);
+  if (d == NULL)
+    return;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    if (strstr (e->d_name, TAKE_SUFFIX) != NULL)
+      unlinkat (dirfd (d), e->d_name, 0);
+  closedir (d);
+}
+
 int
 engine_gz_layers (const char *dir, const char *image_id, struct strbuf *err)
 {
+  remove_stale (dir);
   struct oci_image img;
   if (oci_image_load (&img, dir, err) < 0)
     return -1;

@@ -12,9 +12,10 @@
 /* For each layer of the layout at dir whose tar is gone and whose compressed blob is not cached
    (blob_gzip.h): found in the stream of `docker save image_id` (an entry of its size), written
    beside where its blob was while hashed, compressed (gz_layer, cached) once its sha256 is the
-   layer's, and removed; one layer at a time, so the disk holds at most one tar more. Returns
-   the number of layers taken back (0: none was needed, docker not run), or -1 with err: the
-   engine lacks the image, its stream lacks a layer, or a layer's bytes differ. */
+   layer's, and removed; one layer at a time, so the disk holds at most one tar more (what an
+   interrupted run left there is removed first). Returns the number of layers taken back (0:
+   none was needed, docker not run), or -1 with err: the engine lacks the image, its stream
+   lacks a layer, or a layer's bytes differ. */
 int engine_gz_layers (const char *dir, const char *image_id, struct strbuf *err);
 
 #endif

@@ -89,6 +89,9 @@ test_taken_back (void)
   struct strbuf err = STRBUF_INIT;
   setenv ("FAKE_SAVE", "save", 1);
   CHECK (!gz_layer_cached (layer));
+  /* what an interrupted take left goes first */
+  cleanup_free char *stale = xasprintf (DIR "/blobs/sha256/%s.engine-AbC123", layer);
+  put (stale, "half a layer");
   CHECK_INT (engine_gz_layers (DIR, ID, &err), 1);
   CHECK_STR (err.buf, "");
   CHECK (gz_layer_cached (layer));
@@ -96,6 +99,7 @@ test_taken_back (void)
   cleanup_free char *p = xasprintf (DIR "/blobs/sha256/%s", layer);
   CHECK (access (p, F_OK) != 0); /* the tar does not come back to stay */
   CHECK (!leftovers ());
+  CHECK (access (stale, F_OK) != 0);
   /* compressed now: docker is not run again (it would fail) */
   setenv ("FAKE_FAIL", "1", 1);
   CHECK_INT (engine_gz_layers (DIR, ID, &err), 0);
