@@ -230,6 +230,20 @@ run_describe (const char *const *argv, struct strbuf *out)
     }
 }
 
+/* What a program wrote to the temporary file fd, from its start, into said (trailing newlines
+   dropped); fd is closed. */
+static void
+take_said (int fd, struct strbuf *said)
+{
+  char buf[4096];
+  lseek (fd, 0, SEEK_SET);
+  for (ssize_t n; (n = read (fd, buf, sizeof buf)) > 0;)
+    strbuf_add (said, buf, (size_t) n);
+  close (fd);
+  while (said->len && said->buf[said->len - 1] == '\n')
+    said->buf[--said->len] = '\0';
+}
+
 int
 run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, int *fed, struct strbuf *said)
 {
@@ -272,13 +286,7 @@ run_feed (const char *const *argv, int (*feed) (int fd, void *ctx), void *ctx, i
     ;
   pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
   int rc = wait_exit (pid);
-  char buf[4096];
-  lseek (out, 0, SEEK_SET);
-  for (ssize_t n; (n = read (out, buf, sizeof buf)) > 0;)
-    strbuf_add (said, buf, (size_t) n);
-  close (out);
-  while (said->len && said->buf[said->len - 1] == '\n')
-    said->buf[--said->len] = '\0';
+  take_said (out, said);
   return rc;
 }
 
@@ -320,13 +328,7 @@ run_drain (const char *const *argv, int (*reader) (int fd, void *ctx), void *ctx
      SIGPIPE in its own process) and it ends. */
   close (out[0]);
   int rc = wait_exit (pid);
-  char buf[4096];
-  lseek (errf, 0, SEEK_SET);
-  for (ssize_t n; (n = read (errf, buf, sizeof buf)) > 0;)
-    strbuf_add (said, buf, (size_t) n);
-  close (errf);
-  while (said->len && said->buf[said->len - 1] == '\n')
-    said->buf[--said->len] = '\0';
+  take_said (errf, said);
   return rc;
 }
 
