@@ -111,8 +111,7 @@ gz_compress_file (const char *src, const char *dst, char sha[SHA256_HEX_LEN + 1]
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
   EVP_DigestFinal_ex (s.md, md, &mdlen);
-  for (unsigned i = 0; i < mdlen; i++)
-    snprintf (sha + 2 * i, 3, "%02x", md[i]);
+  digest_to_hex (md, mdlen, sha);
   *size = s.size;
   rc = 0;
   goto out;

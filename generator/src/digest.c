@@ -13,17 +13,11 @@ sha256_hex (const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
   unsigned int n = 0;
   if (EVP_Digest (data, len, md, &n, EVP_sha256 (), NULL) != 1 || n != 32)
     die ("sha256 failed in libcrypto");
-  static const char hex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < n; i++)
-    {
-      out[2 * i] = hex[md[i] >> 4];
-      out[2 * i + 1] = hex[md[i] & 15];
-    }
-  out[2 * n] = '\0';
+  digest_to_hex (md, n, out);
 }
 
-static void
-to_hex (const unsigned char *md, unsigned int n, char *out)
+void
+digest_to_hex (const unsigned char *md, unsigned int n, char *out)
 {
   static const char hex[] = "0123456789abcdef";
   for (unsigned int i = 0; i < n; i++)
@@ -64,7 +58,7 @@ sha256_file (const char *path, char out[SHA256_HEX_LEN + 1], unsigned long long 
       errno = EIO;
       return -1;
     }
-  to_hex (md, len, out);
+  digest_to_hex (md, len, out);
   if (size)
     *size = total;
   return 0;

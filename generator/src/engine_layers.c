@@ -68,8 +68,7 @@ take_entry (struct archive *a, const struct oci_layer *l, struct strbuf *err, in
   EVP_DigestFinal_ex (md, d, &dlen);
   EVP_MD_CTX_free (md);
   char hex[SHA256_HEX_LEN + 1];
-  for (unsigned i = 0; i < dlen && i < 32; i++)
-    snprintf (hex + 2 * i, 3, "%02x", d[i]);
+  digest_to_hex (d, dlen == 32 ? dlen : 0, hex);
   if (rc == 0 && streq (hex, l->digest))
     {
       struct gz_blob gz;

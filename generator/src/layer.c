@@ -993,8 +993,8 @@ write_tar (struct job *j, const char *tmp, char sha256[SHA256_HEX_LEN + 1])
   unsigned int mdlen = 0;
   if (rc == 0 && (EVP_DigestFinal_ex (k.md, md, &mdlen) != 1 || mdlen != 32))
     rc = -1, strbuf_addf (j->err, "cannot hash '%s'", tmp);
-  for (unsigned int i = 0; rc == 0 && i < mdlen; i++)
-    snprintf (sha256 + 2 * i, 3, "%02x", md[i]);
+  if (rc == 0)
+    digest_to_hex (md, mdlen, sha256);
   EVP_MD_CTX_free (k.md);
   if (close (k.fd) < 0 && rc == 0)
     rc = -1, strbuf_addf (j->err, "cannot write '%s': %s", tmp, strerror (errno));
